@@ -1,0 +1,106 @@
+import { type Static, Type as T } from '@sinclair/typebox';
+
+/**
+ * The configuration file's schema (`siem-lite.yaml`). Keys are snake_case as written in YAML; every key
+ * has a default so that no file at all means a working embedded mode. Unknown keys are errors: a typo
+ * must not silently fall back to a default.
+ */
+const Duration = T.String({
+  pattern: '^\\d+(\\.\\d+)?\\s*(ms|s|m|h|d|w)$',
+  description: 'a duration like 30s, 5m, 24h, 7d',
+});
+const Port = T.Integer({ minimum: 0, maximum: 65535 });
+const strict = { additionalProperties: false } as const;
+
+export const ListenerSchema = T.Object(
+  {
+    id: T.String({ minLength: 1, pattern: '^[a-z0-9][a-z0-9_-]*$' }),
+    transport: T.Union([T.Literal('udp'), T.Literal('tcp'), T.Literal('tls')]),
+    host: T.String({ default: '127.0.0.1' }),
+    port: Port,
+    /** Force a source parser for everything on this listener (e.g. `fortigate`); default: detect. */
+    parser: T.Optional(T.String()),
+    /** Agency for everything on this listener, when one port is dedicated to one agency. */
+    agency: T.Optional(T.String()),
+  },
+  strict,
+);
+
+export const ConfigSchema = T.Object(
+  {
+    mode: T.Union([T.Literal('embedded'), T.Literal('scale')], { default: 'embedded' }),
+    data_dir: T.String({ default: './data' }),
+    log_level: T.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => T.Literal(level)),
+      { default: 'info' },
+    ),
+    elasticsearch: T.Object(
+      {
+        url: T.String({ default: 'http://127.0.0.1:9200', pattern: '^https?://' }),
+        index_prefix: T.String({ default: 'siem', pattern: '^[a-z0-9][a-z0-9_-]*$' }),
+        username: T.Optional(T.String()),
+        password: T.Optional(T.String()),
+        request_timeout: T.Union([Duration], { default: '30s' }),
+      },
+      { ...strict, default: {} },
+    ),
+    redis: T.Object(
+      {
+        url: T.String({ default: 'redis://127.0.0.1:6379', pattern: '^rediss?://' }),
+        prefix: T.String({ default: 'siem', minLength: 1 }),
+      },
+      { ...strict, default: {} },
+    ),
+    api: T.Object(
+      {
+        host: T.String({ default: '127.0.0.1' }),
+        port: T.Union([Port], { default: 8080 }),
+      },
+      { ...strict, default: {} },
+    ),
+    ingest: T.Object(
+      {
+        listeners: T.Array(ListenerSchema, {
+          default: [
+            { id: 'syslog-udp', transport: 'udp', host: '127.0.0.1', port: 5514 },
+            { id: 'syslog-tcp', transport: 'tcp', host: '127.0.0.1', port: 5514 },
+          ],
+        }),
+        max_message_bytes: T.Integer({ minimum: 256, maximum: 16 * 1024 * 1024, default: 65536 }),
+        batch_max_records: T.Integer({ minimum: 1, maximum: 100_000, default: 500 }),
+        batch_max_wait: T.Union([Duration], { default: '200ms' }),
+        /** RFC 3164 timestamps have no zone: read them in this one unless the agency sets its own. */
+        default_timezone: T.String({ default: 'Asia/Ho_Chi_Minh' }),
+      },
+      { ...strict, default: {} },
+    ),
+    agencies_file: T.String({ default: 'fixtures/agencies/hau-giang.yaml' }),
+    rules: T.Object(
+      {
+        packs: T.Array(T.String(), { default: ['rules/packs/hau-giang'] }),
+      },
+      { ...strict, default: {} },
+    ),
+    incidents: T.Object(
+      {
+        /** A detection joins an open incident with the same key if it was last seen within this window. */
+        suppression_window: T.Union([Duration], { default: '24h' }),
+        /** Grouping fields used when a rule has no group-by of its own. */
+        group_by: T.Array(T.String(), { default: ['source.ip'] }),
+      },
+      { ...strict, default: {} },
+    ),
+    queue: T.Object(
+      {
+        /** Batches waiting before producers are told to back off. */
+        max_pending_batches: T.Integer({ minimum: 1, default: 200 }),
+        worker_concurrency: T.Integer({ minimum: 1, maximum: 64, default: 2 }),
+      },
+      { ...strict, default: {} },
+    ),
+  },
+  strict,
+);
+
+export type Config = Static<typeof ConfigSchema>;
+export type ListenerConfig = Static<typeof ListenerSchema>;

@@ -1,0 +1,99 @@
+/**
+ * Ports: the interfaces between stages and their infrastructure. Each has two adapters, one per mode
+ * (scale: Elasticsearch / BullMQ on Redis; embedded: SQLite / in-process), and the same contract tests.
+ */
+import type { Detection, Incident, IncidentStatus, RecordBatch, SecurityEvent, Versioned } from './model.js';
+
+/** Between ingest (producer) and the workers (consumer). Jobs carry whole batches. */
+export interface RecordQueue {
+  /** Resolves once the batch is durably queued (scale) or accepted (embedded). */
+  enqueue(batch: RecordBatch): Promise<void>;
+  /** True when producers should stop reading (TCP) or answer 429/503 (HTTP). */
+  saturated(): boolean;
+  /** Batches waiting or in flight. */
+  depth(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export type BatchHandler = (batch: RecordBatch) => Promise<void>;
+
+/** The worker side of the queue. */
+export interface RecordConsumer {
+  start(handler: BatchHandler): Promise<void>;
+  /** Finishes in-flight batches (or returns them to the queue), then stops. */
+  close(): Promise<void>;
+}
+
+export interface TimeRange {
+  /** Inclusive, ISO 8601 or epoch ms. */
+  from?: string | number;
+  /** Exclusive. */
+  to?: string | number;
+}
+
+export interface EventSearch {
+  /** Agencies the caller may see; `undefined` = all (province-wide roles). Always applied server-side. */
+  agencies?: string[];
+  time?: TimeRange;
+  /** Exact-match filters on ECS fields (dotted names). */
+  filters?: Record<string, string | number | boolean>;
+  limit?: number;
+  /** Opaque cursor from a previous page. */
+  after?: string;
+}
+
+export interface EventPage {
+  events: SecurityEvent[];
+  total: number;
+  next?: string;
+}
+
+export interface IndexResult {
+  indexed: number;
+  /** Already present (re-delivery). */
+  duplicates: number;
+  /** Rejected documents sent to the dead-letter store, with reasons. */
+  deadLettered: number;
+}
+
+export interface EventStore {
+  /** Creates indices/templates/tables. Idempotent. */
+  init(): Promise<void>;
+  /** Writes events with `event.id` as identity: a re-delivered event is counted as a duplicate, not written twice. */
+  index(events: SecurityEvent[]): Promise<IndexResult>;
+  search(search: EventSearch): Promise<EventPage>;
+  count(search: EventSearch): Promise<number>;
+  /** Makes recent writes visible to search (tests, hunts). */
+  refresh(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type WriteOutcome = 'ok' | 'conflict';
+
+export interface IncidentSearch {
+  agencies?: string[];
+  status?: IncidentStatus[];
+  ruleId?: string;
+  limit?: number;
+}
+
+/**
+ * Incidents with optimistic concurrency. The dedup pointer (dedup key → current incident id) is a separate
+ * versioned record, read in real time, so that concurrent workers agree on which incident a detection joins.
+ */
+export interface IncidentStore {
+  init(): Promise<void>;
+  get(id: string): Promise<Versioned<Incident> | null>;
+  /** `conflict` if an incident with this id exists. */
+  create(incident: Incident): Promise<WriteOutcome>;
+  /** `conflict` if the stored version is not `version`. */
+  update(incident: Incident, version: string): Promise<WriteOutcome>;
+  getDedupPointer(dedupKey: string): Promise<Versioned<string> | null>;
+  /** Creates the pointer (`version` null) or moves it; `conflict` on a lost race. */
+  setDedupPointer(dedupKey: string, incidentId: string, version: string | null): Promise<WriteOutcome>;
+  /** Detections are immutable and keyed by their deterministic id: writing one twice is a no-op. */
+  addDetections(detections: Detection[]): Promise<void>;
+  list(search: IncidentSearch): Promise<Incident[]>;
+  refresh(): Promise<void>;
+  close(): Promise<void>;
+}
