@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['{core,ingest,rules,correlator,store,api,dashboards,bin,bench,tools}/**/*.test.ts', 'test/**/*.test.ts'],
+    exclude: ['**/node_modules/**', 'dist/**', 'conformance/**'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Integration suites share one Elasticsearch node and one Redis; two forks keep the 2-core machine responsive.
+    pool: 'forks',
+    maxWorkers: 2,
+  },
+});
