@@ -1,0 +1,116 @@
+import { type Job, Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Logger } from '../../core/logger.js';
+import type { RecordBatch } from '../../core/model.js';
+import type { BatchHandler, RecordConsumer, RecordQueue } from '../../core/ports.js';
+
+/** The queue that carries raw record batches from ingest processes to worker processes. */
+export const RECORDS_QUEUE = 'records';
+
+export interface BullQueueOptions {
+  redisUrl: string;
+  /** Key prefix in Redis (BullMQ `prefix`), so several deployments or test runs share one Redis. */
+  prefix: string;
+  logger: Logger;
+}
+
+/** Retry policy of every batch job: documented in docs/architecture.md. */
+const JOB_OPTIONS = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 1000 },
+  // Completed jobs are not needed; failed ones are the dead-letter list, kept for inspection and replay.
+  removeOnComplete: true,
+  removeOnFail: false,
+} as const;
+
+function connect(url: string): Redis {
+  // BullMQ requires maxRetriesPerRequest: null for blocking connections: a Redis outage makes work wait.
+  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
+}
+
+/** Producer side, used by `siem-lite serve` in scale mode. */
+export class BullRecordQueue implements RecordQueue {
+  private readonly connection: Redis;
+  private readonly queue: Queue<RecordBatch>;
+  private waiting = 0;
+  private readonly poll: NodeJS.Timeout;
+
+  constructor(private readonly options: BullQueueOptions & { maxPendingBatches: number }) {
+    this.connection = connect(options.redisUrl);
+    this.queue = new Queue<RecordBatch>(RECORDS_QUEUE, {
+      connection: this.connection,
+      prefix: options.prefix,
+      defaultJobOptions: JOB_OPTIONS,
+    });
+    // saturated() is called per read on hot sockets: answer from a cached depth refreshed in the background.
+    this.poll = setInterval(() => void this.refreshDepth(), 250);
+    this.poll.unref();
+  }
+
+  async enqueue(batch: RecordBatch): Promise<void> {
+    // jobId = batch id: a producer retrying an add after a lost reply does not queue the batch twice.
+    await this.queue.add('batch', batch, { jobId: batch.id });
+    this.waiting++;
+  }
+
+  saturated(): boolean {
+    return this.waiting >= this.options.maxPendingBatches;
+  }
+
+  async depth(): Promise<number> {
+    await this.refreshDepth();
+    return this.waiting;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.poll);
+    await this.queue.close();
+    this.connection.disconnect();
+  }
+
+  private async refreshDepth(): Promise<void> {
+    try {
+      const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+      this.waiting = Object.values(counts).reduce((sum, n) => sum + n, 0);
+    } catch (error) {
+      this.options.logger.warn({ err: (error as Error).message }, 'cannot read queue depth');
+    }
+  }
+}
+
+/** Consumer side, used by `siem-lite worker`. Any number of workers may consume the same queue. */
+export class BullRecordConsumer implements RecordConsumer {
+  private worker?: Worker<RecordBatch>;
+  private connection?: Redis;
+
+  constructor(private readonly options: BullQueueOptions & { concurrency: number }) {}
+
+  async start(handler: BatchHandler): Promise<void> {
+    this.connection = connect(this.options.redisUrl);
+    this.worker = new Worker<RecordBatch>(RECORDS_QUEUE, async (job: Job<RecordBatch>) => handler(job.data), {
+      connection: this.connection,
+      prefix: this.options.prefix,
+      concurrency: this.options.concurrency,
+      // A worker that dies mid-batch: the job is stalled and re-delivered to another worker; the stages are
+      // idempotent (event ids, detection ids, applied batch ids), so re-delivery changes nothing.
+      stalledInterval: 30_000,
+      maxStalledCount: 3,
+    });
+    this.worker.on('failed', (job, error) => {
+      this.options.logger.warn(
+        { batch: job?.id, attempt: job?.attemptsMade, err: error.message },
+        job && job.attemptsMade >= (job.opts.attempts ?? 1)
+          ? 'batch failed, dead-lettered'
+          : 'batch failed, will retry',
+      );
+    });
+    this.worker.on('error', (error) => this.options.logger.error({ err: error.message }, 'worker error'));
+    await this.worker.waitUntilReady();
+  }
+
+  /** Waits for in-flight jobs to finish; waiting jobs stay in Redis for the next worker. */
+  async close(): Promise<void> {
+    await this.worker?.close();
+    this.connection?.disconnect();
+  }
+}

@@ -1,0 +1,122 @@
+import type { Logger } from '../../core/logger.js';
+import type { RecordBatch } from '../../core/model.js';
+import type { BatchHandler, RecordConsumer, RecordQueue } from '../../core/ports.js';
+
+export interface InProcessQueueOptions {
+  /** Pending batches before `saturated()` tells producers to back off. */
+  maxPendingBatches: number;
+  /** Batches processed at once. */
+  concurrency: number;
+  /** Attempts per batch before it goes to the dead-letter list (as BullMQ's `attempts`). */
+  attempts?: number;
+  /** First retry delay; doubles per attempt (as BullMQ's exponential backoff). */
+  backoffMs?: number;
+  logger: Logger;
+}
+
+export interface DeadLetter {
+  batch: RecordBatch;
+  error: string;
+  attempts: number;
+  failedAt: string;
+}
+
+/**
+ * Embedded mode's queue: the same job shape and retry semantics as the BullMQ queue, in memory.
+ * It is bounded: producers see `saturated()` and back off (TCP pauses, HTTP answers 429), so memory
+ * stays bounded; a batch is never dropped here.
+ */
+export class InProcessQueue implements RecordQueue, RecordConsumer {
+  private readonly pending: { batch: RecordBatch; attempt: number }[] = [];
+  private handler?: BatchHandler;
+  private running = 0;
+  private retrying = 0;
+  private closed = false;
+  private idleWaiters: (() => void)[] = [];
+  readonly deadLetters: DeadLetter[] = [];
+
+  constructor(private readonly options: InProcessQueueOptions) {}
+
+  async enqueue(batch: RecordBatch): Promise<void> {
+    if (this.closed) throw new Error('queue is closed');
+    this.pending.push({ batch, attempt: 1 });
+    this.pump();
+  }
+
+  saturated(): boolean {
+    return this.pending.length >= this.options.maxPendingBatches;
+  }
+
+  async depth(): Promise<number> {
+    return this.pending.length + this.running + this.retrying;
+  }
+
+  async start(handler: BatchHandler): Promise<void> {
+    this.handler = handler;
+    this.pump();
+  }
+
+  /** Resolves when nothing is pending, running or waiting for a retry. */
+  async idle(): Promise<void> {
+    if (this.pending.length + this.running + this.retrying === 0) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stops taking new batches after draining what was accepted: nothing accepted is lost on shutdown. */
+  async close(): Promise<void> {
+    if (this.handler) await this.idle();
+    this.closed = true;
+  }
+
+  private pump(): void {
+    const handler = this.handler;
+    if (!handler) return;
+    while (this.running < this.options.concurrency && this.pending.length > 0) {
+      const job = this.pending.shift()!;
+      this.running++;
+      handler(job.batch)
+        .catch((error: unknown) => this.fail(job, error))
+        .finally(() => {
+          this.running--;
+          this.pump();
+          this.notifyIdle();
+        });
+    }
+  }
+
+  private fail(job: { batch: RecordBatch; attempt: number }, error: unknown): void {
+    const attempts = this.options.attempts ?? 5;
+    const message = error instanceof Error ? error.message : String(error);
+    if (job.attempt >= attempts) {
+      this.options.logger.error(
+        { batch: job.batch.id, attempts, err: message },
+        'batch failed, dead-lettered',
+      );
+      this.deadLetters.push({
+        batch: job.batch,
+        error: message,
+        attempts,
+        failedAt: new Date().toISOString(),
+      });
+      return;
+    }
+    const delay = (this.options.backoffMs ?? 1000) * 2 ** (job.attempt - 1);
+    this.options.logger.warn(
+      { batch: job.batch.id, attempt: job.attempt, delay, err: message },
+      'batch failed, retrying',
+    );
+    this.retrying++;
+    setTimeout(() => {
+      this.retrying--;
+      this.pending.unshift({ batch: job.batch, attempt: job.attempt + 1 });
+      this.pump();
+    }, delay);
+  }
+
+  private notifyIdle(): void {
+    if (this.pending.length + this.running + this.retrying > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
