@@ -33,6 +33,11 @@ describe('loadConfig', () => {
     expect(config.ingest.default_timezone).toBe('Asia/Ho_Chi_Minh');
   });
 
+  it('documents every default in siem-lite.example.yaml', () => {
+    const example = new URL('../siem-lite.example.yaml', import.meta.url).pathname;
+    expect(loadConfig({ file: example, env: {} }).config).toEqual(loadConfig({ env: {} }).config);
+  });
+
   it('reads a file and fills the rest from defaults', () => {
     const file = writeConfig('mode: scale\nelasticsearch:\n  url: http://es:9200\napi:\n  port: 9000\n');
     const { config } = loadConfig({ file, env: {} });
