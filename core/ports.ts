@@ -77,6 +77,14 @@ export interface IncidentSearch {
   limit?: number;
 }
 
+export interface DetectionSearch {
+  agencies?: string[];
+  ruleId?: string;
+  /** Detections that matched this event. */
+  eventId?: string;
+  limit?: number;
+}
+
 /**
  * Incidents with optimistic concurrency. The dedup pointer (dedup key → current incident id) is a separate
  * versioned record, read in real time, so that concurrent workers agree on which incident a detection joins.
@@ -93,6 +101,8 @@ export interface IncidentStore {
   setDedupPointer(dedupKey: string, incidentId: string, version: string | null): Promise<WriteOutcome>;
   /** Detections are immutable and keyed by their deterministic id: writing one twice is a no-op. */
   addDetections(detections: Detection[]): Promise<void>;
+  /** Stored detections, newest first (incident evidence, audits). */
+  listDetections?(search: DetectionSearch): Promise<Detection[]>;
   list(search: IncidentSearch): Promise<Incident[]>;
   refresh(): Promise<void>;
   close(): Promise<void>;

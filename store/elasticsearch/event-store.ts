@@ -1,0 +1,241 @@
+/**
+ * Events in Elasticsearch: daily indices `<prefix>-events-YYYY.MM.DD` (by event time, UTC) created from a
+ * composable template and read through the alias `<prefix>-events`. Writes are `_bulk` `create` with
+ * `event.id` as `_id`: a re-delivered event is answered 409 and counted as a duplicate.
+ */
+import { type Client, errors, type estypes } from '@elastic/elasticsearch';
+import { digest } from '../../core/identity.js';
+import type { Logger } from '../../core/logger.js';
+import type { SecurityEvent } from '../../core/model.js';
+import type { EventPage, EventSearch, EventStore, IndexResult } from '../../core/ports.js';
+import { encodeCursor } from '../cursor.js';
+import { StoreQueryError } from '../errors.js';
+import { prepareEvent } from '../event-document.js';
+import { planSearch, type SearchPlan } from '../search-plan.js';
+import { type BulkItem, bulkWrite, type RetryPolicy } from './bulk-writer.js';
+import {
+  dailyIndex,
+  deadletterMappings,
+  eventsTemplate,
+  type IndexNames,
+  smallIndexSettings,
+} from './mappings.js';
+
+export interface ElasticsearchEventStoreOptions {
+  client: Client;
+  prefix: string;
+  names: IndexNames;
+  logger?: Logger;
+  retry?: RetryPolicy;
+}
+
+export interface DeadLetter {
+  event: unknown;
+  reason: string;
+  status?: number;
+  errorType?: string;
+  index?: string;
+}
+
+export class ElasticsearchEventStore implements EventStore {
+  readonly #client: Client;
+  readonly #prefix: string;
+  readonly #names: IndexNames;
+  readonly #logger: Logger | undefined;
+  readonly #retry: RetryPolicy | undefined;
+
+  constructor(options: ElasticsearchEventStoreOptions) {
+    this.#client = options.client;
+    this.#prefix = options.prefix;
+    this.#names = options.names;
+    this.#logger = options.logger;
+    this.#retry = options.retry;
+  }
+
+  async init(): Promise<void> {
+    await this.#client.indices.putIndexTemplate(eventsTemplate(this.#names));
+    await createIndexIfMissing(this.#client, this.#names.deadletter, deadletterMappings);
+  }
+
+  async index(events: SecurityEvent[]): Promise<IndexResult> {
+    const result: IndexResult = { indexed: 0, duplicates: 0, deadLettered: 0 };
+    const items: BulkItem[] = [];
+    const sources: SecurityEvent[] = [];
+    const rejected: DeadLetter[] = [];
+    for (const event of events) {
+      const prepared = prepareEvent(event);
+      if (!prepared.ok) {
+        rejected.push({ event, reason: prepared.reason, errorType: 'shape_check' });
+        continue;
+      }
+      const { document, id, sortTime } = prepared.event;
+      items.push({ action: 'create', index: dailyIndex(this.#prefix, sortTime), id, document });
+      sources.push(event);
+    }
+    if (items.length > 0) {
+      const outcomes = await bulkWrite(this.#client, items, { retry: this.#retry, logger: this.#logger });
+      for (let i = 0; i < outcomes.length; i++) {
+        const outcome = outcomes[i]!;
+        if (outcome.status === 200 || outcome.status === 201) result.indexed++;
+        else if (outcome.status === 409) result.duplicates++;
+        else {
+          rejected.push({
+            event: sources[i],
+            reason: outcome.errorReason ?? `status ${outcome.status}`,
+            status: outcome.status,
+            errorType: outcome.errorType,
+            index: items[i]!.index,
+          });
+        }
+      }
+    }
+    if (rejected.length > 0) {
+      await this.#deadLetter(rejected);
+      result.deadLettered = rejected.length;
+    }
+    return result;
+  }
+
+  /** Rejected events with their reasons; written with `index` so a re-delivered reject stays one entry. */
+  async #deadLetter(rejected: DeadLetter[]): Promise<void> {
+    const now = new Date().toISOString();
+    const items: BulkItem[] = rejected.map((entry) => {
+      const event = entry.event as { event?: { id?: unknown }; agency?: { id?: unknown } } | null;
+      const eventId = typeof event?.event?.id === 'string' ? event.event.id : undefined;
+      const original = safeJson(entry.event);
+      return {
+        action: 'index',
+        index: this.#names.deadletter,
+        id: eventId ?? digest('deadletter', original),
+        document: {
+          '@timestamp': now,
+          event: { id: eventId },
+          agency: { id: typeof event?.agency?.id === 'string' ? event.agency.id : undefined },
+          index: entry.index,
+          status: entry.status,
+          reason: entry.reason,
+          error: { type: entry.errorType },
+          original,
+        },
+      };
+    });
+    const outcomes = await bulkWrite(this.#client, items, { retry: this.#retry, logger: this.#logger });
+    const failed = outcomes.filter((outcome) => outcome.status >= 300);
+    if (failed.length > 0) {
+      throw new Error(`dead-letter index refused ${failed.length} entries: ${failed[0]!.errorReason}`);
+    }
+    this.#logger?.warn({ count: rejected.length, reason: rejected[0]!.reason }, 'events dead-lettered');
+  }
+
+  async search(search: EventSearch): Promise<EventPage> {
+    const plan = planSearch(search);
+    if (plan.matchesNothing) return { events: [], total: 0 };
+    const response = await this.#call(() =>
+      this.#client.search<SecurityEvent>({
+        index: this.#names.events,
+        ignore_unavailable: true,
+        allow_no_indices: true,
+        query: toQuery(plan),
+        size: plan.limit,
+        sort: [
+          { '@timestamp': { order: 'desc', format: 'strict_date_optional_time_nanos' } },
+          { 'event.id': { order: 'desc' } },
+        ] as estypes.Sort,
+        ...(plan.after ? { search_after: plan.after.sort } : {}),
+        track_total_hits: true,
+      }),
+    );
+    const hits = response.hits.hits;
+    const events = hits.map((hit) => hit._source!);
+    const total =
+      typeof response.hits.total === 'number' ? response.hits.total : (response.hits.total?.value ?? 0);
+    const last = hits[hits.length - 1];
+    const next =
+      hits.length === plan.limit && last?.sort
+        ? encodeCursor({ sort: [String(last.sort[0]), String(last.sort[1])] })
+        : undefined;
+    return next === undefined ? { events, total } : { events, total, next };
+  }
+
+  async count(search: EventSearch): Promise<number> {
+    const plan = planSearch({ ...search, after: undefined, limit: undefined });
+    if (plan.matchesNothing) return 0;
+    const response = await this.#call(() =>
+      this.#client.count({
+        index: this.#names.events,
+        ignore_unavailable: true,
+        allow_no_indices: true,
+        query: toQuery(plan),
+      }),
+    );
+    return response.count;
+  }
+
+  async refresh(): Promise<void> {
+    await this.#client.indices.refresh({
+      index: [this.#names.eventsPattern, this.#names.deadletter],
+      ignore_unavailable: true,
+      allow_no_indices: true,
+    });
+  }
+
+  async close(): Promise<void> {}
+
+  /** Turns ES's 400s on a search into query errors the API can show. */
+  async #call<T>(request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      if (error instanceof errors.ResponseError && error.meta.statusCode === 400) {
+        throw new StoreQueryError(`search refused: ${error.message}`);
+      }
+      throw error;
+    }
+  }
+}
+
+/** Phase-1 query: agency scope, time range and exact matches, all in filter context (no scoring). */
+export function toQuery(plan: SearchPlan): estypes.QueryDslQueryContainer {
+  const filter: estypes.QueryDslQueryContainer[] = [];
+  if (plan.agencies !== undefined) filter.push({ terms: { 'agency.id': plan.agencies } });
+  if (plan.from !== undefined || plan.to !== undefined) {
+    filter.push({
+      range: {
+        '@timestamp': {
+          ...(plan.from !== undefined ? { gte: plan.from } : {}),
+          ...(plan.to !== undefined ? { lt: plan.to } : {}),
+          format: 'strict_date_optional_time_nanos',
+        },
+      },
+    });
+  }
+  for (const match of plan.matches) {
+    filter.push({ term: { [match.field]: { value: match.value } } });
+  }
+  return { bool: { filter } };
+}
+
+export async function createIndexIfMissing(
+  client: Client,
+  index: string,
+  mappings: estypes.MappingTypeMapping,
+): Promise<void> {
+  try {
+    await client.indices.create({ index, settings: smallIndexSettings, mappings });
+  } catch (error) {
+    if (
+      error instanceof errors.ResponseError &&
+      error.body?.error?.type === 'resource_already_exists_exception'
+    )
+      return;
+    throw error;
+  }
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

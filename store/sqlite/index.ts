@@ -1,0 +1,80 @@
+/**
+ * The embedded-mode store: events, incidents and detections in one SQLite file (WAL), via better-sqlite3.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import type { Logger } from '../../core/logger.js';
+import type { EventStore, IncidentStore } from '../../core/ports.js';
+import { toSortTime } from '../event-document.js';
+import { KEYWORD_IGNORE_ABOVE } from '../fields.js';
+import { ipToBytes } from '../ip.js';
+import { SqliteEventStore } from './event-store.js';
+import { SqliteIncidentStore } from './incident-store.js';
+import { schemaStatements } from './schema.js';
+
+export interface SqliteStoreOptions {
+  /** Database file, e.g. `./data/siem-lite.db`; its folder is created if missing. */
+  path: string;
+  logger?: Logger;
+}
+
+export interface SqliteStores {
+  events: EventStore;
+  incidents: IncidentStore;
+  close(): Promise<void>;
+}
+
+export { SqliteEventStore, SqliteIncidentStore };
+
+export function createSqliteStores(options: SqliteStoreOptions): SqliteStores {
+  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  const db = new BetterSqlite3(options.path);
+  db.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode: a crash can lose the last transactions but never corrupts the file.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('cache_size = -65536');
+  db.pragma('temp_store = MEMORY');
+  registerFunctions(db);
+  db.transaction(() => {
+    for (const statement of schemaStatements()) db.exec(statement);
+  })();
+  const events = new SqliteEventStore({ db, logger: options.logger });
+  const incidents = new SqliteIncidentStore({ db });
+  let closed = false;
+  return {
+    events,
+    incidents,
+    async close() {
+      if (closed) return;
+      closed = true;
+      db.close();
+    },
+  };
+}
+
+/** SQL functions that give SQLite Elasticsearch's view of a JSON value. */
+function registerFunctions(db: BetterSqlite3.Database): void {
+  db.function('ip16', { deterministic: true }, (value: unknown) =>
+    typeof value === 'string' ? ipToBytes(value) : null,
+  );
+  db.function('sort_time', { deterministic: true }, (value: unknown) =>
+    typeof value === 'string' || typeof value === 'number' ? toSortTime(value) : null,
+  );
+  // The text ES indexes for an unmapped leaf (mapped as keyword): numbers and booleans as JSON text.
+  db.function('keyword_text', { deterministic: true }, (type: unknown, value: unknown) => {
+    switch (type) {
+      case 'text':
+        return typeof value === 'string' && value.length <= KEYWORD_IGNORE_ABOVE ? value : null;
+      case 'integer':
+      case 'real':
+        return String(value);
+      case 'true':
+      case 'false':
+        return type;
+      default:
+        return null;
+    }
+  });
+}
