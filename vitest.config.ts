@@ -2,7 +2,10 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['{core,ingest,rules,correlator,store,api,dashboards,bin,bench,tools}/**/*.test.ts', 'test/**/*.test.ts'],
+    include: [
+      '{core,ingest,rules,correlator,store,api,dashboards,bin,bench,tools}/**/*.test.ts',
+      'test/**/*.test.ts',
+    ],
     exclude: ['**/node_modules/**', 'dist/**', 'conformance/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
