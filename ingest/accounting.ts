@@ -1,0 +1,101 @@
+import { Counter, Registry } from 'prom-client';
+
+/**
+ * Nothing lost silently: every record the ingest stage sees is counted per listener and agency as it moves
+ * on (received → queued) or stops (rejected/dropped, with a reason). The worker side counts parsed and
+ * parse failures. Exposed as Prometheus counters; `ingestMetricsRegistry` is what `/metrics` serves.
+ */
+export const ingestMetricsRegistry = new Registry();
+
+type Labels = 'listener' | 'agency';
+
+export interface IngestCounters {
+  received: Counter<Labels>;
+  truncated: Counter<Labels>;
+  queued: Counter<Labels>;
+  rejected: Counter<Labels | 'reason'>;
+  dropped: Counter<Labels | 'reason'>;
+  parsed: Counter<Labels | 'dataset'>;
+  parseFailures: Counter<Labels>;
+}
+
+const countersByRegistry = new WeakMap<Registry, IngestCounters>();
+
+/** The ingest counters registered in `registry` (created once per registry). */
+export function ingestCounters(registry: Registry = ingestMetricsRegistry): IngestCounters {
+  let counters = countersByRegistry.get(registry);
+  if (!counters) {
+    const make = <L extends string>(name: string, help: string, labelNames: L[]) =>
+      new Counter<L>({ name: `siem_ingest_${name}_total`, help, labelNames, registers: [registry] });
+    counters = {
+      received: make('received', 'Messages received by a listener', ['listener', 'agency']),
+      truncated: make('truncated', 'Messages cut at the size limit (kept, flagged truncated)', [
+        'listener',
+        'agency',
+      ]),
+      queued: make('queued', 'Records accepted by the queue', ['listener', 'agency']),
+      rejected: make('rejected', 'Messages or connections refused at the edge, by reason', [
+        'listener',
+        'agency',
+        'reason',
+      ]),
+      dropped: make(
+        'dropped',
+        'Records lost after receipt (UDP under backpressure, queue unavailable at shutdown)',
+        ['listener', 'agency', 'reason'],
+      ),
+      parsed: make('parsed', 'Records normalised to events, by dataset', ['listener', 'agency', 'dataset']),
+      parseFailures: make('parse_failures', 'Records that became _parse_failure events', [
+        'listener',
+        'agency',
+      ]),
+    };
+    countersByRegistry.set(registry, counters);
+  }
+  return counters;
+}
+
+/**
+ * Hot-path view of the counters: label children cached per (listener, agency), so counting a message is
+ * a map lookup and an add rather than prom-client's per-call label hashing.
+ */
+export class IngestAccounting {
+  private readonly children = new Map<
+    string,
+    { received: Counter.Internal; truncated: Counter.Internal; queued: Counter.Internal }
+  >();
+
+  constructor(readonly counters: IngestCounters = ingestCounters()) {}
+
+  private child(listener: string, agency: string) {
+    const key = `${listener}\u0000${agency}`;
+    let child = this.children.get(key);
+    if (!child) {
+      child = {
+        received: this.counters.received.labels(listener, agency),
+        truncated: this.counters.truncated.labels(listener, agency),
+        queued: this.counters.queued.labels(listener, agency),
+      };
+      this.children.set(key, child);
+    }
+    return child;
+  }
+
+  received(listener: string, agency: string, truncated: boolean): void {
+    const child = this.child(listener, agency);
+    child.received.inc();
+    if (truncated) child.truncated.inc();
+  }
+
+  queued(listener: string, agency: string, count: number): void {
+    this.child(listener, agency).queued.inc(count);
+  }
+
+  rejected(listener: string, agency: string, reason: string, count = 1): void {
+    this.counters.rejected.labels(listener, agency, reason).inc(count);
+  }
+
+  dropped(listener: string, agency: string, reason: string, count = 1): void {
+    this.counters.dropped.labels(listener, agency, reason).inc(count);
+  }
+}

@@ -1,0 +1,86 @@
+import { isIP } from 'node:net';
+import type { SecurityEvent } from '../core/model.js';
+
+/**
+ * The ECS fields the ingest stage writes, typed so parsers cannot misspell them. It is still a
+ * SecurityEvent (core/model.ts): everything here is optional and nested as ECS nests it.
+ */
+export interface EcsEvent extends SecurityEvent {
+  log?: {
+    level?: string;
+    flags?: string[];
+    source?: { address?: string };
+    syslog?: {
+      priority?: number;
+      version?: number;
+      facility?: { code: number; name: string };
+      severity?: { code: number; name: string };
+      hostname?: string;
+      appname?: string;
+      procid?: string;
+      msgid?: string;
+      structured_data?: Record<string, Record<string, string>>;
+    };
+  };
+  input?: { type: string };
+  host?: { hostname?: string; name?: string; ip?: string[] };
+  process?: { name?: string; pid?: number; executable?: string; command_line?: string; args?: string[] };
+  source?: EndpointFields;
+  destination?: EndpointFields;
+  user?: UserFields;
+  related?: { ip?: string[]; user?: string[]; hosts?: string[] };
+  error?: { message: string; type?: string };
+  observer?: { vendor?: string; product?: string; hostname?: string; type?: string; name?: string };
+}
+
+export interface EndpointFields {
+  ip?: string;
+  port?: number;
+  domain?: string;
+  address?: string;
+  user?: UserFields;
+}
+
+export interface UserFields {
+  name?: string;
+  id?: string;
+  domain?: string;
+  effective?: { name?: string; id?: string };
+  target?: { name?: string; id?: string };
+}
+
+/** Adds `value` to `related.<kind>` once. */
+export function addRelated(event: EcsEvent, kind: 'ip' | 'user' | 'hosts', value: string): void {
+  const related = event.related ?? {};
+  event.related = related;
+  const list = related[kind];
+  if (!list) related[kind] = [value];
+  else if (!list.includes(value)) list.push(value);
+}
+
+/** Sets `source.ip` (or `source.domain` for a name), `source.port` and `related.ip`. */
+export function setSourceAddress(event: EcsEvent, address: string, port?: number): void {
+  const source = event.source ?? {};
+  event.source = source;
+  if (isIP(address) !== 0) {
+    source.ip = address;
+    addRelated(event, 'ip', address);
+  } else {
+    source.domain = address;
+  }
+  if (port !== undefined && Number.isInteger(port) && port >= 0 && port <= 65535) source.port = port;
+}
+
+/** Sets `user.name` and `related.user`. */
+export function setUserName(event: EcsEvent, name: string): void {
+  const user = event.user ?? {};
+  event.user = user;
+  user.name = name;
+  addRelated(event, 'user', name);
+}
+
+/** Adds a tag once. */
+export function addTag(event: EcsEvent, tag: string): void {
+  if (!event.tags) event.tags = [tag];
+  else if (!event.tags.includes(tag)) event.tags.push(tag);
+}

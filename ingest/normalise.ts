@@ -1,0 +1,163 @@
+import { type AgencyDirectory, UNKNOWN_AGENCY } from '../core/agencies.js';
+import { eventIdOf } from '../core/identity.js';
+import type { RawRecord, SecurityEvent } from '../core/model.js';
+import { addTag, type EcsEvent } from './ecs.js';
+import { FACILITY_NAMES, SEVERITY_NAMES, type SyslogEnvelope } from './envelope/envelope.js';
+import { parseSyslog } from './envelope/parse-syslog.js';
+import { isKnownTimezone } from './envelope/zoned-time.js';
+import { defaultParserRegistry, type ParserRegistry } from './parsers/registry.js';
+import type { ParseOutcome } from './parsers/source-parser.js';
+
+export interface NormaliserOptions {
+  agencies: AgencyDirectory;
+  /** IANA zone for times without an offset when the agency sets none (config `ingest.default_timezone`). */
+  defaultTimezone: string;
+  /** An event time further than this from the receive time is tagged `_clock_skew` (kept as is). */
+  clockSkewMs?: number;
+  parsers?: ParserRegistry;
+}
+
+export const DEFAULT_CLOCK_SKEW_MS = 15 * 60_000;
+const PEER_CACHE_LIMIT = 10_000;
+
+/**
+ * The normalise stage: RawRecord[] → SecurityEvent[] (ECS). One event per record, always: the envelope is
+ * parsed, the agency attributed (edge attribution, else peer address, else `unknown`), the source parser
+ * fills the ECS fields it knows, and anything that goes wrong turns into a `_parse_failure` event that
+ * still carries `event.original`. Throws only for bad options (unknown time zone), never for a record.
+ */
+export function createNormaliser(options: NormaliserOptions): (records: RawRecord[]) => SecurityEvent[] {
+  const { agencies, defaultTimezone } = options;
+  const clockSkewMs = options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
+  const parsers = options.parsers ?? defaultParserRegistry();
+  if (!isKnownTimezone(defaultTimezone)) throw new Error(`unknown time zone "${defaultTimezone}"`);
+  for (const agency of agencies.agencies) {
+    if (agency.timezone && !isKnownTimezone(agency.timezone))
+      throw new Error(`agency ${agency.id}: unknown time zone "${agency.timezone}"`);
+  }
+
+  const agencyByPeer = new Map<string, string>();
+  function agencyOf(record: RawRecord): string {
+    if (record.agency) return record.agency;
+    if (!record.peer) return UNKNOWN_AGENCY;
+    const address = peerAddress(record.peer);
+    let id = agencyByPeer.get(address);
+    if (id === undefined) {
+      id = agencies.byAddress(address)?.id ?? UNKNOWN_AGENCY;
+      if (agencyByPeer.size >= PEER_CACHE_LIMIT) agencyByPeer.clear();
+      agencyByPeer.set(address, id);
+    }
+    return id;
+  }
+
+  function normaliseRecord(record: RawRecord): SecurityEvent {
+    const agencyId = agencyOf(record);
+    const timezone = agencies.get(agencyId)?.timezone ?? defaultTimezone;
+    const event = baseEvent(record, agencyId);
+    try {
+      const envelope =
+        record.transport === 'http'
+          ? ({ format: 'none', message: record.text } as SyslogEnvelope)
+          : parseSyslog(record.text, { receivedAt: record.receivedAt, timezone });
+      applyEnvelope(event, envelope);
+      const forced = record.parser !== undefined ? parsers.get(record.parser) : undefined;
+      if (record.parser !== undefined && !forced) addTag(event, '_unknown_parser');
+      const parser = forced ?? parsers.choose(envelope.appName, envelope.message);
+      if (parser) {
+        const outcome: ParseOutcome = parser.parse(envelope.message, event, envelope);
+        if (outcome.status === 'invalid') markFailure(event, outcome.reason);
+      }
+      checkClockSkew(event, record.receivedAt, clockSkewMs);
+      return event;
+    } catch (error) {
+      // A parser bug must not lose the record: start again from the bare record and flag it.
+      const fallback = baseEvent(record, agencyId);
+      markFailure(fallback, `parser error: ${(error as Error)?.message ?? String(error)}`);
+      return fallback;
+    }
+  }
+
+  return (records) => {
+    const events = new Array<SecurityEvent>(records.length);
+    for (let i = 0; i < records.length; i++) events[i] = normaliseRecord(records[i]!);
+    return events;
+  };
+}
+
+function baseEvent(record: RawRecord, agencyId: string): EcsEvent {
+  const ingested = isoOf(record.receivedAt);
+  const event: EcsEvent = {
+    '@timestamp': ingested,
+    message: record.text,
+    event: { id: eventIdOf(record), ingested, original: record.text, kind: 'event' },
+    agency: { id: agencyId },
+    input: { type: record.transport },
+  };
+  if (record.peer) event.log = { source: { address: record.peer } };
+  if (record.flags && record.flags.length > 0) {
+    event.log = { ...event.log, flags: [...record.flags] };
+    if (record.flags.includes('truncated')) addTag(event, '_truncated');
+  }
+  return event;
+}
+
+function applyEnvelope(event: EcsEvent, envelope: SyslogEnvelope): void {
+  event.message = envelope.message;
+  if (envelope.timestamp !== undefined && Number.isFinite(envelope.timestamp)) {
+    event['@timestamp'] = isoOf(envelope.timestamp, envelope.subMillis);
+  }
+  if (envelope.format !== 'none') {
+    const syslog: NonNullable<NonNullable<EcsEvent['log']>['syslog']> = {};
+    if (envelope.priority !== undefined) {
+      const facility = envelope.priority >> 3;
+      const severity = envelope.priority & 7;
+      syslog.priority = envelope.priority;
+      syslog.facility = { code: facility, name: FACILITY_NAMES[facility] ?? String(facility) };
+      syslog.severity = { code: severity, name: SEVERITY_NAMES[severity]! };
+    }
+    if (envelope.version !== undefined) syslog.version = envelope.version;
+    if (envelope.hostname !== undefined) syslog.hostname = envelope.hostname;
+    if (envelope.appName !== undefined) syslog.appname = envelope.appName;
+    if (envelope.procId !== undefined) syslog.procid = envelope.procId;
+    if (envelope.msgId !== undefined) syslog.msgid = envelope.msgId;
+    if (envelope.structuredData !== undefined) syslog.structured_data = envelope.structuredData;
+    event.log = { ...event.log, syslog };
+  }
+  if (envelope.structuredDataInvalid) addTag(event, '_syslog_sd_invalid');
+  if (envelope.hostname !== undefined) event.host = { hostname: envelope.hostname };
+  if (envelope.appName !== undefined) {
+    const process: NonNullable<EcsEvent['process']> = { name: envelope.appName };
+    const pid = envelope.procId === undefined ? Number.NaN : Number(envelope.procId);
+    if (Number.isSafeInteger(pid) && pid >= 0) process.pid = pid;
+    event.process = process;
+  }
+}
+
+function markFailure(event: EcsEvent, reason: string): void {
+  event.event.kind = 'pipeline_error';
+  event.error = { message: reason, type: 'parse_failure' };
+  addTag(event, '_parse_failure');
+}
+
+function checkClockSkew(event: EcsEvent, receivedAt: number, thresholdMs: number): void {
+  if (event['@timestamp'] === event.event.ingested) return;
+  const time = Date.parse(event['@timestamp']);
+  if (Number.isFinite(time) && Math.abs(time - receivedAt) > thresholdMs) addTag(event, '_clock_skew');
+}
+
+/** ISO 8601 in UTC; `subMillis` digits (microseconds and beyond) are appended rather than lost. */
+export function isoOf(epochMs: number, subMillis?: string): string {
+  const iso = new Date(epochMs).toISOString();
+  return subMillis ? `${iso.slice(0, -1)}${subMillis}Z` : iso;
+}
+
+/** The address part of a peer written `ip`, `ip:port` or `[ipv6]:port`. */
+export function peerAddress(peer: string): string {
+  if (peer.charCodeAt(0) === 91 /* [ */) {
+    const close = peer.indexOf(']');
+    return close < 0 ? peer.slice(1) : peer.slice(1, close);
+  }
+  const colon = peer.indexOf(':');
+  if (colon < 0) return peer;
+  return peer.indexOf(':', colon + 1) < 0 ? peer.slice(0, colon) : peer;
+}
