@@ -1,0 +1,91 @@
+import type { FastifyInstance } from 'fastify';
+import { ApiKeyStore, ensureAdminKey } from '../../api/keys.js';
+import { buildApiServer } from '../../api/server.js';
+import type { Config } from '../../core/config.js';
+import type { Logger } from '../../core/logger.js';
+import type { RecordQueue } from '../../core/ports.js';
+import { BullRecordQueue } from '../../correlator/queue/bullmq.js';
+import { InProcessQueue } from '../../correlator/queue/in-process.js';
+import { startIngest } from '../../ingest/service.js';
+import { createWorkerPipeline, ensureDataDir, openStores, VERSION } from '../runtime.js';
+
+export interface RunningService {
+  api: FastifyInstance;
+  apiUrl: string;
+  listeners: { id: string; transport: string; address: string; port: number }[];
+  adminKeyFile?: string;
+  close(): Promise<void>;
+}
+
+/**
+ * `siem-lite serve`: ingest listeners and the API. In embedded mode the worker stages run in this process
+ * on the in-process queue; in scale mode batches go to BullMQ for `siem-lite worker` processes.
+ */
+export async function serve(config: Config, logger: Logger): Promise<RunningService> {
+  const dataDir = ensureDataDir(config);
+  const stores = await openStores(config, logger);
+  const keys = ApiKeyStore.inDataDir(dataDir);
+  const admin = await ensureAdminKey(keys, dataDir);
+
+  let queue: RecordQueue;
+  if (config.mode === 'embedded') {
+    const inProcess = new InProcessQueue({
+      maxPendingBatches: config.queue.max_pending_batches,
+      concurrency: config.queue.worker_concurrency,
+      logger,
+    });
+    await inProcess.start(createWorkerPipeline(config, stores, logger));
+    queue = inProcess;
+  } else {
+    queue = new BullRecordQueue({
+      redisUrl: config.redis.url,
+      prefix: config.redis.prefix,
+      maxPendingBatches: config.queue.max_pending_batches,
+      logger,
+    });
+  }
+
+  const ingest = await startIngest({ config, queue, logger });
+  const api = await buildApiServer({
+    events: stores.events,
+    incidents: stores.incidents,
+    keys,
+    logger,
+    mode: config.mode,
+    version: VERSION,
+  });
+  await api.listen({ host: config.api.host, port: config.api.port });
+  const address = api.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.api.port;
+  const apiUrl = `http://${config.api.host.includes(':') ? `[${config.api.host}]` : config.api.host}:${port}`;
+
+  const lines = [
+    `siem-lite ${VERSION} serving in ${config.mode} mode`,
+    `  API        ${apiUrl}  (OpenAPI ${apiUrl}/openapi.json, docs ${apiUrl}/docs)`,
+    ...ingest.addresses.map(
+      (l) => `  ${l.transport.toUpperCase().padEnd(10)} ${l.address}:${l.port}  (${l.id})`,
+    ),
+    admin
+      ? `  admin key  ${admin.key}\n             shown once; also written to ${admin.file} (mode 0600)`
+      : `  admin key  created on first start, in ${dataDir}/admin.key`,
+  ];
+  process.stderr.write(`${lines.join('\n')}\n`);
+
+  let closing: Promise<void> | undefined;
+  return {
+    api,
+    apiUrl,
+    listeners: ingest.addresses,
+    ...(admin ? { adminKeyFile: admin.file } : {}),
+    close() {
+      // Order matters: stop accepting, flush the last batch, drain the queue, then close stores.
+      closing ??= (async () => {
+        await ingest.close();
+        await queue.close();
+        await api.close();
+        await stores.close();
+      })();
+      return closing;
+    },
+  };
+}

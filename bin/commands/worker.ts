@@ -1,0 +1,32 @@
+import type { Config } from '../../core/config.js';
+import type { Logger } from '../../core/logger.js';
+import { BullRecordConsumer } from '../../correlator/queue/bullmq.js';
+import { createWorkerPipeline, openStores } from '../runtime.js';
+
+/** `siem-lite worker` (scale mode): consumes record batches from BullMQ; run as many as needed. */
+export async function worker(config: Config, logger: Logger): Promise<{ close(): Promise<void> }> {
+  if (config.mode !== 'scale') {
+    throw new Error(
+      'siem-lite worker runs in scale mode (mode: scale); in embedded mode `serve` runs the worker stages itself',
+    );
+  }
+  const stores = await openStores(config, logger);
+  const consumer = new BullRecordConsumer({
+    redisUrl: config.redis.url,
+    prefix: config.redis.prefix,
+    concurrency: config.queue.worker_concurrency,
+    logger,
+  });
+  await consumer.start(createWorkerPipeline(config, stores, logger));
+  logger.info({ concurrency: config.queue.worker_concurrency }, 'worker consuming record batches');
+  let closing: Promise<void> | undefined;
+  return {
+    close() {
+      closing ??= (async () => {
+        await consumer.close();
+        await stores.close();
+      })();
+      return closing;
+    },
+  };
+}

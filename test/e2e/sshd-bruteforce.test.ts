@@ -1,0 +1,153 @@
+/**
+ * The foundation's end-to-end path, in both modes, through the real CLI and real clients:
+ * 30 sshd "Failed password" lines from one attacker, sent by util-linux `logger` over UDP (RFC 3164) and TCP
+ * (RFC 5424) → every line indexed (counted through the API) → exactly one incident for that IP holding all
+ * 30 detections.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { deleteIndices, ELASTICSEARCH_URL, REDIS_URL, uniquePrefix } from '../support/services.js';
+import { freePort, type SiemProcess, startSiem, waitFor } from '../support/siem-process.js';
+
+const run = promisify(execFile);
+const ATTACKER = '203.0.113.77';
+const LINES = 30;
+
+interface Deployment {
+  mode: 'embedded' | 'scale';
+  processes: SiemProcess[];
+  apiUrl: string;
+  syslogPort: number;
+  adminKey: string;
+  cleanup(): Promise<void>;
+}
+
+async function deploy(mode: 'embedded' | 'scale'): Promise<Deployment> {
+  const dir = mkdtempSync(join(tmpdir(), `siem-e2e-${mode}-`));
+  const prefix = uniquePrefix(`e2e-${mode}`);
+  const apiPort = await freePort();
+  const syslogPort = await freePort();
+  const configFile = join(dir, 'siem-lite.yaml');
+  writeFileSync(
+    configFile,
+    [
+      `mode: ${mode}`,
+      `data_dir: ${join(dir, 'data')}`,
+      'log_level: warn',
+      `elasticsearch: { url: "${ELASTICSEARCH_URL}", index_prefix: ${prefix} }`,
+      `redis: { url: "${REDIS_URL}", prefix: ${prefix} }`,
+      `api: { host: 127.0.0.1, port: ${apiPort} }`,
+      'ingest:',
+      '  batch_max_wait: 50ms',
+      '  listeners:',
+      `    - { id: syslog-udp, transport: udp, host: 127.0.0.1, port: ${syslogPort} }`,
+      `    - { id: syslog-tcp, transport: tcp, host: 127.0.0.1, port: ${syslogPort} }`,
+    ].join('\n'),
+  );
+  const processes = [startSiem(['serve', '--config', configFile])];
+  if (mode === 'scale') processes.push(startSiem(['worker', '--config', configFile]));
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const output = () => processes.map((p) => p.output()).join('\n');
+  await waitFor(
+    async () => ((await fetch(`${apiUrl}/healthz`)).ok ? true : undefined),
+    `${mode} API /healthz`,
+    60_000,
+    output,
+  );
+  const adminKey = readFileSync(join(dir, 'data', 'admin.key'), 'utf8').trim();
+  return {
+    mode,
+    processes,
+    apiUrl,
+    syslogPort,
+    adminKey,
+    async cleanup() {
+      await Promise.all(processes.map((p) => p.stop()));
+      if (mode === 'scale') {
+        await deleteIndices(prefix);
+        const redis = new Redis(REDIS_URL);
+        const keys = await redis.keys(`${prefix}:*`);
+        if (keys.length > 0) await redis.del(...keys);
+        redis.disconnect();
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function api<T>(deployment: Deployment, path: string): Promise<T> {
+  const response = await fetch(`${deployment.apiUrl}${path}`, {
+    headers: { authorization: `Bearer ${deployment.adminKey}` },
+  });
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+/** Sends sshd lines with the real util-linux `logger`: UDP as RFC 3164, TCP as RFC 5424. */
+async function sendFailedPasswords(port: number, count: number, transport: 'udp' | 'tcp'): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const message = `Failed password for ${i % 2 ? 'root' : 'invalid user admin'} from ${ATTACKER} port ${40000 + i} ssh2`;
+    const protocol = transport === 'udp' ? ['-d', '--rfc3164'] : ['-T', '--rfc5424'];
+    await run('logger', ['-n', '127.0.0.1', '-P', String(port), ...protocol, '-t', 'sshd', '--id=4242', message]);
+  }
+}
+
+const deployments: Deployment[] = [];
+afterAll(async () => {
+  await Promise.all(deployments.map((d) => d.cleanup()));
+});
+
+describe.each(['embedded', 'scale'] as const)('sshd brute force, end to end (%s mode)', (mode) => {
+  it('indexes every line and opens exactly one incident for the attacker with all detections', async () => {
+    const deployment = await deploy(mode);
+    deployments.push(deployment);
+    const diagnostics = () => deployment.processes.map((p) => p.output()).join('\n');
+
+    // The API is never anonymous.
+    expect((await fetch(`${deployment.apiUrl}/api/incidents`)).status).toBe(401);
+
+    await sendFailedPasswords(deployment.syslogPort, LINES / 2, 'udp');
+    await sendFailedPasswords(deployment.syslogPort, LINES / 2, 'tcp');
+
+    const filter = `filter=${encodeURIComponent(`source.ip:${ATTACKER}`)}`;
+    const indexed = await waitFor(
+      async () => {
+        const page = await api<{ total: number }>(deployment, `/api/events?${filter}&limit=1`);
+        return page.total >= LINES ? page.total : undefined;
+      },
+      `${LINES} events for ${ATTACKER}`,
+      30_000,
+      diagnostics,
+    );
+    expect(indexed).toBe(LINES);
+
+    const page = await api<{ events: { event: { action: string; outcome: string }; user: { name: string } }[] }>(
+      deployment,
+      `/api/events?${filter}&limit=100`,
+    );
+    expect(page.events).toHaveLength(LINES);
+    for (const event of page.events) {
+      expect(event.event.outcome).toBe('failure');
+      expect(['root', 'admin']).toContain(event.user.name);
+    }
+
+    type IncidentList = { incidents: { groupBy: Record<string, string>; detectionCount: number; ruleTitle: string }[] };
+    const incidents = await waitFor(
+      async () => {
+        const list = await api<IncidentList>(deployment, '/api/incidents');
+        const mine = list.incidents.filter((incident) => incident.groupBy['source.ip'] === ATTACKER);
+        return mine.reduce((sum, incident) => sum + incident.detectionCount, 0) >= LINES ? mine : undefined;
+      },
+      `an incident with ${LINES} detections`,
+      30_000,
+      diagnostics,
+    );
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0]!.detectionCount).toBe(LINES);
+  });
+});
