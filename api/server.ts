@@ -28,7 +28,6 @@ export async function buildApiServer(deps: ApiDependencies): Promise<FastifyInst
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
     requestIdHeader: 'x-request-id',
-    disableRequestLogging: false,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
   });
   app.addSchema(ErrorSchema);
