@@ -12,6 +12,10 @@ export interface Agency {
   cidrs: string[];
   /** IANA zone for sources that omit one (RFC 3164). */
   timezone?: string;
+  /** TLS client-certificate subjects (`CN=...` or the full DN) that identify this agency's senders. */
+  tls_subjects?: string[];
+  /** HTTP ingest tokens: `sha256:<hex>` of the token (preferred), or the token itself. */
+  ingest_tokens?: string[];
 }
 
 /** Agency id given to records whose source matches no agency: they are kept and marked, never dropped. */

@@ -22,6 +22,23 @@ export const ListenerSchema = T.Object(
     parser: T.Optional(T.String()),
     /** Agency for everything on this listener, when one port is dedicated to one agency. */
     agency: T.Optional(T.String()),
+    /** TCP/TLS: connections open at once; further ones are refused and counted (default 1000). */
+    max_connections: T.Optional(T.Integer({ minimum: 1, maximum: 1_000_000 })),
+    /** TCP/TLS: a connection silent this long is closed (default 5m). */
+    idle_timeout: T.Optional(Duration),
+    /** TLS (RFC 5425): PEM files. With `ca`, client certificates are verified and their subject names the agency. */
+    tls: T.Optional(
+      T.Object(
+        {
+          cert: T.String({ minLength: 1 }),
+          key: T.String({ minLength: 1 }),
+          ca: T.Optional(T.String({ minLength: 1 })),
+          /** Refuse clients without a certificate signed by `ca` (mutual TLS). */
+          require_client_cert: T.Optional(T.Boolean()),
+        },
+        strict,
+      ),
+    ),
   },
   strict,
 );

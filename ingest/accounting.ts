@@ -10,6 +10,7 @@ export const ingestMetricsRegistry = new Registry();
 type Labels = 'listener' | 'agency';
 
 export interface IngestCounters {
+  registry: Registry;
   received: Counter<Labels>;
   truncated: Counter<Labels>;
   queued: Counter<Labels>;
@@ -17,6 +18,7 @@ export interface IngestCounters {
   dropped: Counter<Labels | 'reason'>;
   parsed: Counter<Labels | 'dataset'>;
   parseFailures: Counter<Labels>;
+  connectionsClosed: Counter<'listener' | 'reason'>;
 }
 
 const countersByRegistry = new WeakMap<Registry, IngestCounters>();
@@ -28,6 +30,7 @@ export function ingestCounters(registry: Registry = ingestMetricsRegistry): Inge
     const make = <L extends string>(name: string, help: string, labelNames: L[]) =>
       new Counter<L>({ name: `siem_ingest_${name}_total`, help, labelNames, registers: [registry] });
     counters = {
+      registry,
       received: make('received', 'Messages received by a listener', ['listener', 'agency']),
       truncated: make('truncated', 'Messages cut at the size limit (kept, flagged truncated)', [
         'listener',
@@ -48,6 +51,10 @@ export function ingestCounters(registry: Registry = ingestMetricsRegistry): Inge
       parseFailures: make('parse_failures', 'Records that became _parse_failure events', [
         'listener',
         'agency',
+      ]),
+      connectionsClosed: make('connections_closed', 'Stream connections closed by siem-lite, by reason', [
+        'listener',
+        'reason',
       ]),
     };
     countersByRegistry.set(registry, counters);
@@ -93,6 +100,10 @@ export class IngestAccounting {
 
   rejected(listener: string, agency: string, reason: string, count = 1): void {
     this.counters.rejected.labels(listener, agency, reason).inc(count);
+  }
+
+  connectionClosed(listener: string, reason: string): void {
+    this.counters.connectionsClosed.labels(listener, reason).inc();
   }
 
   dropped(listener: string, agency: string, reason: string, count = 1): void {

@@ -8,7 +8,9 @@ import { IngestAccounting } from './accounting.js';
 import { RecordBatcher } from './batcher.js';
 import type { MessageSink, RunningListener } from './listeners/listener.js';
 import { startTcpListener } from './listeners/tcp.js';
+import { startTlsListener } from './listeners/tls.js';
 import { startUdpListener } from './listeners/udp.js';
+import { watchUdpKernelDrops } from './listeners/udp-kernel-drops.js';
 import { peerAddress } from './normalise.js';
 
 export interface IngestOptions {
@@ -89,6 +91,9 @@ export async function startIngest(options: IngestOptions): Promise<IngestHandle>
       if (reason === 'backpressure') accounting.dropped(listener.id, agency, reason, count);
       else accounting.rejected(listener.id, agency, reason, count);
     },
+    closed(listener, reason) {
+      accounting.connectionClosed(listener.id, reason);
+    },
     saturated: () => batcher.saturated(),
     whenClear(resume) {
       waiting.push(resume);
@@ -104,12 +109,16 @@ export async function startIngest(options: IngestOptions): Promise<IngestHandle>
   };
 
   const listeners: RunningListener[] = [];
+  const unwatch: (() => void)[] = [];
   try {
     for (const listener of config.ingest.listeners) {
       const listenerOptions = { listener, maxMessageBytes: config.ingest.max_message_bytes, sink, logger };
-      if (listener.transport === 'udp') listeners.push(await startUdpListener(listenerOptions));
-      else if (listener.transport === 'tcp') listeners.push(await startTcpListener(listenerOptions));
-      else throw new Error(`listener ${listener.id}: transport ${listener.transport} is not available yet`);
+      if (listener.transport === 'udp') {
+        const running = await startUdpListener(listenerOptions);
+        listeners.push(running);
+        unwatch.push(watchUdpKernelDrops(accounting.counters.registry, running.id, running.port));
+      } else if (listener.transport === 'tcp') listeners.push(await startTcpListener(listenerOptions));
+      else listeners.push(await startTlsListener({ ...listenerOptions, agencies }));
     }
   } catch (error) {
     await Promise.all(listeners.map((running) => running.close()));
@@ -119,6 +128,7 @@ export async function startIngest(options: IngestOptions): Promise<IngestHandle>
   return {
     addresses: listeners.map(({ id, transport, address, port }) => ({ id, transport, address, port })),
     async close() {
+      for (const stop of unwatch) stop();
       await Promise.all(listeners.map((running) => running.close()));
       if (poll) clearInterval(poll);
       poll = undefined;

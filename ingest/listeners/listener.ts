@@ -7,6 +7,8 @@ export interface MessageSink {
   accept(text: string, peer: string, listener: ListenerConfig, flags?: string[], agency?: string): void;
   /** Rejects one message before it became a record (counted, with a reason). */
   reject(listener: ListenerConfig, peer: string, reason: string, count?: number): void;
+  /** A stream connection was closed by us (`idle_timeout`, `garbage`, `tls_handshake`): counted per listener. */
+  closed(listener: ListenerConfig, reason: string): void;
   /** True when the queue wants producers to stop: TCP pauses, UDP drops (counted). */
   saturated(): boolean;
   /** Calls `resume` once the queue has room again. */

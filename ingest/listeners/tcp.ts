@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ListenerConfig } from '../../core/config.js';
+import { parseDuration } from '../../core/duration.js';
 import type { Logger } from '../../core/logger.js';
 import { SyslogFramer } from '../framing/syslog-framer.js';
 import { formatPeer, type MessageSink, type RunningListener } from './listener.js';
@@ -11,11 +12,14 @@ export interface StreamListenerOptions {
   logger: Logger;
 }
 
+export const DEFAULT_MAX_CONNECTIONS = 1000;
+export const DEFAULT_IDLE_TIMEOUT = '5m';
 const TRUNCATED = ['truncated'];
 
 /**
  * Serves one syslog stream connection (TCP or TLS): RFC 6587 framing per frame, backpressure by pausing
- * the socket while the queue is saturated, garbage closes the connection with a reason and a count.
+ * the socket while the queue is saturated, garbage closes the connection with a reason and a count, and a
+ * connection silent for the idle timeout is closed so that it holds no resources.
  */
 export function serveSyslogStream(socket: Socket, options: StreamListenerOptions, agency?: string): void {
   const { listener, maxMessageBytes, sink, logger } = options;
@@ -28,11 +32,21 @@ export function serveSyslogStream(socket: Socket, options: StreamListenerOptions
     paused = false;
     if (!socket.destroyed) socket.resume();
   };
+  socket.setTimeout(parseDuration(listener.idle_timeout ?? DEFAULT_IDLE_TIMEOUT)!);
+  socket.on('timeout', () => {
+    // A paused connection is silent because we asked it to wait: only real silence counts.
+    if (paused) return;
+    logger.debug({ listener: listener.id, peer }, 'closing idle syslog connection');
+    sink.closed(listener, 'idle_timeout');
+    framer.end();
+    socket.destroy();
+  });
   socket.on('data', (chunk: Buffer) => {
     const garbage = framer.push(chunk);
     if (garbage) {
       logger.warn({ listener: listener.id, peer, reason: garbage }, 'closing syslog connection: garbage');
       sink.reject(listener, peer, 'garbage');
+      sink.closed(listener, 'garbage');
       socket.destroy();
       return;
     }
@@ -50,24 +64,34 @@ export function serveSyslogStream(socket: Socket, options: StreamListenerOptions
 
 /** Syslog over TCP (RFC 6587), IPv4 or IPv6 by the configured host. */
 export async function startTcpListener(options: StreamListenerOptions): Promise<RunningListener> {
-  const { logger } = options;
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     serveSyslogStream(socket, options);
   });
-  return listen(server, sockets, options.listener, 'tcp', logger);
+  return listen(server, sockets, options, 'tcp');
 }
 
-/** Binds `server` and returns the running listener; shared by the TCP and TLS listeners. */
+/**
+ * Binds `server` with the connection limit and returns the running listener; shared by TCP and TLS.
+ * Connections beyond the limit are closed by Node at accept and counted as rejected.
+ */
 export async function listen(
   server: Server,
   sockets: Set<Socket>,
-  listener: ListenerConfig,
+  options: StreamListenerOptions,
   transport: 'tcp' | 'tls',
-  logger: Logger,
 ): Promise<RunningListener> {
+  const { listener, logger, sink } = options;
+  server.maxConnections = listener.max_connections ?? DEFAULT_MAX_CONNECTIONS;
+  server.on('drop', (data) => {
+    logger.warn(
+      { listener: listener.id, peer: data?.remoteAddress },
+      'connection limit reached: connection refused',
+    );
+    sink.reject(listener, formatPeer(data?.remoteAddress, data?.remotePort), 'max_connections');
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(listener.port, listener.host, () => {
