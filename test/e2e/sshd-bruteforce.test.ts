@@ -93,7 +93,17 @@ async function sendFailedPasswords(port: number, count: number, transport: 'udp'
   for (let i = 0; i < count; i++) {
     const message = `Failed password for ${i % 2 ? 'root' : 'invalid user admin'} from ${ATTACKER} port ${40000 + i} ssh2`;
     const protocol = transport === 'udp' ? ['-d', '--rfc3164'] : ['-T', '--rfc5424'];
-    await run('logger', ['-n', '127.0.0.1', '-P', String(port), ...protocol, '-t', 'sshd', '--id=4242', message]);
+    await run('logger', [
+      '-n',
+      '127.0.0.1',
+      '-P',
+      String(port),
+      ...protocol,
+      '-t',
+      'sshd',
+      '--id=4242',
+      message,
+    ]);
   }
 }
 
@@ -126,17 +136,18 @@ describe.each(['embedded', 'scale'] as const)('sshd brute force, end to end (%s 
     );
     expect(indexed).toBe(LINES);
 
-    const page = await api<{ events: { event: { action: string; outcome: string }; user: { name: string } }[] }>(
-      deployment,
-      `/api/events?${filter}&limit=100`,
-    );
+    const page = await api<{
+      events: { event: { action: string; outcome: string }; user: { name: string } }[];
+    }>(deployment, `/api/events?${filter}&limit=100`);
     expect(page.events).toHaveLength(LINES);
     for (const event of page.events) {
       expect(event.event.outcome).toBe('failure');
       expect(['root', 'admin']).toContain(event.user.name);
     }
 
-    type IncidentList = { incidents: { groupBy: Record<string, string>; detectionCount: number; ruleTitle: string }[] };
+    type IncidentList = {
+      incidents: { groupBy: Record<string, string>; detectionCount: number; ruleTitle: string }[];
+    };
     const incidents = await waitFor(
       async () => {
         const list = await api<IncidentList>(deployment, '/api/incidents');
