@@ -1,38 +1,117 @@
 /**
  * The rules engine's entry point: load Sigma rule packs and match events against them.
  *
- *   folders of YAML ──load──▶ SigmaRule[] ──pipeline + compile──▶ RuleSet ──match(event)──▶ RuleMatch[]
+ *   folders of YAML ──load──▶ SigmaRule[] ──pipeline + filters + compile──▶ RuleSet ──match(event)──▶ RuleMatch[]
+ *                                          └─correlations──▶ CompiledCorrelation[] ──CorrelationEvaluator──▶ hits
  */
 import { existsSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
+import { compileCorrelations } from './correlation/compile.js';
 import { loadRuleFiles, parseRuleText, type RuleProblem } from './load.js';
-import type { DetectionRule } from './model.js';
-import { ECS_IDENTITY, type Pipeline } from './pipeline/pipeline.js';
-import { CompiledRuleSet, type RuleSet } from './rule-set.js';
+import type { CorrelationRule, DetectionRule, FilterRule, SigmaRule } from './model.js';
+import { BUNDLED_PIPELINES, loadPipelineFiles } from './pipeline/load-pipelines.js';
+import { type Pipeline, PipelineSet } from './pipeline/pipeline.js';
+import { CompiledRuleSet } from './rule-set.js';
 
+export {
+  type CompiledCorrelation,
+  compileCorrelations,
+  conditionHolds,
+  type FieldReader,
+} from './correlation/compile.js';
+export {
+  CorrelationEvaluator,
+  type CorrelationHit,
+  evaluateCorrelations,
+  percentile,
+  type RuleHit,
+} from './correlation/evaluate.js';
 export type { RuleProblem } from './load.js';
 export { listRuleFiles, loadRuleFiles, parseRuleText } from './load.js';
 export type * from './model.js';
-export { ECS_IDENTITY, NO_PIPELINE, type Pipeline } from './pipeline/pipeline.js';
-export { CompiledRuleSet, detectionExpr, type RuleInfo, type RuleMatch, type RuleSet } from './rule-set.js';
+export { BUNDLED_PIPELINES, loadPipelineFiles } from './pipeline/load-pipelines.js';
+export { ECS_IDENTITY, NO_PIPELINE, type Pipeline, PipelineSet } from './pipeline/pipeline.js';
+export {
+  CompiledRuleSet,
+  detectionExpr,
+  filterApplies,
+  type RuleInfo,
+  type RuleMatch,
+  type RuleSet,
+} from './rule-set.js';
+
+/** The bundled rule pack for Hậu Giang province. */
+export const BUNDLED_PACK = resolve(dirname(BUNDLED_PIPELINES), 'packs', 'hau-giang');
 
 export interface LoadRuleSetOptions {
-  /** Rule files or folders. */
+  /** Rule files or folders (detection rules, correlation rules and filters). */
   packs: string[];
-  /** Field mapping; defaults to rule field names as written, keywords over `message`/`event.original`. */
+  /** Extra pipeline files or folders, used with the bundled ones (rules/pipelines/). */
+  pipelines?: string[];
+  /** Use exactly this pipeline instead (e.g. NO_PIPELINE for flat events as written). */
   pipeline?: Pipeline;
 }
 
-export function loadRuleSet(options: LoadRuleSetOptions): { ruleSet: RuleSet; problems: RuleProblem[] } {
+let bundled: { pipeline: PipelineSet; problems: RuleProblem[] } | undefined;
+
+/** Builds the default pipeline: the bundled pipeline files plus the user's. */
+export function loadPipeline(extra: string[] = []): { pipeline: PipelineSet; problems: RuleProblem[] } {
+  if (extra.length === 0 && bundled) return { pipeline: bundled.pipeline, problems: [...bundled.problems] };
+  const { definitions, problems } = loadPipelineFiles([BUNDLED_PIPELINES, ...extra]);
+  const loaded = { pipeline: new PipelineSet(definitions), problems };
+  if (extra.length === 0) bundled = loaded;
+  return { pipeline: loaded.pipeline, problems: [...problems] };
+}
+
+export function loadRuleSet(options: LoadRuleSetOptions): {
+  ruleSet: CompiledRuleSet;
+  problems: RuleProblem[];
+} {
   const { rules, problems } = loadRuleFiles(options.packs);
-  const ruleSet = new CompiledRuleSet(options.pipeline ?? ECS_IDENTITY);
+  let pipeline = options.pipeline;
+  if (!pipeline) {
+    const loaded = loadPipeline(options.pipelines);
+    pipeline = loaded.pipeline;
+    problems.push(...loaded.problems);
+  }
   const linkBases = options.packs.map((pack) => sigmaHqRoot(resolve(pack)));
-  for (const rule of rules) {
-    if (rule.kind !== 'detection') continue;
-    const problem = ruleSet.add(rule, linkOf(rule, linkBases));
+  const ruleSet = buildRuleSet(rules, pipeline, problems, (rule) => linkOf(rule, linkBases));
+  return { ruleSet, problems };
+}
+
+/** A rule set from YAML text (one or more documents): for tests, the API's rule editor and `rules test`. */
+export function ruleSetFromText(
+  text: string,
+  options: { file?: string; pipeline?: Pipeline } = {},
+): { ruleSet: CompiledRuleSet; problems: RuleProblem[] } {
+  const { rules, problems } = parseRuleText(text, options.file ?? '<text>');
+  let pipeline = options.pipeline;
+  if (!pipeline) {
+    const loaded = loadPipeline();
+    pipeline = loaded.pipeline;
+    problems.push(...loaded.problems);
+  }
+  return { ruleSet: buildRuleSet(rules, pipeline, problems), problems };
+}
+
+function buildRuleSet(
+  rules: SigmaRule[],
+  pipeline: Pipeline,
+  problems: RuleProblem[],
+  link: (rule: SigmaRule) => string | undefined = () => undefined,
+): CompiledRuleSet {
+  const detections = rules.filter((r): r is DetectionRule => r.kind === 'detection');
+  const filters = rules.filter((r): r is FilterRule => r.kind === 'filter');
+  const correlations = rules.filter((r): r is CorrelationRule => r.kind === 'correlation');
+  const ruleSet = new CompiledRuleSet(pipeline);
+  for (const rule of detections) {
+    const problem = ruleSet.add(rule, link(rule), filters);
     if (problem) problems.push(problem);
   }
-  return { ruleSet, problems };
+  const compiled = compileCorrelations(correlations, detections, pipeline);
+  problems.push(...compiled.problems);
+  ruleSet.setCorrelations(compiled.compiled, (rule) => link(rule));
+  return ruleSet;
 }
 
 const SIGMAHQ_BLOB = 'https://github.com/SigmaHQ/sigma/blob/master/';
@@ -52,25 +131,10 @@ function sigmaHqRoot(pack: string): string | undefined {
   return undefined;
 }
 
-function linkOf(rule: DetectionRule, bases: (string | undefined)[]): string | undefined {
+function linkOf(rule: SigmaRule, bases: (string | undefined)[]): string | undefined {
   const file = resolve(rule.file);
   for (const base of bases) {
     if (base && file.startsWith(`${base}/`)) return SIGMAHQ_BLOB + relative(base, file);
   }
   return undefined;
-}
-
-/** A rule set from YAML text (one or more documents): for tests, the API's rule editor and `rules test`. */
-export function ruleSetFromText(
-  text: string,
-  options: { file?: string; pipeline?: Pipeline } = {},
-): { ruleSet: CompiledRuleSet; problems: RuleProblem[] } {
-  const { rules, problems } = parseRuleText(text, options.file ?? '<text>');
-  const ruleSet = new CompiledRuleSet(options.pipeline ?? ECS_IDENTITY);
-  for (const rule of rules) {
-    if (rule.kind !== 'detection') continue;
-    const problem = ruleSet.add(rule);
-    if (problem) problems.push(problem);
-  }
-  return { ruleSet, problems };
 }

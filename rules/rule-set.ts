@@ -4,12 +4,13 @@
  * pipeline, and the result is compiled once into a closure; all rules share one EventView per event.
  */
 import type { SecurityEvent, SigmaLevel } from '../core/model.js';
+import type { CompiledCorrelation } from './correlation/compile.js';
 import type { RuleProblem } from './load.js';
 import { type CompiledExpr, ExprCompiler } from './matcher/compile.js';
 import { EventView, FieldTable } from './matcher/event-view.js';
-import type { DetectionRule, SearchExpr, SigmaRule } from './model.js';
+import type { DetectionRule, FilterRule, SearchExpr, SigmaRule } from './model.js';
 import { resolveCondition } from './parse/condition.js';
-import { applyPipeline, type Pipeline } from './pipeline/pipeline.js';
+import { applyPipeline, logsourceCovers, type Pipeline } from './pipeline/pipeline.js';
 
 export interface RuleInfo {
   id: string;
@@ -20,6 +21,11 @@ export interface RuleInfo {
   link?: string;
   description?: string;
   file: string;
+  /**
+   * False when the rule only feeds correlation rules (Sigma `generate: false`, the default): its matches
+   * count towards those correlations but should not become detections of their own.
+   */
+  generate?: boolean;
 }
 
 export interface RuleMatch {
@@ -27,7 +33,10 @@ export interface RuleMatch {
 }
 
 export interface RuleSet {
+  /** The detection rules. */
   readonly rules: RuleInfo[];
+  /** The correlation rules, compiled for the evaluator (CorrelationEvaluator) and the correlator. */
+  readonly correlations?: CompiledCorrelation[];
   match(event: SecurityEvent): RuleMatch[];
 }
 
@@ -50,13 +59,43 @@ interface CompiledRule {
   test: CompiledExpr;
 }
 
-/** The condition of a detection rule as one tree of field tests, with the pipeline's field names. */
-export function detectionExpr(rule: DetectionRule, pipeline: Pipeline): SearchExpr {
-  return applyPipeline(resolveCondition(rule.condition, rule.selections), rule, pipeline);
+/** Whether a Sigma filter applies to a rule: named by id or name (or `any`), and its logsource covers the rule's. */
+export function filterApplies(filter: FilterRule, rule: DetectionRule): boolean {
+  if (!logsourceCovers(filter.logsource, rule.logsource)) return false;
+  if (filter.rules === 'any') return true;
+  return filter.rules.some(
+    (ref) => ref.toLowerCase() === rule.id || (rule.name !== undefined && ref === rule.name),
+  );
+}
+
+/**
+ * The condition of a detection rule as one tree of field tests: the pipeline's field names, the events its
+ * logsource stands for, and each applicable filter ANDed on as pySigma does (`rule and (filter condition)`,
+ * where a filter's condition is usually `not selection`).
+ */
+export function detectionExpr(
+  rule: DetectionRule,
+  pipeline: Pipeline,
+  filters: FilterRule[] = [],
+): SearchExpr {
+  const expr = applyPipeline(resolveCondition(rule.condition, rule.selections), rule, pipeline);
+  const applicable = filters.filter((f) => filterApplies(f, rule));
+  if (applicable.length === 0) return expr;
+  // A filter's fields are mapped as for the rule it filters; the rule already selects the events.
+  const filterExprs = applicable.map((f) =>
+    applyPipeline(
+      resolveCondition(f.condition, f.selections),
+      { ...f, logsource: rule.logsource },
+      pipeline,
+      false,
+    ),
+  );
+  return { type: 'and', items: [expr, ...filterExprs] };
 }
 
 export class CompiledRuleSet implements RuleSet {
   readonly rules: RuleInfo[] = [];
+  correlations: CompiledCorrelation[] = [];
   private readonly compiled: CompiledRule[] = [];
   private readonly fields = new FieldTable();
   private readonly compiler: ExprCompiler;
@@ -66,9 +105,9 @@ export class CompiledRuleSet implements RuleSet {
   }
 
   /** Compiles and adds a rule; returns a problem instead when it cannot be compiled. */
-  add(rule: DetectionRule, link?: string): RuleProblem | undefined {
+  add(rule: DetectionRule, link?: string, filters: FilterRule[] = []): RuleProblem | undefined {
     try {
-      const test = this.compiler.compile(detectionExpr(rule, this.pipeline));
+      const test = this.compiler.compile(detectionExpr(rule, this.pipeline, filters));
       const info = ruleInfoOf(rule, link);
       this.compiled.push({ info, source: rule, test });
       this.rules.push(info);
@@ -81,6 +120,34 @@ export class CompiledRuleSet implements RuleSet {
         message: `cannot compile: ${error instanceof Error ? error.message : String(error)}`,
       };
     }
+  }
+
+  /** Installs the compiled correlations and marks the rules that only feed them (`generate: false`). */
+  setCorrelations(
+    correlations: CompiledCorrelation[],
+    link: (rule: CompiledCorrelation['source']) => string | undefined,
+  ) {
+    this.correlations = correlations;
+    for (const c of correlations) {
+      const url = link(c.source);
+      if (url) c.info.link = url;
+    }
+    const generating = new Set<string>();
+    const referenced = new Set<string>();
+    for (const c of correlations) {
+      for (const id of c.ruleIds) {
+        referenced.add(id);
+        if (c.source.generate) generating.add(id);
+      }
+    }
+    for (const rule of this.compiled) {
+      if (referenced.has(rule.info.id) && !generating.has(rule.info.id)) rule.info.generate = false;
+    }
+  }
+
+  /** The detection rule with this id, as loaded (for explanations). */
+  source(id: string): DetectionRule | undefined {
+    return this.compiled.find((r) => r.info.id === id)?.source;
   }
 
   match(event: SecurityEvent | Record<string, unknown>): RuleMatch[] {
