@@ -37,6 +37,8 @@ export interface EventSearch {
   time?: TimeRange;
   /** Exact-match filters on ECS fields (dotted names). */
   filters?: Record<string, string | number | boolean>;
+  /** Analyst query language (docs/query-language.md), ANDed with the filters; errors are StoreQueryError. */
+  query?: string;
   limit?: number;
   /** Opaque cursor from a previous page. */
   after?: string;
@@ -105,5 +107,72 @@ export interface IncidentStore {
   listDetections?(search: DetectionSearch): Promise<Detection[]>;
   list(search: IncidentSearch): Promise<Incident[]>;
   refresh(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A change to an incident, as the live stream (SSE), webhooks and e-mail see it. */
+export interface IncidentChange {
+  kind: 'opened' | 'updated' | 'reopened' | 'status_changed' | 'assigned' | 'merged' | 'noted';
+  incident: Incident;
+  /** Who made it: `system` for the pipeline, else the API key name. */
+  actor: string;
+  at: string;
+}
+
+/**
+ * Incident changes fanned out to every process: Redis pub/sub in scale mode (an API process streams what a
+ * worker changed), an in-memory emitter in embedded mode. Delivery is best-effort and live: a subscriber that
+ * was away reads the store, not the feed.
+ */
+export interface ChangeFeed {
+  publish(change: IncidentChange): Promise<void>;
+  /** Returns an unsubscribe function. */
+  subscribe(listener: (change: IncidentChange) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/** A batch that failed every attempt, kept for inspection and replay (never silently dropped). */
+export interface DeadLetter {
+  id: string;
+  batch: RecordBatch;
+  error: string;
+  attempts: number;
+  failedAt: string;
+}
+
+export interface DeadLetterQueue {
+  list(limit: number): Promise<{ total: number; items: DeadLetter[] }>;
+  /** Puts the batch back on the queue; false if there is no such dead letter. */
+  replay(id: string): Promise<boolean>;
+  /** Discards it after inspection (audited by the API). */
+  discard(id: string): Promise<boolean>;
+}
+
+/** A Sigma rule or filter document as stored (uploaded through the API, or bundled). */
+export interface StoredRule {
+  id: string;
+  /** The YAML text as written: the source of truth, compiled by rules/. */
+  yaml: string;
+  kind: 'detection' | 'correlation' | 'filter';
+  enabled: boolean;
+  /** `bundled` rules come from the packs on disk; `api` ones were uploaded or edited. */
+  origin: 'bundled' | 'api';
+  updatedAt: string;
+  updatedBy: string;
+}
+
+/**
+ * Rules and filters shared by every worker: changes made through the API apply to new events at once,
+ * in every process (workers reload on `onChange`).
+ */
+export interface RuleRepository {
+  init(): Promise<void>;
+  list(): Promise<Versioned<StoredRule>[]>;
+  get(id: string): Promise<Versioned<StoredRule> | null>;
+  /** Create (`version` null) or replace; `conflict` on a stale version. */
+  put(rule: StoredRule, version: string | null): Promise<WriteOutcome>;
+  delete(id: string): Promise<boolean>;
+  /** Fires (in every process) after any change; returns an unsubscribe function. */
+  onChange(listener: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
