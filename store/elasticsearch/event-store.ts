@@ -20,6 +20,7 @@ import {
   type IndexNames,
   smallIndexSettings,
 } from './mappings.js';
+import { toElasticsearchQuery } from './query-dsl.js';
 
 export interface ElasticsearchEventStoreOptions {
   client: Client;
@@ -129,7 +130,7 @@ export class ElasticsearchEventStore implements EventStore {
 
   async search(search: EventSearch): Promise<EventPage> {
     const plan = planSearch(search);
-    if (plan.matchesNothing) return { events: [], total: 0 };
+    if (plan.condition.kind === 'none') return { events: [], total: 0 };
     const response = await this.#call(() =>
       this.#client.search<SecurityEvent>({
         index: this.#names.events,
@@ -159,7 +160,7 @@ export class ElasticsearchEventStore implements EventStore {
 
   async count(search: EventSearch): Promise<number> {
     const plan = planSearch({ ...search, after: undefined, limit: undefined });
-    if (plan.matchesNothing) return 0;
+    if (plan.condition.kind === 'none') return 0;
     const response = await this.#call(() =>
       this.#client.count({
         index: this.#names.events,
@@ -194,7 +195,7 @@ export class ElasticsearchEventStore implements EventStore {
   }
 }
 
-/** Phase-1 query: agency scope, time range and exact matches, all in filter context (no scoring). */
+/** Agency scope and time range as filters around the checked query; no scoring, analysts sort by time. */
 export function toQuery(plan: SearchPlan): estypes.QueryDslQueryContainer {
   const filter: estypes.QueryDslQueryContainer[] = [];
   if (plan.agencies !== undefined) filter.push({ terms: { 'agency.id': plan.agencies } });
@@ -209,9 +210,7 @@ export function toQuery(plan: SearchPlan): estypes.QueryDslQueryContainer {
       },
     });
   }
-  for (const match of plan.matches) {
-    filter.push({ term: { [match.field]: { value: match.value } } });
-  }
+  if (plan.condition.kind !== 'all') filter.push(toElasticsearchQuery(plan.condition));
   return { bool: { filter } };
 }
 

@@ -12,16 +12,17 @@ import { encodeCursor } from '../cursor.js';
 import { prepareEvent } from '../event-document.js';
 import { type FieldSpec, KEYWORD_IGNORE_ABOVE, valueAt } from '../fields.js';
 import { ipToBytes } from '../ip.js';
-import { type FieldMatch, planSearch, type SearchPlan } from '../search-plan.js';
+import { planSearch, type SearchPlan } from '../search-plan.js';
+import { textTokens } from '../text-tokens.js';
+import { type SqlCondition, type SqlValue, toSqlCondition } from './query-sql.js';
 import { EXTRA_HOT_FIELDS } from './schema.js';
-
-type SqlValue = string | number | bigint | Buffer | null;
 
 export class SqliteEventStore implements EventStore {
   readonly #db: Database;
   readonly #logger: Logger | undefined;
   #insert: Statement | undefined;
   #deadletter: Statement | undefined;
+  #insertText: Statement | undefined;
 
   constructor(options: { db: Database; logger?: Logger }) {
     this.#db = options.db;
@@ -33,6 +34,7 @@ export class SqliteEventStore implements EventStore {
     this.#insert = this.#db.prepare(
       `INSERT OR IGNORE INTO events (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
     );
+    this.#insertText = this.#db.prepare('INSERT INTO events_fts (rowid, terms) VALUES (?, ?)');
     this.#deadletter = this.#db.prepare(
       'INSERT INTO deadletter (at, event_id, agency, reason, error_type, original) VALUES (?, ?, ?, ?, ?, ?)',
     );
@@ -41,8 +43,10 @@ export class SqliteEventStore implements EventStore {
   async index(events: SecurityEvent[]): Promise<IndexResult> {
     const insert = this.#insert;
     const deadletter = this.#deadletter;
-    if (insert === undefined || deadletter === undefined)
+    const insertText = this.#insertText;
+    if (insert === undefined || deadletter === undefined || insertText === undefined) {
       throw new Error('SqliteEventStore.init() was not called');
+    }
     const result: IndexResult = { indexed: 0, duplicates: 0, deadLettered: 0 };
     const now = new Date().toISOString();
     const write = this.#db.transaction(() => {
@@ -67,8 +71,14 @@ export class SqliteEventStore implements EventStore {
         row.push(id, sortTime, document.agency.id);
         for (const field of EXTRA_HOT_FIELDS) row.push(columnValue(valueAt(document, field.name), field));
         row.push(JSON.stringify(document));
-        if (insert.run(row).changes === 1) result.indexed++;
-        else result.duplicates++;
+        const written = insert.run(row);
+        if (written.changes !== 1) {
+          result.duplicates++;
+          continue;
+        }
+        result.indexed++;
+        const terms = messageTerms(document.message);
+        if (terms !== '') insertText.run(written.lastInsertRowid, terms);
       }
     });
     write.immediate();
@@ -78,7 +88,7 @@ export class SqliteEventStore implements EventStore {
 
   async search(search: EventSearch): Promise<EventPage> {
     const plan = planSearch(search);
-    if (plan.matchesNothing) return { events: [], total: 0 };
+    if (plan.condition.kind === 'none') return { events: [], total: 0 };
     const where = toWhere(plan);
     const total = this.#count(where);
     const params = [...where.params];
@@ -99,7 +109,7 @@ export class SqliteEventStore implements EventStore {
 
   async count(search: EventSearch): Promise<number> {
     const plan = planSearch({ ...search, after: undefined, limit: undefined });
-    if (plan.matchesNothing) return 0;
+    if (plan.condition.kind === 'none') return 0;
     return this.#count(toWhere(plan));
   }
 
@@ -114,6 +124,18 @@ export class SqliteEventStore implements EventStore {
   async refresh(): Promise<void> {}
 
   async close(): Promise<void> {}
+}
+
+/** The FTS row for `message`: standard-analyzer tokens separated by spaces (see text-tokens.ts). */
+function messageTerms(message: unknown): string {
+  if (typeof message === 'string') return textTokens(message).join(' ');
+  if (Array.isArray(message)) {
+    return message
+      .filter((item): item is string => typeof item === 'string')
+      .map((item) => textTokens(item).join(' '))
+      .join(' ');
+  }
+  return '';
 }
 
 /** The value a hot column holds: what ES would index for the field, or NULL where it indexes nothing. */
@@ -131,7 +153,7 @@ function columnValue(value: unknown, field: FieldSpec): SqlValue {
   }
 }
 
-export function toWhere(plan: SearchPlan): { sql: string; params: SqlValue[] } {
+export function toWhere(plan: SearchPlan): SqlCondition {
   const clauses: string[] = [];
   const params: SqlValue[] = [];
   if (plan.agencies !== undefined) {
@@ -146,50 +168,12 @@ export function toWhere(plan: SearchPlan): { sql: string; params: SqlValue[] } {
     clauses.push('ts < ?');
     params.push(plan.to);
   }
-  for (const match of plan.matches) {
-    const clause = matchClause(match);
-    clauses.push(clause.sql);
-    params.push(...clause.params);
+  if (plan.condition.kind !== 'all') {
+    const condition = toSqlCondition(plan.condition);
+    clauses.push(condition.sql);
+    params.push(...condition.params);
   }
   return { sql: clauses.length === 0 ? '1' : clauses.join(' AND '), params };
-}
-
-/** `$."a"."b"`: a JSON path for a validated dotted field name, bound as a parameter, never spliced. */
-export function jsonPath(field: string): string {
-  return `$.${field
-    .split('.')
-    .map((part) => `"${part}"`)
-    .join('.')}`;
-}
-
-function matchClause(match: FieldMatch): { sql: string; params: SqlValue[] } {
-  const spec = match.spec;
-  if (spec?.column !== undefined) {
-    const value = spec.type === 'ip' ? ipToBytes(String(match.value)) : (match.value as SqlValue);
-    return { sql: `${spec.column} = ?`, params: [value] };
-  }
-  const each = 'EXISTS (SELECT 1 FROM json_each(events.doc, ?) AS j WHERE ';
-  const path = jsonPath(match.field);
-  switch (spec?.type) {
-    case 'ip':
-      return { sql: `${each}ip16(j.value) = ?)`, params: [path, ipToBytes(String(match.value))] };
-    case 'long':
-    case 'double':
-      return {
-        sql: `${each}j.type IN ('integer', 'real') AND j.value = ?)`,
-        params: [path, match.value as number],
-      };
-    case 'date':
-    case 'date_nanos':
-      return { sql: `${each}sort_time(j.value) = ?)`, params: [path, match.value as string] };
-    case 'boolean':
-      return { sql: `${each}j.type = ?)`, params: [path, match.value ? 'true' : 'false'] };
-    case 'keyword':
-      return { sql: `${each}j.type = 'text' AND j.value = ?)`, params: [path, match.value as string] };
-    default:
-      // Unmapped: ES maps any leaf to keyword, indexing numbers and booleans as their text.
-      return { sql: `${each}keyword_text(j.type, j.value) = ?)`, params: [path, match.value as string] };
-  }
 }
 
 function safeJson(value: unknown): string {

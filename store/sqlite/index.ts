@@ -9,6 +9,7 @@ import type { EventStore, IncidentStore } from '../../core/ports.js';
 import { toSortTime } from '../event-document.js';
 import { KEYWORD_IGNORE_ABOVE } from '../fields.js';
 import { ipToBytes } from '../ip.js';
+import { textTokens } from '../text-tokens.js';
 import { SqliteEventStore } from './event-store.js';
 import { SqliteIncidentStore } from './incident-store.js';
 import { schemaStatements } from './schema.js';
@@ -62,6 +63,12 @@ function registerFunctions(db: BetterSqlite3.Database): void {
   db.function('sort_time', { deterministic: true }, (value: unknown) =>
     typeof value === 'string' || typeof value === 'number' ? toSortTime(value) : null,
   );
+  // Full-text match of one value of a `.text` sub-field: a phrase of tokens, or a token prefix.
+  db.function('text_match', { deterministic: true }, (value: unknown, spec: unknown) => {
+    if (typeof value !== 'string' || typeof spec !== 'string') return 0;
+    const { tokens, prefix } = JSON.parse(spec) as { tokens: string[]; prefix: boolean };
+    return containsPhrase(textTokens(value), tokens, prefix) ? 1 : 0;
+  });
   // The text ES indexes for an unmapped leaf (mapped as keyword): numbers and booleans as JSON text.
   db.function('keyword_text', { deterministic: true }, (type: unknown, value: unknown) => {
     switch (type) {
@@ -77,4 +84,13 @@ function registerFunctions(db: BetterSqlite3.Database): void {
         return null;
     }
   });
+}
+
+function containsPhrase(haystack: string[], phrase: string[], prefix: boolean): boolean {
+  if (prefix) return haystack.some((token) => token.startsWith(phrase[0]!));
+  outer: for (let start = 0; start + phrase.length <= haystack.length; start++) {
+    for (let k = 0; k < phrase.length; k++) if (haystack[start + k] !== phrase[k]) continue outer;
+    return true;
+  }
+  return false;
 }

@@ -40,6 +40,11 @@ export function schemaStatements(): string[] {
     ...EXTRA_HOT_FIELDS.map(
       (field) => `CREATE INDEX IF NOT EXISTS events_${field.column}_ts ON events (${field.column}, ts)`,
     ),
+    // Contentless FTS over message: the terms are the standard analyzer's tokens joined by spaces, and the
+    // ascii tokenizer with these token characters splits them back exactly (see store/text-tokens.ts).
+    `CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5(
+  terms, content='', contentless_delete=1, tokenize="ascii tokenchars '_:.'',;'"
+)`,
     `CREATE TABLE IF NOT EXISTS deadletter (
   rid INTEGER PRIMARY KEY,
   at TEXT NOT NULL,

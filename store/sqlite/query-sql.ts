@@ -1,0 +1,129 @@
+/**
+ * Query tree → a parameterised SQL condition over the `events` table. Every value (and every JSON path)
+ * is a bound parameter; the SQL text is built only from column names in the catalogue and fixed
+ * fragments, so no query can inject into it. Semantics follow Elasticsearch's: a field matches when any
+ * of its values matches (arrays included), a missing field matches nothing, and `not` matches documents
+ * without the field. SQL's NULLs count as "no match", so `not` is `(x) IS NOT 1`.
+ */
+import { ipToBytes } from '../ip.js';
+import type { FieldRef, PatternPart, QueryNode, RangeOp } from '../query/ast.js';
+import { jsonPath } from './json-path.js';
+
+export type SqlValue = string | number | bigint | Buffer | null;
+
+export interface SqlCondition {
+  sql: string;
+  params: SqlValue[];
+}
+
+const COMPARE: Record<RangeOp, string> = { gt: '>', gte: '>=', lt: '<', lte: '<=' };
+
+export function toSqlCondition(node: QueryNode): SqlCondition {
+  const params: SqlValue[] = [];
+  const sql = compile(node, params);
+  return { sql, params };
+}
+
+function compile(node: QueryNode, params: SqlValue[]): string {
+  switch (node.kind) {
+    case 'all':
+      return '1';
+    case 'none':
+      return '0';
+    case 'and':
+      return `(${node.children.map((child) => compile(child, params)).join(' AND ')})`;
+    case 'or':
+      return `(${node.children.map((child) => compile(child, params)).join(' OR ')})`;
+    case 'not':
+      return `(${compile(node.child, params)}) IS NOT 1`;
+    case 'text':
+      return textCondition(node, params);
+    default:
+      return leaf(node, params);
+  }
+}
+
+type Leaf = Exclude<QueryNode, { kind: 'all' | 'none' | 'and' | 'or' | 'not' | 'text' }>;
+
+function leaf(node: Leaf, params: SqlValue[]): string {
+  const field = node.field;
+  if (field.column !== undefined) return predicate(node, field.column, params);
+  params.push(jsonPath(field.source ?? field.name));
+  const element = elementValue(field);
+  return `EXISTS (SELECT 1 FROM json_each(events.doc, ?) AS j WHERE ${predicate(node, element, params)})`;
+}
+
+/** The value ES indexes for one JSON element of the field, or NULL when it indexes none. */
+function elementValue(field: FieldRef): string {
+  switch (field.type) {
+    case 'ip':
+      return 'ip16(j.value)';
+    case 'long':
+    case 'double':
+      return "(CASE WHEN j.type IN ('integer', 'real') THEN j.value END)";
+    case 'date':
+    case 'date_nanos':
+      return 'sort_time(j.value)';
+    case 'boolean':
+      return "(CASE j.type WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)";
+    case 'text':
+      return "(CASE WHEN j.type = 'text' THEN j.value END)";
+    default:
+      return 'keyword_text(j.type, j.value)';
+  }
+}
+
+function predicate(node: Leaf, value: string, params: SqlValue[]): string {
+  switch (node.kind) {
+    case 'term':
+      params.push(sqlValue(node.field, node.value));
+      return `${value} = ?`;
+    case 'range':
+      params.push(sqlValue(node.field, node.value));
+      return `${value} ${COMPARE[node.op]} ?`;
+    case 'cidr':
+      params.push(node.first, node.last);
+      return `${value} BETWEEN ? AND ?`;
+    case 'wildcard':
+      params.push(globPattern(node.pattern));
+      return `${value} GLOB ?`;
+    case 'exists':
+      return `${value} IS NOT NULL`;
+  }
+}
+
+function sqlValue(field: FieldRef, value: string | number | boolean): SqlValue {
+  if (field.type === 'ip') return ipToBytes(String(value));
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  return value;
+}
+
+/** SQLite GLOB: `*` and `?` as in Lucene; literal `*`, `?` and `[` go in brackets. */
+function globPattern(pattern: PatternPart[]): string {
+  let glob = '';
+  for (const part of pattern) {
+    if (typeof part === 'string') glob += part.replace(/[*?[]/g, (ch) => `[${ch}]`);
+    else glob += part.wildcard;
+  }
+  return glob;
+}
+
+/** An FTS5 query of quoted tokens: the analyst's words can never become FTS5 operators. */
+export function ftsQuery(tokens: string[], prefix: boolean): string {
+  const phrase = `"${tokens.join(' ').replace(/"/g, '""')}"`;
+  return prefix ? `${phrase} *` : phrase;
+}
+
+function textCondition(node: Extract<QueryNode, { kind: 'text' }>, params: SqlValue[]): string {
+  if (node.tokens.length === 0) return '0';
+  if (node.field.name === 'message') {
+    params.push(ftsQuery(node.tokens, node.prefix));
+    return 'events.rid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)';
+  }
+  // `.text` sub-fields have no FTS index: their values are tokenised per row (slower, same answers).
+  params.push(
+    jsonPath(node.field.source ?? node.field.name),
+    JSON.stringify({ tokens: node.tokens, prefix: node.prefix }),
+  );
+  return 'EXISTS (SELECT 1 FROM json_each(events.doc, ?) AS j WHERE text_match(j.value, ?))';
+}
