@@ -68,6 +68,55 @@ export interface EventStore {
   /** Makes recent writes visible to search (tests, hunts). */
   refresh(): Promise<void>;
   close(): Promise<void>;
+  /** Most frequent values of a field among the matching events (a document counts once per value). */
+  topValues?(search: EventSearch, field: string, size?: number): Promise<TopValues>;
+  /** Events per time bucket over `search.time` (required), optionally split by a field's top values. */
+  histogram?(search: EventSearch, options?: HistogramOptions): Promise<Histogram>;
+  /** Distinct values of a field (exact in SQLite; in ES exact below 40,000 values, then approximate). */
+  distinctCount?(search: EventSearch, field: string): Promise<number>;
+  /** Last event time and count per value of a field, by value (silent-source detection). */
+  lastSeenBy?(search: EventSearch, field: string, size?: number): Promise<LastSeen[]>;
+}
+
+export interface ValueCount {
+  /** Keyword text, number, or IP address text. */
+  key: string | number;
+  count: number;
+}
+
+export interface TopValues {
+  buckets: ValueCount[];
+  /** Events counted for values beyond the top N. */
+  other: number;
+}
+
+export interface HistogramOptions {
+  /** Bucket width like `5m`, `1h`, `1d`; default: chosen from the range for about `targetBuckets`. */
+  interval?: string;
+  targetBuckets?: number;
+  /** Per bucket, the counts of this field's top values. */
+  splitBy?: { field: string; size?: number };
+}
+
+export interface HistogramBucket {
+  /** Bucket start, ISO 8601 UTC (buckets are aligned to the epoch). */
+  start: string;
+  count: number;
+  split?: ValueCount[];
+}
+
+export interface Histogram {
+  interval: string;
+  intervalMs: number;
+  /** Every bucket of the range, empty ones included. */
+  buckets: HistogramBucket[];
+}
+
+export interface LastSeen {
+  key: string | number;
+  /** Time of the newest matching event with this value, ISO 8601 UTC (milliseconds). */
+  lastSeen: string;
+  count: number;
 }
 
 export type WriteOutcome = 'ok' | 'conflict';

@@ -267,6 +267,53 @@ describe('Elasticsearch and SQLite give the same answers', () => {
     );
   });
 
+  it('aggregates the same way', async () => {
+    const fields = [
+      'user.name',
+      'source.ip',
+      'host.ip',
+      'tags',
+      'labels.env',
+      'event.severity',
+      'agency.id',
+      'event.action',
+      'source.port',
+    ];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...fields),
+        fc.constantFrom(
+          '',
+          'tags:*',
+          'not user.name:root',
+          'source.ip:10.0.0.0/8 or host.ip:2001:db8::/32',
+          'fail* or Đăng',
+        ),
+        fc.constantFrom(...fields),
+        fc.integer({ min: 1, max: 6 }),
+        async (field, query, splitField, size) => {
+          const time = { from: '2025-03-01T00:00:00Z', to: '2025-03-03T00:00:00Z' };
+          const [es, lite] = stores.map(([, store]) => store);
+          const label = `${field} / ${query} / ${splitField} / ${size}`;
+          expect(await lite!.topValues!({ query }, field, size), label).toEqual(
+            await es!.topValues!({ query }, field, size),
+          );
+          expect(await lite!.distinctCount!({ query }, field), label).toBe(
+            await es!.distinctCount!({ query }, field),
+          );
+          expect(await lite!.lastSeenBy!({ query }, field, 50), label).toEqual(
+            await es!.lastSeenBy!({ query }, field, 50),
+          );
+          const options = { targetBuckets: 10, splitBy: { field: splitField, size } };
+          expect(await lite!.histogram!({ query, time }, options), label).toEqual(
+            await es!.histogram!({ query, time }, options),
+          );
+        },
+      ),
+      { numRuns: 40, seed: SEED },
+    );
+  });
+
   it('pages the same way', async () => {
     for (const query of ['user.name:*', 'not tags:sshd', '']) {
       const pages: string[][] = [[], []];

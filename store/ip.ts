@@ -12,3 +12,11 @@ export function ipToBytes(text: string): Buffer | null {
     address.kind() === 'ipv4' ? (address as ipaddr.IPv4).toIPv4MappedAddress() : (address as ipaddr.IPv6);
   return Buffer.from(ipv6.toByteArray());
 }
+
+/** Text of a 16-byte address as Elasticsearch prints it: dotted IPv4 for IPv4-mapped, else RFC 5952. */
+export function bytesToIp(bytes: Uint8Array): string {
+  let mapped = bytes[10] === 0xff && bytes[11] === 0xff;
+  for (let i = 0; mapped && i < 10; i++) if (bytes[i] !== 0) mapped = false;
+  if (mapped) return `${bytes[12]}.${bytes[13]}.${bytes[14]}.${bytes[15]}`;
+  return ipaddr.fromByteArray([...bytes]).toString();
+}

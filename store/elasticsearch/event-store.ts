@@ -7,11 +7,21 @@ import { type Client, errors, type estypes } from '@elastic/elasticsearch';
 import { digest } from '../../core/identity.js';
 import type { Logger } from '../../core/logger.js';
 import type { SecurityEvent } from '../../core/model.js';
-import type { EventPage, EventSearch, EventStore, IndexResult } from '../../core/ports.js';
+import type {
+  EventPage,
+  EventSearch,
+  EventStore,
+  Histogram,
+  HistogramOptions,
+  IndexResult,
+  LastSeen,
+  TopValues,
+} from '../../core/ports.js';
 import { encodeCursor } from '../cursor.js';
 import { StoreQueryError } from '../errors.js';
 import { prepareEvent } from '../event-document.js';
 import { planSearch, type SearchPlan } from '../search-plan.js';
+import * as aggregations from './aggregations.js';
 import { type BulkItem, bulkWrite, type RetryPolicy } from './bulk-writer.js';
 import {
   dailyIndex,
@@ -181,6 +191,22 @@ export class ElasticsearchEventStore implements EventStore {
   }
 
   async close(): Promise<void> {}
+
+  topValues(search: EventSearch, field: string, size?: number): Promise<TopValues> {
+    return this.#call(() => aggregations.topValues(this.#client, this.#names.events, search, field, size));
+  }
+
+  histogram(search: EventSearch, options?: HistogramOptions): Promise<Histogram> {
+    return this.#call(() => aggregations.histogram(this.#client, this.#names.events, search, options));
+  }
+
+  distinctCount(search: EventSearch, field: string): Promise<number> {
+    return this.#call(() => aggregations.distinctCount(this.#client, this.#names.events, search, field));
+  }
+
+  lastSeenBy(search: EventSearch, field: string, size?: number): Promise<LastSeen[]> {
+    return this.#call(() => aggregations.lastSeenBy(this.#client, this.#names.events, search, field, size));
+  }
 
   /** Turns ES's 400s on a search into query errors the API can show. */
   async #call<T>(request: () => Promise<T>): Promise<T> {

@@ -7,13 +7,23 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { Logger } from '../../core/logger.js';
 import type { SecurityEvent } from '../../core/model.js';
-import type { EventPage, EventSearch, EventStore, IndexResult } from '../../core/ports.js';
+import type {
+  EventPage,
+  EventSearch,
+  EventStore,
+  Histogram,
+  HistogramOptions,
+  IndexResult,
+  LastSeen,
+  TopValues,
+} from '../../core/ports.js';
 import { encodeCursor } from '../cursor.js';
 import { prepareEvent } from '../event-document.js';
 import { type FieldSpec, KEYWORD_IGNORE_ABOVE, valueAt } from '../fields.js';
 import { ipToBytes } from '../ip.js';
 import { planSearch, type SearchPlan } from '../search-plan.js';
 import { textTokens } from '../text-tokens.js';
+import * as aggregations from './aggregations.js';
 import { type SqlCondition, type SqlValue, toSqlCondition } from './query-sql.js';
 import { EXTRA_HOT_FIELDS } from './schema.js';
 
@@ -124,6 +134,22 @@ export class SqliteEventStore implements EventStore {
   async refresh(): Promise<void> {}
 
   async close(): Promise<void> {}
+
+  async topValues(search: EventSearch, field: string, size?: number): Promise<TopValues> {
+    return aggregations.topValues(this.#db, search, field, size);
+  }
+
+  async histogram(search: EventSearch, options?: HistogramOptions): Promise<Histogram> {
+    return aggregations.histogram(this.#db, search, options);
+  }
+
+  async distinctCount(search: EventSearch, field: string): Promise<number> {
+    return aggregations.distinctCount(this.#db, search, field);
+  }
+
+  async lastSeenBy(search: EventSearch, field: string, size?: number): Promise<LastSeen[]> {
+    return aggregations.lastSeenBy(this.#db, search, field, size);
+  }
 }
 
 /** The FTS row for `message`: standard-analyzer tokens separated by spaces (see text-tokens.ts). */

@@ -54,7 +54,7 @@ function leaf(node: Leaf, params: SqlValue[]): string {
 }
 
 /** The value ES indexes for one JSON element of the field, or NULL when it indexes none. */
-function elementValue(field: FieldRef): string {
+export function elementValue(field: FieldRef): string {
   switch (field.type) {
     case 'ip':
       return 'ip16(j.value)';

@@ -1,0 +1,226 @@
+/**
+ * The API's reads over incidents in Elasticsearch: filters, sort with `search_after` keyset paging, and
+ * the aggregations of the triage statistics and IOC tiles. Adds (never changes) mappings for the fields
+ * the API writes on incidents (response times), so they can be averaged.
+ */
+import type { Client, estypes } from '@elastic/elasticsearch';
+import type { Incident, Severity } from '../../core/model.js';
+import type {
+  IncidentCell,
+  IncidentPage,
+  IncidentQueries,
+  IncidentQuery,
+  IncidentSortField,
+  IncidentSummary,
+} from '../../core/ports.js';
+import {
+  checkPageLimit,
+  decodeSortCursor,
+  encodeSortCursor,
+  MAX_INCIDENT_PAGE,
+  timeBound,
+} from '../api-cursors.js';
+
+const SEVERITY_RANK_SCRIPT =
+  "def s = doc['severity'].size() == 0 ? '' : doc['severity'].value; emit(s == 'critical' ? 4 : s == 'high' ? 3 : s == 'medium' ? 2 : s == 'low' ? 1 : 0);";
+
+const SORT_FIELD: Record<IncidentSortField, string> = {
+  lastSeen: 'lastSeen',
+  firstSeen: 'firstSeen',
+  createdAt: 'createdAt',
+  updatedAt: 'updatedAt',
+  severity: 'severityRank',
+  detectionCount: 'detectionCount',
+};
+
+const CLOSED = ['resolved', 'false_positive'];
+
+export class ElasticsearchIncidentQueries implements IncidentQueries {
+  constructor(
+    private readonly client: Client,
+    private readonly index: string,
+  ) {}
+
+  async init(): Promise<void> {
+    await this.client.indices.putMapping({
+      index: this.index,
+      properties: {
+        acknowledgedAt: { type: 'date' },
+        closedAt: { type: 'date' },
+        timeToAcknowledgeMs: { type: 'long' },
+        timeToResolveMs: { type: 'long' },
+        mergedInto: { type: 'keyword' },
+      },
+    });
+  }
+
+  async search(query: IncidentQuery): Promise<IncidentPage> {
+    const limit = checkPageLimit(query.limit, MAX_INCIDENT_PAGE);
+    if (query.agencies?.length === 0) return { incidents: [], total: 0 };
+    const field = SORT_FIELD[query.sort?.field ?? 'lastSeen'];
+    const order = query.sort?.order ?? 'desc';
+    const after = query.after !== undefined ? decodeSortCursor(query.after, 2) : undefined;
+    const response = await this.client.search<Incident>({
+      index: this.index,
+      query: { bool: { filter: filtersOf(query) } },
+      ...(field === 'severityRank'
+        ? { runtime_mappings: { severityRank: { type: 'long', script: { source: SEVERITY_RANK_SCRIPT } } } }
+        : {}),
+      sort: [
+        { [field]: { order, ...(field === 'severityRank' ? {} : { unmapped_type: 'long' }) } },
+        { id: { order } },
+      ],
+      size: limit + 1,
+      track_total_hits: true,
+      ...(after ? { search_after: after } : {}),
+    });
+    const hits = response.hits.hits;
+    const incidents = hits.slice(0, limit).map((hit) => hit._source!);
+    const last = hits.length > limit ? hits[limit - 1]! : undefined;
+    const total = response.hits.total;
+    return {
+      incidents,
+      total: typeof total === 'number' ? total : (total?.value ?? incidents.length),
+      ...(last?.sort ? { next: encodeSortCursor(last.sort as (string | number)[]) } : {}),
+    };
+  }
+
+  async summarize(scope: {
+    agencies?: string[];
+    from: string;
+    to: string;
+    bucketMs: number;
+    topTactics?: number;
+  }): Promise<IncidentSummary> {
+    const from = timeBound(scope.from)!;
+    const to = timeBound(scope.to)!;
+    const ranges: { key: string; from: number; to: number }[] = [];
+    const end = Date.parse(to);
+    for (let start = Date.parse(from); start < end && ranges.length < 10_000; start += scope.bucketMs) {
+      ranges.push({
+        key: new Date(start).toISOString(),
+        from: start,
+        to: Math.min(start + scope.bucketMs, end),
+      });
+    }
+    if (scope.agencies?.length === 0) {
+      return {
+        open: [],
+        created: [],
+        createdHistogram: ranges.map((range) => ({ start: range.key, count: 0 })),
+        topTactics: [],
+      };
+    }
+    const scoped: estypes.QueryDslQueryContainer[] = scope.agencies
+      ? [{ terms: { agency: scope.agencies } }]
+      : [];
+    const bySeverity = (extra: Record<string, estypes.AggregationsAggregationContainer> = {}) => ({
+      agencies: {
+        terms: { field: 'agency', size: 1000, order: { _key: 'asc' as const } },
+        aggs: {
+          severities: {
+            terms: { field: 'severity', size: 10, order: { _key: 'asc' as const } },
+            ...(Object.keys(extra).length ? { aggs: extra } : {}),
+          },
+        },
+      },
+    });
+    const response = await this.client.search({
+      index: this.index,
+      size: 0,
+      query: { bool: { filter: scoped } },
+      aggs: {
+        open: {
+          filter: { bool: { must_not: [{ terms: { status: CLOSED } }] } },
+          aggs: {
+            ...bySeverity(),
+            tactics: {
+              terms: {
+                field: 'tactics',
+                size: scope.topTactics ?? 5,
+                order: [{ _count: 'desc' }, { _key: 'asc' }],
+              },
+            },
+          },
+        },
+        created: {
+          filter: { range: { createdAt: { gte: from, lt: to } } },
+          aggs: {
+            ...bySeverity({
+              acknowledged: { value_count: { field: 'timeToAcknowledgeMs' } },
+              mtta: { avg: { field: 'timeToAcknowledgeMs' } },
+              closed: { value_count: { field: 'timeToResolveMs' } },
+              mttr: { avg: { field: 'timeToResolveMs' } },
+            }),
+            histogram: { range: { field: 'createdAt', keyed: false, ranges } },
+          },
+        },
+      },
+    });
+    // biome-ignore lint/suspicious/noExplicitAny: aggregation responses are untyped by nature
+    const aggs = response.aggregations as any;
+    const open: IncidentSummary['open'] = [];
+    for (const agency of aggs.open.agencies.buckets) {
+      for (const severity of agency.severities.buckets) {
+        open.push({ agency: agency.key, severity: severity.key as Severity, count: severity.doc_count });
+      }
+    }
+    const created: IncidentCell[] = [];
+    for (const agency of aggs.created.agencies.buckets) {
+      for (const severity of agency.severities.buckets) {
+        created.push({
+          agency: agency.key,
+          severity: severity.key as Severity,
+          count: severity.doc_count,
+          acknowledged: severity.acknowledged.value,
+          meanTimeToAcknowledgeMs: severity.mtta.value === null ? null : Math.round(severity.mtta.value),
+          closed: severity.closed.value,
+          meanTimeToResolveMs: severity.mttr.value === null ? null : Math.round(severity.mttr.value),
+        });
+      }
+    }
+    const counts = aggs.created.histogram.buckets as { doc_count: number }[];
+    return {
+      open,
+      created,
+      createdHistogram: ranges.map((range, i) => ({ start: range.key, count: counts[i]?.doc_count ?? 0 })),
+      topTactics: (aggs.open.tactics.buckets as { key: string; doc_count: number }[]).map((bucket) => ({
+        tactic: bucket.key,
+        count: bucket.doc_count,
+      })),
+    };
+  }
+
+  async close(): Promise<void> {}
+}
+
+function filtersOf(query: IncidentQuery): estypes.QueryDslQueryContainer[] {
+  const filter: estypes.QueryDslQueryContainer[] = [];
+  if (query.agencies !== undefined) filter.push({ terms: { agency: query.agencies } });
+  if (query.status !== undefined) filter.push({ terms: { status: query.status } });
+  if (query.severity !== undefined) filter.push({ terms: { severity: query.severity } });
+  if (query.ruleId !== undefined) filter.push({ term: { ruleId: query.ruleId } });
+  if (query.assignee === null) filter.push({ bool: { must_not: [{ exists: { field: 'assignee' } }] } });
+  else if (query.assignee !== undefined) filter.push({ term: { assignee: query.assignee } });
+  if (query.tactic !== undefined) filter.push({ term: { tactics: query.tactic } });
+  if (query.technique !== undefined) filter.push({ term: { techniques: query.technique } });
+  if (query.tag !== undefined) filter.push({ term: { tags: query.tag } });
+  if (query.text !== undefined && query.text !== '') {
+    const pattern = `*${query.text.replace(/[\\*?]/g, (c) => `\\${c}`)}*`;
+    filter.push({
+      bool: {
+        should: [
+          { wildcard: { 'title.keyword': { value: pattern, case_insensitive: true } } },
+          { wildcard: { ruleTitle: { value: pattern, case_insensitive: true } } },
+          { term: { id: query.text } },
+        ],
+        minimum_should_match: 1,
+      },
+    });
+  }
+  const from = timeBound(query.time?.from);
+  const to = timeBound(query.time?.to);
+  if (from) filter.push({ range: { lastSeen: { gte: from } } });
+  if (to) filter.push({ range: { firstSeen: { lt: to } } });
+  return filter;
+}

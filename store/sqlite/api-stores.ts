@@ -1,0 +1,53 @@
+/**
+ * What the API keeps in the embedded store (keys, audit, rules, incident reads), on its own connection to
+ * the same SQLite file as the event and incident stores (WAL lets connections and processes share it).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import type { ApiKeyRepository, AuditLog, IncidentQueries, RuleRepository } from '../../core/ports.js';
+import { SqliteApiKeyRepository } from './api-key-store.js';
+import { SqliteAuditLog } from './audit-store.js';
+import { SqliteIncidentQueries } from './incident-query-store.js';
+import { SqliteRuleRepository } from './rule-store.js';
+
+export interface ApiStores {
+  keys: ApiKeyRepository;
+  audit: AuditLog;
+  rules: RuleRepository;
+  incidentQueries: IncidentQueries;
+  /** Creates tables and indexes (the incident tables must exist: open the incident store first). */
+  init(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createSqliteApiStores(options: { path: string; rulePollMs?: number }): ApiStores {
+  mkdirSync(dirname(options.path), { recursive: true });
+  const db = new BetterSqlite3(options.path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  const keys = new SqliteApiKeyRepository(db);
+  const audit = new SqliteAuditLog(db);
+  const rules = new SqliteRuleRepository(db, { pollMs: options.rulePollMs });
+  const incidentQueries = new SqliteIncidentQueries(db);
+  let closed = false;
+  return {
+    keys,
+    audit,
+    rules,
+    incidentQueries,
+    async init() {
+      await keys.init();
+      await audit.init();
+      await rules.init();
+      await incidentQueries.init();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await rules.close();
+      db.close();
+    },
+  };
+}

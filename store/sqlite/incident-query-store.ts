@@ -1,0 +1,235 @@
+/**
+ * The API's reads over incidents in the embedded store: filters, sort and keyset paging, and the
+ * aggregations of the triage statistics and IOC tiles. Reads the `incidents` table the IncidentStore
+ * writes (its hot columns, and the document's JSON for the rest, with expression indexes on the fields
+ * analysts filter by most).
+ */
+import type { Database } from 'better-sqlite3';
+import type { Incident, Severity } from '../../core/model.js';
+import type {
+  IncidentCell,
+  IncidentPage,
+  IncidentQueries,
+  IncidentQuery,
+  IncidentSortField,
+  IncidentSummary,
+} from '../../core/ports.js';
+import {
+  checkPageLimit,
+  decodeSortCursor,
+  encodeSortCursor,
+  MAX_INCIDENT_PAGE,
+  timeBound,
+} from '../api-cursors.js';
+import { toSortTime } from '../event-document.js';
+
+const doc = (path: string) => `json_extract(doc, '$.${path}')`;
+const SEVERITY_RANK = `(CASE ${doc('severity')} WHEN 'low' THEN 1 WHEN 'medium' THEN 2 WHEN 'high' THEN 3 WHEN 'critical' THEN 4 ELSE 0 END)`;
+
+/** Sort keys: comparable SQL expressions (times as fixed-width UTC text). */
+const SORT_EXPRESSION: Record<IncidentSortField, string> = {
+  lastSeen: 'last_seen',
+  firstSeen: `sort_time(${doc('firstSeen')})`,
+  createdAt: doc('createdAt'),
+  updatedAt: doc('updatedAt'),
+  severity: SEVERITY_RANK,
+  detectionCount: doc('detectionCount'),
+};
+
+const CLOSED = `status IN ('resolved', 'false_positive')`;
+
+export class SqliteIncidentQueries implements IncidentQueries {
+  readonly #db: Database;
+
+  constructor(db: Database) {
+    this.#db = db;
+    db.function('sort_time', { deterministic: true }, (value: unknown) =>
+      typeof value === 'string' || typeof value === 'number' ? toSortTime(value) : null,
+    );
+    db.function('contains_ci', { deterministic: true }, (value: unknown, needle: unknown) =>
+      typeof value === 'string' && typeof needle === 'string' && value.toLowerCase().includes(needle) ? 1 : 0,
+    );
+  }
+
+  async init(): Promise<void> {
+    this.#db.exec(
+      `CREATE INDEX IF NOT EXISTS incidents_api_severity ON incidents (${doc('severity')}, last_seen)`,
+    );
+    this.#db.exec(`CREATE INDEX IF NOT EXISTS incidents_api_status ON incidents (status, last_seen)`);
+    this.#db.exec(`CREATE INDEX IF NOT EXISTS incidents_api_created ON incidents (${doc('createdAt')})`);
+  }
+
+  async search(query: IncidentQuery): Promise<IncidentPage> {
+    const limit = checkPageLimit(query.limit, MAX_INCIDENT_PAGE);
+    if (query.agencies?.length === 0) return { incidents: [], total: 0 };
+    const { where, params } = whereOf(query);
+    const total = (
+      this.#db.prepare(`SELECT count(*) AS n FROM incidents WHERE ${where}`).get(...params) as { n: number }
+    ).n;
+    const field = query.sort?.field ?? 'lastSeen';
+    const descending = (query.sort?.order ?? 'desc') === 'desc';
+    const key = SORT_EXPRESSION[field];
+    const clauses = [where];
+    const pageParams = [...params];
+    if (query.after !== undefined) {
+      const [value, id] = decodeSortCursor(query.after, 2);
+      const op = descending ? '<' : '>';
+      clauses.push(`(${key} ${op} ? OR (${key} = ? AND id ${op} ?))`);
+      pageParams.push(value!, value!, String(id));
+    }
+    const direction = descending ? 'DESC' : 'ASC';
+    const rows = this.#db
+      .prepare(
+        `SELECT doc, ${key} AS sort_key FROM incidents WHERE ${clauses.join(' AND ')}
+         ORDER BY ${key} ${direction}, id ${direction} LIMIT ?`,
+      )
+      .all(...pageParams, limit + 1) as { doc: string; sort_key: string | number }[];
+    const incidents = rows.slice(0, limit).map((row) => JSON.parse(row.doc) as Incident);
+    const last = rows.length > limit ? rows[limit - 1]! : undefined;
+    return {
+      incidents,
+      total,
+      ...(last ? { next: encodeSortCursor([last.sort_key, incidents[incidents.length - 1]!.id]) } : {}),
+    };
+  }
+
+  async summarize(scope: {
+    agencies?: string[];
+    from: string;
+    to: string;
+    bucketMs: number;
+    topTactics?: number;
+  }): Promise<IncidentSummary> {
+    const from = timeBound(scope.from)!;
+    const to = timeBound(scope.to)!;
+    const buckets = histogramBuckets(from, to, scope.bucketMs);
+    if (scope.agencies?.length === 0) {
+      return { open: [], created: [], createdHistogram: buckets, topTactics: [] };
+    }
+    const agencyClause = scope.agencies ? `agency IN (${scope.agencies.map(() => '?').join(', ')})` : '1';
+    const agencyParams = scope.agencies ?? [];
+    const open = this.#db
+      .prepare(
+        `SELECT agency, ${doc('severity')} AS severity, count(*) AS count FROM incidents
+         WHERE ${agencyClause} AND NOT ${CLOSED} GROUP BY agency, severity ORDER BY agency, severity`,
+      )
+      .all(...agencyParams) as { agency: string; severity: Severity; count: number }[];
+    const createdRows = this.#db
+      .prepare(
+        `SELECT agency, ${doc('severity')} AS severity, count(*) AS count,
+           count(${doc('timeToAcknowledgeMs')}) AS acknowledged, avg(${doc('timeToAcknowledgeMs')}) AS mtta,
+           count(${doc('timeToResolveMs')}) AS closed, avg(${doc('timeToResolveMs')}) AS mttr
+         FROM incidents WHERE ${agencyClause} AND ${doc('createdAt')} >= ? AND ${doc('createdAt')} < ?
+         GROUP BY agency, severity ORDER BY agency, severity`,
+      )
+      .all(...agencyParams, from, to) as {
+      agency: string;
+      severity: Severity;
+      count: number;
+      acknowledged: number;
+      mtta: number | null;
+      closed: number;
+      mttr: number | null;
+    }[];
+    const created: IncidentCell[] = createdRows.map((row) => ({
+      agency: row.agency,
+      severity: row.severity,
+      count: row.count,
+      acknowledged: row.acknowledged,
+      meanTimeToAcknowledgeMs: row.mtta === null ? null : Math.round(row.mtta),
+      closed: row.closed,
+      meanTimeToResolveMs: row.mttr === null ? null : Math.round(row.mttr),
+    }));
+    const times = this.#db
+      .prepare(
+        `SELECT ${doc('createdAt')} AS at FROM incidents
+         WHERE ${agencyClause} AND ${doc('createdAt')} >= ? AND ${doc('createdAt')} < ?`,
+      )
+      .pluck()
+      .all(...agencyParams, from, to) as string[];
+    const start = Date.parse(from);
+    for (const at of times) {
+      const bucket = buckets[Math.floor((Date.parse(at) - start) / scope.bucketMs)];
+      if (bucket) bucket.count++;
+    }
+    const topTactics = this.#db
+      .prepare(
+        `SELECT t.value AS tactic, count(*) AS count FROM incidents, json_each(incidents.doc, '$.tactics') AS t
+         WHERE ${agencyClause} AND NOT ${CLOSED}
+         GROUP BY t.value ORDER BY count DESC, tactic ASC LIMIT ?`,
+      )
+      .all(...agencyParams, scope.topTactics ?? 5) as { tactic: string; count: number }[];
+    return { open, created, createdHistogram: buckets, topTactics };
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Buckets of `bucketMs` from `from` (inclusive) to `to` (exclusive; the last one may be shorter). */
+export function histogramBuckets(
+  from: string,
+  to: string,
+  bucketMs: number,
+): { start: string; count: number }[] {
+  const buckets: { start: string; count: number }[] = [];
+  const end = Date.parse(to);
+  for (let start = Date.parse(from); start < end && buckets.length < 10_000; start += bucketMs) {
+    buckets.push({ start: new Date(start).toISOString(), count: 0 });
+  }
+  return buckets;
+}
+
+function whereOf(query: IncidentQuery): { where: string; params: (string | number)[] } {
+  const clauses: string[] = [];
+  const params: (string | number)[] = [];
+  const inList = (column: string, values: readonly string[] | undefined) => {
+    if (values === undefined) return;
+    if (values.length === 0) {
+      clauses.push('0');
+      return;
+    }
+    clauses.push(`${column} IN (${values.map(() => '?').join(', ')})`);
+    params.push(...values);
+  };
+  inList('agency', query.agencies);
+  inList('status', query.status);
+  inList(doc('severity'), query.severity);
+  if (query.ruleId !== undefined) {
+    clauses.push('rule_id = ?');
+    params.push(query.ruleId);
+  }
+  if (query.assignee === null) clauses.push(`${doc('assignee')} IS NULL`);
+  else if (query.assignee !== undefined) {
+    clauses.push(`${doc('assignee')} = ?`);
+    params.push(query.assignee);
+  }
+  const member = (path: string, value: string | undefined) => {
+    if (value === undefined) return;
+    clauses.push(`EXISTS (SELECT 1 FROM json_each(incidents.doc, '$.${path}') AS m WHERE m.value = ?)`);
+    params.push(value);
+  };
+  member('tactics', query.tactic);
+  member('techniques', query.technique);
+  member('tags', query.tag);
+  if (query.text !== undefined && query.text !== '') {
+    const needle = query.text.toLowerCase();
+    clauses.push(`(contains_ci(${doc('title')}, ?) OR contains_ci(${doc('ruleTitle')}, ?) OR id = ?)`);
+    params.push(needle, needle, query.text);
+  }
+  const from = sortTimeBound(query.time?.from);
+  const to = sortTimeBound(query.time?.to);
+  if (from !== undefined) {
+    clauses.push('last_seen >= ?');
+    params.push(from);
+  }
+  if (to !== undefined) {
+    clauses.push(`sort_time(${doc('firstSeen')}) < ?`);
+    params.push(to);
+  }
+  return { where: clauses.length === 0 ? '1' : clauses.join(' AND '), params };
+}
+
+function sortTimeBound(value: string | number | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  return toSortTime(timeBound(value)) ?? undefined;
+}
