@@ -139,6 +139,19 @@ describe.each(Object.keys(harnesses))('IncidentWriter on %s', (name) => {
     expect(incidents[0]!.detectionCount).toBe(24);
   });
 
+  it('fills in an incident whose pointer was set but never written (a writer crashed or is mid-create)', async () => {
+    const ip = '198.51.100.6';
+    const pending = detection({ batchId: 'p-1', groupBy: { 'source.ip': ip } });
+    const key = `so-tttt|rule-ssh|source.ip=${ip}`;
+    expect(await harness.store.setDedupPointer(key, 'incident-in-flight', null)).toBe('ok');
+    await writer.apply([pending]);
+    await writer.apply([detection({ batchId: 'p-2', groupBy: { 'source.ip': ip } })]);
+    const incidents = await incidentsFor(ip);
+    expect(incidents.map((incident) => [incident.id, incident.detectionCount])).toEqual([
+      ['incident-in-flight', 2],
+    ]);
+  });
+
   it('opens a new incident after the suppression window or once the previous one is closed', async () => {
     const ip = '198.51.100.4';
     await writer.apply([

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { digest } from '../core/identity.js';
 import type { Logger } from '../core/logger.js';
 import {
@@ -68,25 +69,31 @@ export class IncidentWriter {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const pointer = await this.store.getDedupPointer(key);
       const current = pointer ? await this.store.get(pointer.value) : null;
-      if (current?.value.appliedBatches.includes(batchId)) return;
-      if (current && this.accepts(current.value, detections)) {
-        const outcome = await this.store.update(merge(current.value, detections), current.version);
-        if (outcome === 'ok') return;
+      if (pointer && !current) {
+        // The pointer names an incident not written yet: another writer is creating it right now, or crashed
+        // between moving the pointer and creating it. Either way, create it under that id with our
+        // detections; whoever loses the create merges into it on the next turn. The pointer never moves
+        // away from a missing incident, so concurrent writers cannot open two.
+        if ((await this.store.create(open(key, detections, pointer.value))) === 'ok') return;
         continue;
       }
-      // Deterministic id: a re-delivered batch that crashed between the pointer and the create finishes
-      // the same incident instead of opening a second one.
-      const incident = open(key, detections, digest('incident', key, detections[0]!.id));
-      // Same deterministic id already in place: this batch opened it before (and was applied).
-      if (current?.value.id === incident.id) return;
-      const moved = await this.store.setDedupPointer(key, incident.id, pointer ? pointer.version : null);
-      if (moved === 'conflict') continue;
-      const created = await this.store.create(incident);
-      if (created === 'ok') {
+      if (current?.value.appliedBatches.includes(batchId)) return;
+      if (current && this.accepts(current.value, detections)) {
+        if ((await this.store.update(merge(current.value, detections), current.version)) === 'ok') return;
+        continue;
+      }
+      // No incident for this key, or the last one is closed or outside the window: open a new one.
+      const incident = open(key, detections, digest('incident', key, randomUUID()));
+      if (
+        (await this.store.setDedupPointer(key, incident.id, pointer ? pointer.version : null)) === 'conflict'
+      ) {
+        continue;
+      }
+      if ((await this.store.create(incident)) === 'ok') {
         this.logger.info({ incident: incident.id, rule: incident.ruleId, key }, 'incident opened');
         return;
       }
-      // Already exists (re-delivery): loop, find it through the pointer, and merge if not yet applied.
+      // Another writer filled in the incident we pointed at: merge into it on the next turn.
     }
     throw new Error(`incident for ${key}: gave up after ${MAX_ATTEMPTS} concurrent-update conflicts`);
   }
