@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What `npm test` runs: brings up the dev services (a real Elasticsearch and Redis, reusing any that
-# already answer), then vitest. Arguments go to vitest: `npm test -- store/` runs one folder.
+# already answer) and the syslog clients the tests use, then vitest. Arguments go to vitest: `npm test -- store/` runs one folder.
 # When vitest fails, the tail of the dev Elasticsearch log is printed, since an integration failure
 # is often explained there.
 set -euo pipefail
@@ -12,6 +12,8 @@ export ELASTICSEARCH_URL="${ELASTICSEARCH_URL:-http://127.0.0.1:9200}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 
 bash tools/services.sh up
+# The real syslog clients the ingest tests drive (rsyslog, syslog-ng); a no-op once installed.
+bash tools/syslog-clients.sh
 
 rc=0
 npx vitest run "$@" || rc=$?
