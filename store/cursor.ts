@@ -9,6 +9,8 @@ export interface PageCursor {
   sort: [string, string];
   /** Elasticsearch point in time the pages are read from. */
   pit?: string;
+  /** Elasticsearch's implicit `_shard_doc` tiebreaker of the last row, when read from a point in time. */
+  shardDoc?: number;
 }
 
 export function encodeCursor(cursor: PageCursor): string {
@@ -30,7 +32,8 @@ export function decodeCursor(text: string): PageCursor {
     cursor.sort.length !== 2 ||
     typeof cursor.sort[0] !== 'string' ||
     typeof cursor.sort[1] !== 'string' ||
-    (cursor.pit !== undefined && typeof cursor.pit !== 'string')
+    (cursor.pit !== undefined && typeof cursor.pit !== 'string') ||
+    (cursor.shardDoc !== undefined && !Number.isSafeInteger(cursor.shardDoc))
   ) {
     throw new StoreQueryError('invalid paging cursor');
   }

@@ -32,6 +32,20 @@ import {
 } from './mappings.js';
 import { toElasticsearchQuery } from './query-dsl.js';
 
+/** How long a point in time stays open between two pages. */
+const PIT_KEEP_ALIVE = '2m';
+
+function isExpiredPit(error: unknown): boolean {
+  if (!(error instanceof errors.ResponseError)) return false;
+  const type = (error.body as { error?: { type?: string; root_cause?: { type?: string }[] } } | undefined)
+    ?.error;
+  return (
+    error.meta.statusCode === 404 ||
+    type?.type === 'search_context_missing_exception' ||
+    type?.root_cause?.some((cause) => cause.type === 'search_context_missing_exception') === true
+  );
+}
+
 export interface ElasticsearchEventStoreOptions {
   client: Client;
   prefix: string;
@@ -138,22 +152,46 @@ export class ElasticsearchEventStore implements EventStore {
     this.#logger?.warn({ count: rejected.length, reason: rejected[0]!.reason }, 'events dead-lettered');
   }
 
+  /**
+   * Newest first, keyset-paged with `search_after` on (@timestamp, event.id). The first page is a plain
+   * search (most searches never page); when there is a next page, a point in time is opened and the
+   * following pages read that snapshot. An expired point in time falls back to a plain search from the
+   * same keyset position, so a slow reader still gets no gaps and no repeats.
+   */
   async search(search: EventSearch): Promise<EventPage> {
     const plan = planSearch(search);
     if (plan.condition.kind === 'none') return { events: [], total: 0 };
-    const response = await this.#call(() =>
+    const sort = [
+      { '@timestamp': { order: 'desc', format: 'strict_date_optional_time_nanos' } },
+      { 'event.id': { order: 'desc' } },
+    ] as estypes.Sort;
+    const request = {
+      query: toQuery(plan),
+      size: plan.limit,
+      sort,
+      track_total_hits: true,
+    };
+    const after = plan.after;
+    let response: estypes.SearchResponse<SecurityEvent> | undefined;
+    if (after?.pit !== undefined) {
+      try {
+        response = await this.#client.search<SecurityEvent>({
+          ...request,
+          pit: { id: after.pit, keep_alive: PIT_KEEP_ALIVE },
+          search_after: after.shardDoc === undefined ? after.sort : [...after.sort, after.shardDoc],
+        });
+      } catch (error) {
+        if (!isExpiredPit(error)) throw this.#queryError(error);
+        this.#logger?.info('point in time expired, paging on without it');
+      }
+    }
+    response ??= await this.#call(() =>
       this.#client.search<SecurityEvent>({
+        ...request,
         index: this.#names.events,
         ignore_unavailable: true,
         allow_no_indices: true,
-        query: toQuery(plan),
-        size: plan.limit,
-        sort: [
-          { '@timestamp': { order: 'desc', format: 'strict_date_optional_time_nanos' } },
-          { 'event.id': { order: 'desc' } },
-        ] as estypes.Sort,
-        ...(plan.after ? { search_after: plan.after.sort } : {}),
-        track_total_hits: true,
+        ...(after ? { search_after: after.sort } : {}),
       }),
     );
     const hits = response.hits.hits;
@@ -161,11 +199,30 @@ export class ElasticsearchEventStore implements EventStore {
     const total =
       typeof response.hits.total === 'number' ? response.hits.total : (response.hits.total?.value ?? 0);
     const last = hits[hits.length - 1];
-    const next =
-      hits.length === plan.limit && last?.sort
-        ? encodeCursor({ sort: [String(last.sort[0]), String(last.sort[1])] })
-        : undefined;
-    return next === undefined ? { events, total } : { events, total, next };
+    if (hits.length < plan.limit || last?.sort === undefined) return { events, total };
+    const pit = response.pit_id ?? (await this.#openPit());
+    const shardDoc = response.pit_id !== undefined && last.sort.length > 2 ? Number(last.sort[2]) : undefined;
+    const next = encodeCursor({
+      sort: [String(last.sort[0]), String(last.sort[1])],
+      ...(pit !== undefined ? { pit } : {}),
+      ...(shardDoc !== undefined ? { shardDoc } : {}),
+    });
+    return { events, total, next };
+  }
+
+  async #openPit(): Promise<string | undefined> {
+    try {
+      const response = await this.#client.openPointInTime({
+        index: this.#names.events,
+        keep_alive: PIT_KEEP_ALIVE,
+        ignore_unavailable: true,
+      });
+      return response.id;
+    } catch (error) {
+      // Paging still works without a snapshot; log and carry on.
+      this.#logger?.warn({ err: (error as Error).message }, 'could not open a point in time');
+      return undefined;
+    }
   }
 
   async count(search: EventSearch): Promise<number> {
@@ -213,11 +270,15 @@ export class ElasticsearchEventStore implements EventStore {
     try {
       return await request();
     } catch (error) {
-      if (error instanceof errors.ResponseError && error.meta.statusCode === 400) {
-        throw new StoreQueryError(`search refused: ${error.message}`);
-      }
-      throw error;
+      throw this.#queryError(error);
     }
+  }
+
+  #queryError(error: unknown): unknown {
+    if (error instanceof errors.ResponseError && error.meta.statusCode === 400) {
+      return new StoreQueryError(`search refused: ${error.message}`);
+    }
+    return error;
   }
 }
 
