@@ -14,6 +14,12 @@ import { type Pipeline, PipelineSet } from './pipeline/pipeline.js';
 import { CompiledRuleSet } from './rule-set.js';
 
 export {
+  type BackendOptions,
+  compileToElasticsearch,
+  exprToQuery,
+} from './backends/elasticsearch.js';
+export { compileToSql, exprToSql, registerSigmaSqlFunctions, type SqlQuery } from './backends/sql.js';
+export {
   type CompiledCorrelation,
   compileCorrelations,
   conditionHolds,
@@ -63,11 +69,19 @@ export function loadPipeline(extra: string[] = []): { pipeline: PipelineSet; pro
   return { pipeline: loaded.pipeline, problems: [...problems] };
 }
 
-export function loadRuleSet(options: LoadRuleSetOptions): {
+export interface LoadedRuleSet {
   ruleSet: CompiledRuleSet;
   problems: RuleProblem[];
-} {
-  const { rules, problems } = loadRuleFiles(options.packs);
+  /** Every rule parsed (detection, correlation, filter), before compilation. */
+  rules: SigmaRule[];
+  /** The pipeline the rules were compiled with (the backends take it too). */
+  pipeline: Pipeline;
+  /** How many rule files were read. */
+  files: number;
+}
+
+export function loadRuleSet(options: LoadRuleSetOptions): LoadedRuleSet {
+  const { rules, problems, files } = loadRuleFiles(options.packs);
   let pipeline = options.pipeline;
   if (!pipeline) {
     const loaded = loadPipeline(options.pipelines);
@@ -76,7 +90,7 @@ export function loadRuleSet(options: LoadRuleSetOptions): {
   }
   const linkBases = options.packs.map((pack) => sigmaHqRoot(resolve(pack)));
   const ruleSet = buildRuleSet(rules, pipeline, problems, (rule) => linkOf(rule, linkBases));
-  return { ruleSet, problems };
+  return { ruleSet, problems, rules, pipeline, files };
 }
 
 /** A rule set from YAML text (one or more documents): for tests, the API's rule editor and `rules test`. */

@@ -150,6 +150,24 @@ export class CompiledRuleSet implements RuleSet {
     return this.compiled.find((r) => r.info.id === id)?.source;
   }
 
+  private readonly selectionTests = new Map<string, [string, CompiledExpr][]>();
+
+  /** Why a rule matched: the names of its selections that hold on the event (fields mapped as for matching). */
+  explain(ruleId: string, event: SecurityEvent | Record<string, unknown>): string[] {
+    const rule = this.source(ruleId);
+    if (!rule) return [];
+    let tests = this.selectionTests.get(ruleId);
+    if (!tests) {
+      tests = [...rule.selections].map(([name, expr]) => [
+        name,
+        this.compiler.compile(applyPipeline(expr, rule, this.pipeline, false)),
+      ]);
+      this.selectionTests.set(ruleId, tests);
+    }
+    const view = new EventView(event, this.fields);
+    return tests.filter(([, test]) => test(view)).map(([name]) => name);
+  }
+
   match(event: SecurityEvent | Record<string, unknown>): RuleMatch[] {
     const view = new EventView(event, this.fields);
     const matches: RuleMatch[] = [];
