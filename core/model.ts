@@ -89,6 +89,14 @@ export interface Detection {
   timestamp: string;
   /** Id of the batch that produced it (idempotency of incident updates). */
   batchId: string;
+  /** Correlation hits: event time of the earliest hit in the window, ISO 8601 (`timestamp` is the last). */
+  firstSeen?: string;
+  /** Correlation hits: ids of the detections that built it (the chain an analyst follows to see "why"). */
+  detectionIds?: string[];
+  /** Correlation hits: every agency whose events took part (`agency` is `province` when several did). */
+  agencies?: string[];
+  /** Correlation hits: the type and the measured value (a count, distinct values, a metric). */
+  correlation?: { type: string; value: number };
 }
 
 export const INCIDENT_STATUSES = [
@@ -131,10 +139,37 @@ export interface Incident {
   evidenceEventIds: string[];
   /** Batches already applied (bounded, most recent last): re-delivery of one of them is a no-op. */
   appliedBatches: string[];
+  /** Correlation incidents: the detections that built them (bounded, most recent last). */
+  linkedDetectionIds?: string[];
+  /** Correlation incidents spanning agencies: every agency involved (`agency` is then `province`). */
+  agencies?: string[];
+  /** The incident this one follows, when a recurrence after resolution opened a linked incident. */
+  previousIncidentId?: string;
+  /** Set when severity was raised because several rules hit the same entity (once per incident). */
+  escalation?: { at: string; entity: string; rules: string[]; from: Severity };
   tags: string[];
   createdAt: string;
   updatedAt: string;
   timeline: TimelineEntry[];
+  /** Analyst notes, oldest first (added through the API). */
+  notes?: IncidentNote[];
+  /** First time it left `new` (acknowledged or later); set once, kept across reopen. */
+  acknowledgedAt?: string;
+  /** When it was last closed (resolved or false positive); removed on reopen. */
+  closedAt?: string;
+  /** `acknowledgedAt - createdAt` in ms, stored so both stores can average it (MTTA). */
+  timeToAcknowledgeMs?: number;
+  /** `closedAt - createdAt` in ms (MTTR). */
+  timeToResolveMs?: number;
+  /** Set on the incident merged away: the incident that absorbed it. */
+  mergedInto?: string;
+}
+
+export interface IncidentNote {
+  id: string;
+  at: string;
+  author: string;
+  text: string;
 }
 
 /** A stored document with the version it was read at (optimistic concurrency). */

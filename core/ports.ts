@@ -2,7 +2,15 @@
  * Ports: the interfaces between stages and their infrastructure. Each has two adapters, one per mode
  * (scale: Elasticsearch / BullMQ on Redis; embedded: SQLite / in-process), and the same contract tests.
  */
-import type { Detection, Incident, IncidentStatus, RecordBatch, SecurityEvent, Versioned } from './model.js';
+import type {
+  Detection,
+  Incident,
+  IncidentStatus,
+  RecordBatch,
+  SecurityEvent,
+  Severity,
+  Versioned,
+} from './model.js';
 
 /** Between ingest (producer) and the workers (consumer). Jobs carry whole batches. */
 export interface RecordQueue {
@@ -223,5 +231,149 @@ export interface RuleRepository {
   delete(id: string): Promise<boolean>;
   /** Fires (in every process) after any change; returns an unsubscribe function. */
   onChange(listener: () => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/** An API key as stored: the secret only as a salted scrypt hash (api/keys.ts does the hashing). */
+export interface StoredApiKey {
+  id: string;
+  name: string;
+  /** `admin`, `analyst`, `agency_analyst`, `ioc` or `ingest` (api/keys.ts). */
+  role: string;
+  /** Agencies the key is bound to; empty = province-wide. */
+  agencies: string[];
+  salt: string;
+  hash: string;
+  createdAt: string;
+  createdBy?: string;
+  revokedAt?: string;
+}
+
+/** API keys shared by every API process (an ES index in scale mode, a SQLite table embedded). */
+export interface ApiKeyRepository {
+  init(): Promise<void>;
+  /** `conflict` if a key with this id exists. */
+  create(key: StoredApiKey): Promise<WriteOutcome>;
+  /** Read in real time (a revocation made by another process is seen at once). */
+  get(id: string): Promise<StoredApiKey | null>;
+  /** Every key, revoked ones too, oldest first. */
+  list(): Promise<StoredApiKey[]>;
+  /** Marks the key revoked; false if there is no such key or it was already revoked. */
+  revoke(id: string, at: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** One audited mutation: who did what to which thing, with its state before and after. */
+export interface AuditEntry {
+  id: string;
+  at: string;
+  /** API key name (or `cli`, `system`). */
+  actor: string;
+  actorKeyId?: string;
+  /** e.g. `incident.update`, `key.create`, `rule.delete`. */
+  action: string;
+  targetType: string;
+  targetId: string;
+  /** Agency of the target, when it has one. */
+  agency?: string;
+  before?: unknown;
+  after?: unknown;
+  requestId?: string;
+}
+
+export interface AuditSearch {
+  actor?: string;
+  action?: string;
+  targetType?: string;
+  targetId?: string;
+  time?: TimeRange;
+  limit?: number;
+  /** Opaque cursor from a previous page. */
+  after?: string;
+}
+
+/** The append-only audit trail, newest first when read. */
+export interface AuditLog {
+  init(): Promise<void>;
+  append(entries: AuditEntry[]): Promise<void>;
+  list(search: AuditSearch): Promise<{ entries: AuditEntry[]; next?: string }>;
+  refresh(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type IncidentSortField =
+  | 'lastSeen'
+  | 'firstSeen'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'severity'
+  | 'detectionCount';
+
+/** The analyst's incident list: every filter optional, ANDed; agency scope always applied. */
+export interface IncidentQuery {
+  /** `undefined` = all agencies; `[]` = none. */
+  agencies?: string[];
+  status?: IncidentStatus[];
+  severity?: Severity[];
+  ruleId?: string;
+  /** An assignee name, or `null` for unassigned ones. */
+  assignee?: string | null;
+  /** ATT&CK tactic as stored (e.g. `credential_access`). */
+  tactic?: string;
+  technique?: string;
+  tag?: string;
+  /** Case-insensitive substring of the title, rule title or id. */
+  text?: string;
+  /** Incidents active in the range: last seen at or after `from`, first seen before `to`. */
+  time?: TimeRange;
+  sort?: { field: IncidentSortField; order: 'asc' | 'desc' };
+  limit?: number;
+  /** Opaque cursor from a previous page (same filters and sort). */
+  after?: string;
+}
+
+export interface IncidentPage {
+  incidents: Incident[];
+  total: number;
+  next?: string;
+}
+
+/** Counts and response times for one agency and severity. */
+export interface IncidentCell {
+  agency: string;
+  severity: Severity;
+  count: number;
+  acknowledged: number;
+  /** Mean of `timeToAcknowledgeMs` over the acknowledged ones. */
+  meanTimeToAcknowledgeMs: number | null;
+  closed: number;
+  meanTimeToResolveMs: number | null;
+}
+
+export interface IncidentSummary {
+  /** Incidents not closed (any creation time), by agency and severity. */
+  open: { agency: string; severity: Severity; count: number }[];
+  /** Incidents created in the range, with their MTTA/MTTR. */
+  created: IncidentCell[];
+  /** Incidents created per bucket over the range (every bucket present, zeros included). */
+  createdHistogram: { start: string; count: number }[];
+  /** Most frequent ATT&CK tactics among open incidents. */
+  topTactics: { tactic: string; count: number }[];
+}
+
+/**
+ * The reads the API and tiles need over incidents (filters, sort, keyset paging, aggregations), kept apart
+ * from the correlator's IncidentStore so the write path stays small.
+ */
+export interface IncidentQueries {
+  init(): Promise<void>;
+  search(query: IncidentQuery): Promise<IncidentPage>;
+  summarize(scope: {
+    agencies?: string[];
+    from: string;
+    to: string;
+    bucketMs: number;
+    topTactics?: number;
+  }): Promise<IncidentSummary>;
   close(): Promise<void>;
 }

@@ -133,7 +133,8 @@ export function describeApiStoreContract(name: string, open: () => Promise<ApiSt
       expect(await s.rules.put(rule, 'nonsense')).toBe('conflict');
       const listed = await s.second.rules.list();
       expect(listed.find((r) => r.value.id === id)?.value.enabled).toBe(false);
-      expect(await waitFor(() => heardHere >= 2 && heardThere >= 2)).toBe(true);
+      // Several changes close together may be announced as one: listeners reload, they do not count.
+      expect(await waitFor(() => heardHere >= 1 && heardThere >= 1)).toBe(true);
       const before = heardThere;
       expect(await s.second.rules.delete(id)).toBe(true);
       expect(await s.second.rules.delete(id)).toBe(false);
@@ -221,6 +222,8 @@ export function describeApiStoreContract(name: string, open: () => Promise<ApiSt
         expect(await q({ tactic: 'credential_access' })).toEqual([`q2-${a}`, `q4-${a}`, `q1-${a}`]);
         expect(await q({ tag: 'noisy' })).toEqual([`q3-${a}`]);
         expect(await q({ text: 'đăng NHẬP' })).toEqual([`q1-${a}`]);
+        expect(await q({ text: 'BRUTE force' })).toEqual([`q2-${a}`, `q3-${a}`, `q4-${a}`]);
+        expect(await q({ text: 'nhập đăng' })).toEqual([]);
         expect(await q({ text: `q3-${a}` })).toEqual([`q3-${a}`]);
         expect(await q({ text: '*' })).toEqual([]);
         expect(await q({ time: { from: '2025-03-01T10:25:00Z', to: '2025-03-01T10:05:00Z' } })).toEqual([

@@ -29,7 +29,7 @@ export class ElasticsearchApiKeyRepository implements ApiKeyRepository {
 
   create(key: StoredApiKey): Promise<WriteOutcome> {
     return outcomeOf(() =>
-      this.client.create({ index: this.index, id: key.id, document: key, refresh: 'wait_for' }),
+      this.client.create({ index: this.index, id: key.id, document: key, refresh: true }),
     );
   }
 
@@ -71,7 +71,7 @@ export class ElasticsearchApiKeyRepository implements ApiKeyRepository {
           document: { ...key, revokedAt: at },
           if_seq_no: response._seq_no!,
           if_primary_term: response._primary_term!,
-          refresh: 'wait_for',
+          refresh: true,
         }),
       );
       if (outcome === 'ok') return true;

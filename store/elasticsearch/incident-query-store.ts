@@ -20,16 +20,17 @@ import {
   MAX_INCIDENT_PAGE,
   timeBound,
 } from '../api-cursors.js';
+import { StoreQueryError } from '../errors.js';
 
-const SEVERITY_RANK_SCRIPT =
-  "def s = doc['severity'].size() == 0 ? '' : doc['severity'].value; emit(s == 'critical' ? 4 : s == 'high' ? 3 : s == 'medium' ? 2 : s == 'low' ? 1 : 0);";
+/** Severities in rank order: severity sort pages through one severity at a time (no scripts needed). */
+const SEVERITY_RANKS: Severity[] = ['low', 'medium', 'high', 'critical'];
 
 const SORT_FIELD: Record<IncidentSortField, string> = {
   lastSeen: 'lastSeen',
   firstSeen: 'firstSeen',
   createdAt: 'createdAt',
   updatedAt: 'updatedAt',
-  severity: 'severityRank',
+  severity: 'severity',
   detectionCount: 'detectionCount',
 };
 
@@ -57,19 +58,15 @@ export class ElasticsearchIncidentQueries implements IncidentQueries {
   async search(query: IncidentQuery): Promise<IncidentPage> {
     const limit = checkPageLimit(query.limit, MAX_INCIDENT_PAGE);
     if (query.agencies?.length === 0) return { incidents: [], total: 0 };
-    const field = SORT_FIELD[query.sort?.field ?? 'lastSeen'];
+    const field = query.sort?.field ?? 'lastSeen';
     const order = query.sort?.order ?? 'desc';
     const after = query.after !== undefined ? decodeSortCursor(query.after, 2) : undefined;
+    const filter = filtersOf(query);
+    if (field === 'severity') return this.#bySeverity(filter, order, limit, after);
     const response = await this.client.search<Incident>({
       index: this.index,
-      query: { bool: { filter: filtersOf(query) } },
-      ...(field === 'severityRank'
-        ? { runtime_mappings: { severityRank: { type: 'long', script: { source: SEVERITY_RANK_SCRIPT } } } }
-        : {}),
-      sort: [
-        { [field]: { order, ...(field === 'severityRank' ? {} : { unmapped_type: 'long' }) } },
-        { id: { order } },
-      ],
+      query: { bool: { filter } },
+      sort: [{ [SORT_FIELD[field]]: { order, unmapped_type: 'long' } }, { id: { order } }],
       size: limit + 1,
       track_total_hits: true,
       ...(after ? { search_after: after } : {}),
@@ -77,11 +74,54 @@ export class ElasticsearchIncidentQueries implements IncidentQueries {
     const hits = response.hits.hits;
     const incidents = hits.slice(0, limit).map((hit) => hit._source!);
     const last = hits.length > limit ? hits[limit - 1]! : undefined;
-    const total = response.hits.total;
     return {
       incidents,
-      total: typeof total === 'number' ? total : (total?.value ?? incidents.length),
+      total: totalOf(response.hits.total, incidents.length),
       ...(last?.sort ? { next: encodeSortCursor(last.sort as (string | number)[]) } : {}),
+    };
+  }
+
+  /** Sorted by severity rank then id: one severity after another, the cursor holding [rank, id]. */
+  async #bySeverity(
+    filter: estypes.QueryDslQueryContainer[],
+    order: 'asc' | 'desc',
+    limit: number,
+    after: (string | number)[] | undefined,
+  ): Promise<IncidentPage> {
+    const counted = await this.client.count({ index: this.index, query: { bool: { filter } } });
+    const ranks = order === 'asc' ? [1, 2, 3, 4] : [4, 3, 2, 1];
+    const startRank = typeof after?.[0] === 'number' ? after[0] : undefined;
+    if (after && (startRank === undefined || !ranks.includes(startRank))) {
+      throw new StoreQueryError('invalid paging cursor');
+    }
+    const incidents: Incident[] = [];
+    let more = false;
+    let lastRank = 0;
+    for (const rank of ranks) {
+      if (startRank !== undefined && ranks.indexOf(rank) < ranks.indexOf(startRank)) continue;
+      const wanted = limit + 1 - incidents.length;
+      const response = await this.client.search<Incident>({
+        index: this.index,
+        query: { bool: { filter: [...filter, { term: { severity: SEVERITY_RANKS[rank - 1]! } }] } },
+        sort: [{ id: { order } }],
+        size: wanted,
+        ...(after && rank === startRank ? { search_after: [after[1]!] } : {}),
+      });
+      for (const hit of response.hits.hits) {
+        if (incidents.length === limit) {
+          more = true;
+          break;
+        }
+        incidents.push(hit._source!);
+        lastRank = rank;
+      }
+      if (more) break;
+    }
+    const last = incidents[incidents.length - 1];
+    return {
+      incidents,
+      total: counted.count,
+      ...(more && last ? { next: encodeSortCursor([lastRank, last.id]) } : {}),
     };
   }
 
@@ -194,6 +234,10 @@ export class ElasticsearchIncidentQueries implements IncidentQueries {
   async close(): Promise<void> {}
 }
 
+function totalOf(total: number | estypes.SearchTotalHits | undefined, fallback: number): number {
+  return typeof total === 'number' ? total : (total?.value ?? fallback);
+}
+
 function filtersOf(query: IncidentQuery): estypes.QueryDslQueryContainer[] {
   const filter: estypes.QueryDslQueryContainer[] = [];
   if (query.agencies !== undefined) filter.push({ terms: { agency: query.agencies } });
@@ -206,14 +250,9 @@ function filtersOf(query: IncidentQuery): estypes.QueryDslQueryContainer[] {
   if (query.technique !== undefined) filter.push({ term: { techniques: query.technique } });
   if (query.tag !== undefined) filter.push({ term: { tags: query.tag } });
   if (query.text !== undefined && query.text !== '') {
-    const pattern = `*${query.text.replace(/[\\*?]/g, (c) => `\\${c}`)}*`;
     filter.push({
       bool: {
-        should: [
-          { wildcard: { 'title.keyword': { value: pattern, case_insensitive: true } } },
-          { wildcard: { ruleTitle: { value: pattern, case_insensitive: true } } },
-          { term: { id: query.text } },
-        ],
+        should: [{ match_phrase: { title: query.text } }, { term: { id: query.text } }],
         minimum_should_match: 1,
       },
     });

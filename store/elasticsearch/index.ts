@@ -59,3 +59,4 @@ export function createElasticsearchStores(options: ElasticsearchStoreOptions): E
   };
   return { events, incidents, client, close };
 }
+export { createElasticsearchApiStores, type ElasticsearchApiStores } from './api-stores.js';

@@ -74,7 +74,7 @@ export class ElasticsearchRuleRepository implements RuleRepository {
     let outcome: WriteOutcome;
     if (version === null) {
       outcome = await outcomeOf(() =>
-        this.client.create({ index: this.index, id: rule.id, document: rule, refresh: 'wait_for' }),
+        this.client.create({ index: this.index, id: rule.id, document: rule, refresh: true }),
       );
     } else {
       const parsed = parseSeqVersion(version);
@@ -86,7 +86,7 @@ export class ElasticsearchRuleRepository implements RuleRepository {
           document: rule,
           if_seq_no: parsed.seqNo,
           if_primary_term: parsed.primaryTerm,
-          refresh: 'wait_for',
+          refresh: true,
         }),
       );
     }
@@ -96,7 +96,7 @@ export class ElasticsearchRuleRepository implements RuleRepository {
 
   async delete(id: string): Promise<boolean> {
     try {
-      await this.client.delete({ index: this.index, id, refresh: 'wait_for' });
+      await this.client.delete({ index: this.index, id, refresh: true });
     } catch (error) {
       if (isNotFound(error)) return false;
       throw error;

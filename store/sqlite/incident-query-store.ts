@@ -2,7 +2,7 @@
  * The API's reads over incidents in the embedded store: filters, sort and keyset paging, and the
  * aggregations of the triage statistics and IOC tiles. Reads the `incidents` table the IncidentStore
  * writes (its hot columns, and the document's JSON for the rest, with expression indexes on the fields
- * analysts filter by most).
+ * analysts filter by most). Text search is a phrase of the title's words, as Elasticsearch's `match_phrase`.
  */
 import type { Database } from 'better-sqlite3';
 import type { Incident, Severity } from '../../core/model.js';
@@ -22,6 +22,7 @@ import {
   timeBound,
 } from '../api-cursors.js';
 import { toSortTime } from '../event-document.js';
+import { textTokens } from '../text-tokens.js';
 
 const doc = (path: string) => `json_extract(doc, '$.${path}')`;
 const SEVERITY_RANK = `(CASE ${doc('severity')} WHEN 'low' THEN 1 WHEN 'medium' THEN 2 WHEN 'high' THEN 3 WHEN 'critical' THEN 4 ELSE 0 END)`;
@@ -46,9 +47,11 @@ export class SqliteIncidentQueries implements IncidentQueries {
     db.function('sort_time', { deterministic: true }, (value: unknown) =>
       typeof value === 'string' || typeof value === 'number' ? toSortTime(value) : null,
     );
-    db.function('contains_ci', { deterministic: true }, (value: unknown, needle: unknown) =>
-      typeof value === 'string' && typeof needle === 'string' && value.toLowerCase().includes(needle) ? 1 : 0,
-    );
+    // The title as Elasticsearch's `match_phrase` on a text field sees it: the phrase's tokens, in order.
+    db.function('phrase_in', { deterministic: true }, (value: unknown, phrase: unknown) => {
+      if (typeof value !== 'string' || typeof phrase !== 'string') return 0;
+      return containsPhrase(textTokens(value), JSON.parse(phrase) as string[]) ? 1 : 0;
+    });
   }
 
   async init(): Promise<void> {
@@ -212,9 +215,8 @@ function whereOf(query: IncidentQuery): { where: string; params: (string | numbe
   member('techniques', query.technique);
   member('tags', query.tag);
   if (query.text !== undefined && query.text !== '') {
-    const needle = query.text.toLowerCase();
-    clauses.push(`(contains_ci(${doc('title')}, ?) OR contains_ci(${doc('ruleTitle')}, ?) OR id = ?)`);
-    params.push(needle, needle, query.text);
+    clauses.push(`(phrase_in(${doc('title')}, ?) OR id = ?)`);
+    params.push(JSON.stringify(textTokens(query.text)), query.text);
   }
   const from = sortTimeBound(query.time?.from);
   const to = sortTimeBound(query.time?.to);
@@ -227,6 +229,15 @@ function whereOf(query: IncidentQuery): { where: string; params: (string | numbe
     params.push(to);
   }
   return { where: clauses.length === 0 ? '1' : clauses.join(' AND '), params };
+}
+
+function containsPhrase(haystack: string[], phrase: string[]): boolean {
+  if (phrase.length === 0) return false;
+  outer: for (let start = 0; start + phrase.length <= haystack.length; start++) {
+    for (let k = 0; k < phrase.length; k++) if (haystack[start + k] !== phrase[k]) continue outer;
+    return true;
+  }
+  return false;
 }
 
 function sortTimeBound(value: string | number | undefined): string | undefined {
