@@ -22,6 +22,7 @@ import { StoreQueryError } from '../errors.js';
 import { prepareEvent } from '../event-document.js';
 import { planSearch, type SearchPlan } from '../search-plan.js';
 import * as aggregations from './aggregations.js';
+import { type BatcherLimits, BulkBatcher } from './bulk-batcher.js';
 import { type BulkItem, bulkWrite, type RetryPolicy } from './bulk-writer.js';
 import {
   dailyIndex,
@@ -52,6 +53,7 @@ export interface ElasticsearchEventStoreOptions {
   names: IndexNames;
   logger?: Logger;
   retry?: RetryPolicy;
+  batcher?: Partial<BatcherLimits>;
 }
 
 export interface DeadLetter {
@@ -68,6 +70,7 @@ export class ElasticsearchEventStore implements EventStore {
   readonly #names: IndexNames;
   readonly #logger: Logger | undefined;
   readonly #retry: RetryPolicy | undefined;
+  readonly #batcher: BulkBatcher;
 
   constructor(options: ElasticsearchEventStoreOptions) {
     this.#client = options.client;
@@ -75,6 +78,10 @@ export class ElasticsearchEventStore implements EventStore {
     this.#names = options.names;
     this.#logger = options.logger;
     this.#retry = options.retry;
+    this.#batcher = new BulkBatcher(
+      (items) => bulkWrite(this.#client, items, { retry: this.#retry, logger: this.#logger }),
+      options.batcher,
+    );
   }
 
   async init(): Promise<void> {
@@ -94,11 +101,16 @@ export class ElasticsearchEventStore implements EventStore {
         continue;
       }
       const { document, id, sortTime } = prepared.event;
-      items.push({ action: 'create', index: dailyIndex(this.#prefix, sortTime), id, document });
+      items.push({
+        action: 'create',
+        index: dailyIndex(this.#prefix, sortTime),
+        id,
+        document: JSON.stringify(document),
+      });
       sources.push(event);
     }
     if (items.length > 0) {
-      const outcomes = await bulkWrite(this.#client, items, { retry: this.#retry, logger: this.#logger });
+      const outcomes = await this.#batcher.submit(items);
       for (let i = 0; i < outcomes.length; i++) {
         const outcome = outcomes[i]!;
         if (outcome.status === 200 || outcome.status === 201) result.indexed++;

@@ -4,6 +4,7 @@
 import { Client } from '@elastic/elasticsearch';
 import type { Logger } from '../../core/logger.js';
 import type { EventStore, IncidentStore } from '../../core/ports.js';
+import type { BatcherLimits } from './bulk-batcher.js';
 import type { RetryPolicy } from './bulk-writer.js';
 import { ElasticsearchEventStore } from './event-store.js';
 import { ElasticsearchIncidentStore } from './incident-store.js';
@@ -19,6 +20,8 @@ export interface ElasticsearchStoreOptions {
   password?: string;
   /** Backoff for 429/5xx answers (tests shorten it). */
   retry?: RetryPolicy;
+  /** Bulk request bounds (documents, bytes, wait, concurrency). */
+  batcher?: Partial<BatcherLimits>;
 }
 
 export interface ElasticsearchStores {
@@ -45,6 +48,7 @@ export function createElasticsearchStores(options: ElasticsearchStoreOptions): E
     names,
     logger: options.logger,
     retry: options.retry,
+    batcher: options.batcher,
   });
   const incidents = new ElasticsearchIncidentStore({
     client,

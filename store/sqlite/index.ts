@@ -94,4 +94,5 @@ function containsPhrase(haystack: string[], phrase: string[], prefix: boolean): 
   }
   return false;
 }
+
 export { type ApiStores, createSqliteApiStores } from './api-stores.js';
