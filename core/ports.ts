@@ -84,6 +84,11 @@ export interface EventStore {
   distinctCount?(search: EventSearch, field: string): Promise<number>;
   /** Last event time and count per value of a field, by value (silent-source detection). */
   lastSeenBy?(search: EventSearch, field: string, size?: number): Promise<LastSeen[]>;
+  /**
+   * Retention: deletes every event of the UTC days entirely before `cutoff`'s day (whole daily indices in
+   * Elasticsearch, the same rows in SQLite), so both stores keep exactly the same days.
+   */
+  deleteBefore?(cutoff: string | number): Promise<RetentionResult>;
 }
 
 export interface ValueCount {
@@ -118,6 +123,12 @@ export interface Histogram {
   intervalMs: number;
   /** Every bucket of the range, empty ones included. */
   buckets: HistogramBucket[];
+}
+
+export interface RetentionResult {
+  /** Days removed, `YYYY-MM-DD`. */
+  days: string[];
+  events: number;
 }
 
 export interface LastSeen {

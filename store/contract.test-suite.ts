@@ -280,6 +280,22 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
           StoreQueryError,
         );
       });
+      it('retention removes whole UTC days before the cutoff day, and only those', async () => {
+        const agency = freshAgency();
+        await events.index([
+          makeEvent('r-1', '2024-01-01T00:00:00.000Z', agency, { message: 'retention probe' }),
+          makeEvent('r-2', '2024-01-02T23:59:59.999999999Z', agency, { message: 'retention probe' }),
+          makeEvent('r-3', '2024-01-03T00:00:00.000Z', agency, { message: 'retention probe' }),
+          makeEvent('r-4', '2024-01-03T18:00:00.000Z', agency, { message: 'retention probe' }),
+        ]);
+        await events.refresh();
+        const result = await events.deleteBefore!('2024-01-03T12:00:00+00:00');
+        expect(result).toEqual({ days: ['2024-01-01', '2024-01-02'], events: 2 });
+        await events.refresh();
+        const left = await events.search({ agencies: [agency], query: 'retention probe' });
+        expect(ids(left.events)).toEqual(['r-4', 'r-3']);
+        expect(await events.deleteBefore!('2024-01-03T23:00:00Z')).toEqual({ days: [], events: 0 });
+      });
     });
 
     describe('incidents', () => {

@@ -261,3 +261,10 @@ function coerceScalar(value: unknown, spec: FieldSpec, problems: string[]): unkn
 export function isIndexedKeyword(value: string): boolean {
   return value.length <= KEYWORD_IGNORE_ABOVE;
 }
+
+/** `YYYY-MM-DD` (UTC) of the retention cutoff: days before it are deleted whole, in both stores. */
+export function retentionCutoffDay(cutoff: string | number): string {
+  const time = toSortTime(cutoff);
+  if (time === null) throw new Error(`retention cutoff ${JSON.stringify(cutoff)} is not a time`);
+  return time.slice(0, 10);
+}

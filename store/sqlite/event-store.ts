@@ -15,10 +15,11 @@ import type {
   HistogramOptions,
   IndexResult,
   LastSeen,
+  RetentionResult,
   TopValues,
 } from '../../core/ports.js';
 import { encodeCursor } from '../cursor.js';
-import { prepareEvent } from '../event-document.js';
+import { prepareEvent, retentionCutoffDay } from '../event-document.js';
 import { type FieldSpec, KEYWORD_IGNORE_ABOVE, valueAt } from '../fields.js';
 import { ipToBytes } from '../ip.js';
 import { planSearch, type SearchPlan } from '../search-plan.js';
@@ -134,6 +135,34 @@ export class SqliteEventStore implements EventStore {
   async refresh(): Promise<void> {}
 
   async close(): Promise<void> {}
+
+  async deleteBefore(cutoff: string | number): Promise<RetentionResult> {
+    const cutoffTime = `${retentionCutoffDay(cutoff)}T00:00:00.000000000Z`;
+    const days = (
+      this.#db
+        .prepare('SELECT DISTINCT substr(ts, 1, 10) AS day FROM events WHERE ts < ? ORDER BY day')
+        .all(cutoffTime) as { day: string }[]
+    ).map((row) => row.day);
+    const select = this.#db.prepare('SELECT rid FROM events WHERE ts < ? LIMIT 5000');
+    const deleteText = this.#db.prepare('DELETE FROM events_fts WHERE rowid = ?');
+    const deleteEvent = this.#db.prepare('DELETE FROM events WHERE rid = ?');
+    let events = 0;
+    // Small transactions: ingest keeps writing between them instead of waiting for one long delete.
+    for (;;) {
+      const rids = (select.all(cutoffTime) as { rid: number }[]).map((row) => row.rid);
+      if (rids.length === 0) break;
+      this.#db.transaction(() => {
+        for (const rid of rids) {
+          deleteText.run(rid);
+          deleteEvent.run(rid);
+        }
+      })();
+      events += rids.length;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (events > 0) this.#logger?.info({ days, events }, 'retention deleted events');
+    return { days, events };
+  }
 
   async topValues(search: EventSearch, field: string, size?: number): Promise<TopValues> {
     return aggregations.topValues(this.#db, search, field, size);
