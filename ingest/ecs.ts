@@ -30,7 +30,16 @@ export interface EcsEvent extends SecurityEvent {
   user?: UserFields;
   related?: { ip?: string[]; user?: string[]; hosts?: string[] };
   error?: { message: string; type?: string };
-  observer?: { vendor?: string; product?: string; hostname?: string; type?: string; name?: string };
+  observer?: {
+    vendor?: string;
+    product?: string;
+    hostname?: string;
+    type?: string;
+    name?: string;
+    serial_number?: string;
+    ingress?: { interface?: { name: string }; zone?: string };
+    egress?: { interface?: { name: string }; zone?: string };
+  };
 }
 
 export interface EndpointFields {
@@ -38,6 +47,10 @@ export interface EndpointFields {
   port?: number;
   domain?: string;
   address?: string;
+  mac?: string;
+  bytes?: number;
+  packets?: number;
+  nat?: { ip?: string; port?: number };
   user?: UserFields;
 }
 

@@ -5,8 +5,11 @@ import { addTag, type EcsEvent } from './ecs.js';
 import { FACILITY_NAMES, SEVERITY_NAMES, type SyslogEnvelope } from './envelope/envelope.js';
 import { parseSyslog } from './envelope/parse-syslog.js';
 import { isKnownTimezone } from './envelope/zoned-time.js';
+import { isoOf } from './iso.js';
 import { defaultParserRegistry, type ParserRegistry } from './parsers/registry.js';
 import type { ParseOutcome } from './parsers/source-parser.js';
+
+export { isoOf } from './iso.js';
 
 export interface NormaliserOptions {
   agencies: AgencyDirectory;
@@ -64,7 +67,10 @@ export function createNormaliser(options: NormaliserOptions): (records: RawRecor
       if (record.parser !== undefined && !forced) addTag(event, '_unknown_parser');
       const parser = forced ?? parsers.choose(envelope.appName, envelope.message);
       if (parser) {
-        const outcome: ParseOutcome = parser.parse(envelope.message, event, envelope);
+        const outcome: ParseOutcome = parser.parse(envelope.message, event, envelope, {
+          timezone,
+          receivedAt: record.receivedAt,
+        });
         if (outcome.status === 'invalid') markFailure(event, outcome.reason);
       }
       checkClockSkew(event, record.receivedAt, clockSkewMs);
@@ -143,12 +149,6 @@ function checkClockSkew(event: EcsEvent, receivedAt: number, thresholdMs: number
   if (event['@timestamp'] === event.event.ingested) return;
   const time = Date.parse(event['@timestamp']);
   if (Number.isFinite(time) && Math.abs(time - receivedAt) > thresholdMs) addTag(event, '_clock_skew');
-}
-
-/** ISO 8601 in UTC; `subMillis` digits (microseconds and beyond) are appended rather than lost. */
-export function isoOf(epochMs: number, subMillis?: string): string {
-  const iso = new Date(epochMs).toISOString();
-  return subMillis ? `${iso.slice(0, -1)}${subMillis}Z` : iso;
 }
 
 /** The address part of a peer written `ip`, `ip:port` or `[ipv6]:port`. */

@@ -119,6 +119,7 @@ function readTag(text: string, start: number, envelope: SyslogEnvelope): number 
   for (; i < limit; i++) {
     const c = text.charCodeAt(i);
     if (c === 91 /* [ */ || c === COLON || c === SP) break;
+    if (!isTagChar(c)) return start;
   }
   if (i === start || i >= limit || text.charCodeAt(start) === 37) return start;
   const tagEnd = i;
@@ -136,6 +137,26 @@ function readTag(text: string, start: number, envelope: SyslogEnvelope): number 
   envelope.appName = text.slice(start, tagEnd);
   if (pidStart >= 0) envelope.procId = text.slice(pidStart, pidEnd);
   return after === SP ? i + 2 : i + 1;
+}
+
+/**
+ * Characters of a program name: letters, digits and `-_./()@+` (`postfix/smtpd`, `sshd(pam_unix)`,
+ * `systemd-logind`). Quotes, braces, `=` or `,` mean the text is a message (JSON, key=value), not a tag.
+ */
+function isTagChar(c: number): boolean {
+  return (
+    (c >= 48 && c <= 57) ||
+    ((c | 0x20) >= 97 && (c | 0x20) <= 122) ||
+    c === 45 ||
+    c === 95 ||
+    c === 46 ||
+    c === 47 ||
+    c === 40 ||
+    c === 41 ||
+    c === 64 ||
+    c === 43 ||
+    c > 127
+  );
 }
 
 function readHeaderTime(text: string, start: number, context: EnvelopeContext): HeaderTime | undefined {

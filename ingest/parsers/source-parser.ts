@@ -20,6 +20,13 @@ export function invalid(reason: string): ParseOutcome {
   return { status: 'invalid', reason };
 }
 
+/** Where a message came from, for parsers that read times without a zone. */
+export interface ParseContext {
+  /** IANA zone of the source (the agency's, else the configured default). */
+  timezone: string;
+  receivedAt: number;
+}
+
 /** One source (a daemon, a device family, a format): reads the message and fills ECS fields in `event`. */
 export interface SourceParser {
   /** Stable id, also usable as a listener's `parser` option (e.g. `sshd`, `fortigate`). */
@@ -32,5 +39,5 @@ export interface SourceParser {
    * Fills `event` from `message` (the envelope's message part). Sets `event.module`/`event.dataset` even
    * when unrecognised. Must not throw on any input; the normaliser still guards against it.
    */
-  parse(message: string, event: EcsEvent, envelope: SyslogEnvelope): ParseOutcome;
+  parse(message: string, event: EcsEvent, envelope: SyslogEnvelope, context?: ParseContext): ParseOutcome;
 }

@@ -1,5 +1,6 @@
 import { addTag, type EcsEvent, setSourceAddress, setUserName } from '../ecs.js';
 import type { SyslogEnvelope } from '../envelope/envelope.js';
+import { parsePam } from './pam.js';
 import { PARSED, type ParseOutcome, type SourceParser, UNRECOGNISED } from './source-parser.js';
 
 /**
@@ -22,7 +23,7 @@ interface SshFields {
 function parseSshd(message: string, event: EcsEvent, _envelope?: SyslogEnvelope): ParseOutcome {
   event.event.module = 'system';
   event.event.dataset = 'system.auth';
-  return classify(message, event) ? PARSED : UNRECOGNISED;
+  return classify(message, event) || parsePam(message, event) ? PARSED : UNRECOGNISED;
 }
 
 function classify(message: string, event: EcsEvent): boolean {
