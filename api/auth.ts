@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from './errors.js';
-import type { ApiKeyStore, Principal, Role } from './keys.js';
+import type { ApiKeyService, Principal, Role } from './keys.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -14,10 +14,14 @@ declare module 'fastify' {
   }
 }
 
-const DEFAULT_ROLES: readonly Role[] = ['admin', 'analyst', 'agency_analyst'];
+/** Who may triage: read incidents and events, and change incidents. */
+export const TRIAGE_ROLES: readonly Role[] = ['admin', 'analyst', 'agency_analyst'];
+export const ADMIN_ONLY: readonly Role[] = ['admin'];
+/** Province-wide analysts and admins: rule changes affect every agency. */
+export const PROVINCE_ROLES: readonly Role[] = ['admin', 'analyst'];
 
 /** The API is never anonymous: every route but the public ones needs `Authorization: Bearer <key>`. */
-export function registerAuth(app: FastifyInstance, keys: ApiKeyStore): void {
+export function registerAuth(app: FastifyInstance, keys: ApiKeyService): void {
   app.addHook('onRequest', async (request) => {
     const config = request.routeOptions.config;
     if (config?.public) return;
@@ -27,21 +31,32 @@ export function registerAuth(app: FastifyInstance, keys: ApiKeyStore): void {
     }
     const principal = await keys.verify(header.slice('Bearer '.length).trim());
     if (!principal) throw new ApiError(401, 'unauthenticated', 'unknown or revoked API key');
-    const roles = config?.roles ?? DEFAULT_ROLES;
+    request.principal = principal;
+    const roles = config?.roles ?? TRIAGE_ROLES;
     if (!roles.includes(principal.role)) {
       throw new ApiError(403, 'forbidden', `role ${principal.role} may not use this route`);
     }
-    request.principal = principal;
   });
 }
 
 /**
  * The agencies a request may read, intersected with what it asked for. Enforced on the server for every
- * read: a scoped caller naming another agency gets nothing of it.
+ * read: a scoped caller naming another agency gets nothing of it (an empty list means "nothing").
  */
 export function agencyScope(request: FastifyRequest, requested?: string[]): string[] | undefined {
   const allowed = request.principal?.agencies;
   if (!allowed) return requested && requested.length > 0 ? requested : undefined;
   if (!requested || requested.length === 0) return allowed;
   return requested.filter((agency) => allowed.includes(agency));
+}
+
+/** True when the caller may see (and, with a triage role, act on) the agency's data. */
+export function mayAccess(request: FastifyRequest, agency: string): boolean {
+  const allowed = request.principal?.agencies;
+  return !allowed || allowed.includes(agency);
+}
+
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new ApiError(401, 'unauthenticated', 'no API key on this request');
+  return request.principal;
 }

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { StoreQueryError, StoreUnavailableError } from '../store/errors.js';
 
 /** An error a client caused: answered with its status, a machine-readable code and a human message. */
 export class ApiError extends Error {
@@ -32,11 +33,24 @@ export function registerErrorHandling(app: FastifyInstance): void {
       status = error.statusCode;
       code = error.code;
       details = error.details;
+    } else if (error instanceof StoreQueryError) {
+      status = 400;
+      code = 'invalid_query';
+      details = error.column !== undefined ? { column: error.column } : undefined;
+    } else if (error instanceof StoreUnavailableError) {
+      status = 503;
+      code = 'unavailable';
+      message = 'the store is unavailable; retry shortly';
+      request.log.warn({ err: error }, 'store unavailable');
     } else if ((error as FastifyError).validation) {
       status = 400;
       code = 'invalid_request';
       details = (error as FastifyError).validation;
-    } else if ((error as FastifyError).statusCode && (error as FastifyError).statusCode! < 500) {
+    } else if (
+      (error as FastifyError).statusCode &&
+      (error as FastifyError).statusCode! >= 400 &&
+      (error as FastifyError).statusCode! < 500
+    ) {
       status = (error as FastifyError).statusCode!;
       code = ((error as FastifyError).code ?? 'bad_request').toLowerCase().replace(/^fst_err_/, '');
     } else {

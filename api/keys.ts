@@ -1,24 +1,16 @@
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { ApiKeyRepository, StoredApiKey } from '../core/ports.js';
 
 const scrypt = promisify(scryptCallback) as (secret: string, salt: Buffer, length: number) => Promise<Buffer>;
 
 export const ROLES = ['admin', 'analyst', 'agency_analyst', 'ioc', 'ingest'] as const;
 export type Role = (typeof ROLES)[number];
 
-export interface ApiKeyRecord {
-  id: string;
-  name: string;
-  role: Role;
-  /** Agencies an `agency_analyst` or `ingest` key is bound to; empty = province-wide. */
-  agencies: string[];
-  salt: string;
-  hash: string;
-  createdAt: string;
-  revokedAt?: string;
-}
+/** A key as shown to admins: everything but the hash. */
+export type ApiKeyInfo = Omit<StoredApiKey, 'salt' | 'hash'> & { role: Role };
 
 /** The caller, as resolved from a valid key. */
 export interface Principal {
@@ -31,32 +23,65 @@ export interface Principal {
 
 const KEY_PREFIX = 'sl_';
 const HASH_BYTES = 32;
+/** A cached key is checked against the store again after this long: revocations reach every process. */
+export const DEFAULT_RECHECK_MS = 2000;
+const MAX_CACHED_KEYS = 10_000;
+
+export class KeyPolicyError extends Error {
+  override readonly name = 'KeyPolicyError';
+}
+
+/** Role ↔ agency rules: scoped roles need agencies, an ingest key names exactly one. */
+export function checkKeyPolicy(role: Role, agencies: string[]): void {
+  if (role === 'agency_analyst' && agencies.length === 0) {
+    throw new KeyPolicyError('an agency_analyst key needs at least one agency');
+  }
+  if (role === 'ingest' && agencies.length !== 1) {
+    throw new KeyPolicyError('an ingest key is bound to exactly one agency');
+  }
+  if (role === 'admin' && agencies.length > 0) {
+    throw new KeyPolicyError('an admin key is province-wide: give it no agency');
+  }
+}
+
+/** The id part of a presented key (`sl_<id>_<secret>`), for rate limiting and logs; never the secret. */
+export function keyIdOf(key: string): string | undefined {
+  if (!key.startsWith(KEY_PREFIX)) return undefined;
+  const separator = key.indexOf('_', KEY_PREFIX.length);
+  if (separator < 0) return undefined;
+  const id = key.slice(KEY_PREFIX.length, separator);
+  return /^[0-9a-f]{12}$/.test(id) ? id : undefined;
+}
 
 /**
- * API keys, stored hashed with scrypt (a slow hash: a stolen key file does not give keys away).
- * A key reads `sl_<id>_<secret>`: the id finds the record, the secret is verified against the hash.
- * Verified keys are cached by their full text so a busy client costs one scrypt, not one per request.
+ * API keys, stored hashed with scrypt (a slow hash: a stolen store does not give keys away) in a repository
+ * every API process shares. A key reads `sl_<id>_<secret>`: the id finds the record, the secret is checked
+ * against the hash. Verified keys are cached by their full text so a busy client costs one scrypt, not one
+ * per request; a cached key is re-read (by id, no hashing) every `recheckMs`, so a key revoked by another
+ * process stops working within seconds.
  */
-export class ApiKeyStore {
-  private records: ApiKeyRecord[];
-  private readonly verified = new Map<string, Principal>();
+export class ApiKeyService {
+  private readonly verified = new Map<string, { principal: Principal; checkedAt: number }>();
+  private readonly recheckMs: number;
 
-  constructor(private readonly file: string) {
-    this.records = existsSync(file)
-      ? (JSON.parse(readFileSync(file, 'utf8')) as { keys: ApiKeyRecord[] }).keys
-      : [];
+  constructor(
+    private readonly repository: ApiKeyRepository,
+    options: { recheckMs?: number } = {},
+  ) {
+    this.recheckMs = options.recheckMs ?? DEFAULT_RECHECK_MS;
   }
 
-  static inDataDir(dataDir: string): ApiKeyStore {
-    return new ApiKeyStore(join(dataDir, 'api-keys.json'));
+  async list(): Promise<ApiKeyInfo[]> {
+    return (await this.repository.list()).map(visible);
   }
 
-  list(): Omit<ApiKeyRecord, 'salt' | 'hash'>[] {
-    return this.records.map(({ salt: _salt, hash: _hash, ...visible }) => visible);
+  async get(id: string): Promise<ApiKeyInfo | undefined> {
+    const record = await this.repository.get(id);
+    return record ? visible(record) : undefined;
   }
 
-  hasActive(role: Role): boolean {
-    return this.records.some((record) => record.role === role && !record.revokedAt);
+  async hasActive(role: Role): Promise<boolean> {
+    return (await this.repository.list()).some((record) => record.role === role && !record.revokedAt);
   }
 
   /** Creates a key and returns its text: the only time it is ever visible. */
@@ -64,75 +89,90 @@ export class ApiKeyStore {
     name: string;
     role: Role;
     agencies?: string[];
-  }): Promise<{ key: string; id: string }> {
-    const id = randomBytes(6).toString('hex');
+    createdBy?: string;
+  }): Promise<{ key: string; info: ApiKeyInfo }> {
+    const agencies = [...new Set(input.agencies ?? [])];
+    checkKeyPolicy(input.role, agencies);
     const secret = randomBytes(24).toString('base64url');
     const salt = randomBytes(16);
     const hash = await scrypt(secret, salt, HASH_BYTES);
-    this.records.push({
-      id,
-      name: input.name,
-      role: input.role,
-      agencies: input.agencies ?? [],
-      salt: salt.toString('base64'),
-      hash: hash.toString('base64'),
-      createdAt: new Date().toISOString(),
-    });
-    this.save();
-    return { key: `${KEY_PREFIX}${id}_${secret}`, id };
+    for (;;) {
+      const record: StoredApiKey = {
+        id: randomBytes(6).toString('hex'),
+        name: input.name,
+        role: input.role,
+        agencies,
+        salt: salt.toString('base64'),
+        hash: hash.toString('base64'),
+        createdAt: new Date().toISOString(),
+        ...(input.createdBy ? { createdBy: input.createdBy } : {}),
+      };
+      // A 48-bit id collision is unlikely; on one, draw another id rather than overwrite.
+      if ((await this.repository.create(record)) === 'ok') {
+        return { key: `${KEY_PREFIX}${record.id}_${secret}`, info: visible(record) };
+      }
+    }
   }
 
-  revoke(id: string): boolean {
-    const record = this.records.find((candidate) => candidate.id === id && !candidate.revokedAt);
-    if (!record) return false;
-    record.revokedAt = new Date().toISOString();
-    for (const [key, principal] of this.verified) if (principal.keyId === id) this.verified.delete(key);
-    this.save();
-    return true;
+  /** Revokes a key; its cached verifications end here at once and in other processes within `recheckMs`. */
+  async revoke(id: string): Promise<ApiKeyInfo | undefined> {
+    if (!(await this.repository.revoke(id, new Date().toISOString()))) return undefined;
+    for (const [key, entry] of this.verified) if (entry.principal.keyId === id) this.verified.delete(key);
+    const record = await this.repository.get(id);
+    return record ? visible(record) : undefined;
   }
 
   /** The principal for a presented key, or `undefined` (unknown, revoked or wrong secret). */
   async verify(key: string): Promise<Principal | undefined> {
     const cached = this.verified.get(key);
-    if (cached) return cached;
-    if (!key.startsWith(KEY_PREFIX)) return undefined;
-    const separator = key.indexOf('_', KEY_PREFIX.length);
-    if (separator < 0) return undefined;
-    const id = key.slice(KEY_PREFIX.length, separator);
-    const record = this.records.find((candidate) => candidate.id === id && !candidate.revokedAt);
-    if (!record) return undefined;
+    const now = Date.now();
+    if (cached && now - cached.checkedAt < this.recheckMs) return cached.principal;
+    const id = keyIdOf(key);
+    if (id === undefined) return undefined;
+    const record = await this.repository.get(id);
+    if (!record || record.revokedAt || !(ROLES as readonly string[]).includes(record.role)) {
+      this.verified.delete(key);
+      return undefined;
+    }
+    if (cached) {
+      cached.checkedAt = now;
+      return cached.principal;
+    }
     const expected = Buffer.from(record.hash, 'base64');
-    const actual = await scrypt(key.slice(separator + 1), Buffer.from(record.salt, 'base64'), HASH_BYTES);
-    if (!timingSafeEqual(expected, actual)) return undefined;
+    const actual = await scrypt(
+      key.slice(KEY_PREFIX.length + id.length + 1),
+      Buffer.from(record.salt, 'base64'),
+      HASH_BYTES,
+    );
+    if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return undefined;
     const principal: Principal = {
       keyId: record.id,
       name: record.name,
-      role: record.role,
+      role: record.role as Role,
       ...(record.agencies.length > 0 ? { agencies: record.agencies } : {}),
     };
-    this.verified.set(key, principal);
+    if (this.verified.size >= MAX_CACHED_KEYS) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(key, { principal, checkedAt: now });
     return principal;
   }
+}
 
-  private save(): void {
-    mkdirSync(dirname(this.file), { recursive: true });
-    const temporary = `${this.file}.tmp`;
-    writeFileSync(temporary, JSON.stringify({ keys: this.records }, null, 2), { mode: 0o600 });
-    renameSync(temporary, this.file);
-    chmodSync(this.file, 0o600);
-  }
+function visible(record: StoredApiKey): ApiKeyInfo {
+  const { salt: _salt, hash: _hash, ...rest } = record;
+  return rest as ApiKeyInfo;
 }
 
 /**
  * First start: creates the admin key, writes it to `<dataDir>/admin.key` (mode 0600) and returns it so the
- * caller can print it once. Later starts return `undefined`.
+ * caller can print it once. Later starts (any process, any mode) find an active admin key and return
+ * `undefined`.
  */
 export async function ensureAdminKey(
-  keys: ApiKeyStore,
+  keys: ApiKeyService,
   dataDir: string,
 ): Promise<{ key: string; file: string } | undefined> {
-  if (keys.hasActive('admin')) return undefined;
-  const { key } = await keys.create({ name: 'admin (first start)', role: 'admin' });
+  if (await keys.hasActive('admin')) return undefined;
+  const { key } = await keys.create({ name: 'admin (first start)', role: 'admin', createdBy: 'system' });
   const file = join(dataDir, 'admin.key');
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, `${key}\n`, { mode: 0o600 });

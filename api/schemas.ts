@@ -15,12 +15,39 @@ export const ErrorSchema = T.Object(
   { $id: 'Error', description: 'Every 4xx/5xx answer: a machine-readable code and a human message.' },
 );
 
-const errorRef = T.Ref('Error');
+export const errorRef = T.Ref('Error');
 /** The error responses every authenticated route can give. */
-export const AUTH_ERRORS = { 400: errorRef, 401: errorRef, 403: errorRef } as const;
+export const AUTH_ERRORS = { 400: errorRef, 401: errorRef, 403: errorRef, 429: errorRef } as const;
+/** Plus "not found" (also what another agency's object answers). */
+export const READ_ERRORS = { ...AUTH_ERRORS, 404: errorRef } as const;
+/** Plus the write conflicts: 409 (stale version, with the current state), 422 (a rule the change breaks). */
+export const WRITE_ERRORS = { ...READ_ERRORS, 409: errorRef, 422: errorRef } as const;
+
+/** An ISO 8601 time, as query parameter or body field. */
+export const Time = (description?: string) =>
+  T.String({
+    format: 'date-time',
+    ...(description ? { description } : {}),
+    examples: ['2025-03-01T00:00:00Z'],
+  });
+/** Identifiers in paths and bodies: bounded, printable. */
+export const Id = (description = 'id') =>
+  T.String({ minLength: 1, maxLength: 200, pattern: '^[^\\s/]+$', description });
+/** Agency ids. */
+export const AgencyId = T.String({
+  minLength: 1,
+  maxLength: 100,
+  pattern: '^[A-Za-z0-9_.-]+$',
+  examples: ['so-tttt'],
+});
 
 export const StatusSchema = T.Union(INCIDENT_STATUSES.map((status) => T.Literal(status)));
-export const SeveritySchema = T.Union(['low', 'medium', 'high', 'critical'].map((s) => T.Literal(s)));
+export const SeveritySchema = T.Union([
+  T.Literal('low'),
+  T.Literal('medium'),
+  T.Literal('high'),
+  T.Literal('critical'),
+]);
 
 export const IncidentSchema = T.Object(
   {
@@ -53,8 +80,62 @@ export const IncidentSchema = T.Object(
         detail: T.Optional(T.Record(T.String(), T.Unknown())),
       }),
     ),
+    notes: T.Optional(
+      T.Array(T.Object({ id: T.String(), at: T.String(), author: T.String(), text: T.String() })),
+    ),
+    acknowledgedAt: T.Optional(T.String({ format: 'date-time' })),
+    closedAt: T.Optional(T.String({ format: 'date-time' })),
+    timeToAcknowledgeMs: T.Optional(T.Integer({ description: 'acknowledgedAt − createdAt' })),
+    timeToResolveMs: T.Optional(T.Integer({ description: 'closedAt − createdAt' })),
+    mergedInto: T.Optional(T.String()),
   },
-  { $id: 'Incident' },
+  {
+    $id: 'Incident',
+    examples: [
+      {
+        id: '5f1c0e2a9b7d4c11',
+        title: 'SSH brute force — source.ip 203.0.113.5',
+        severity: 'high',
+        status: 'acknowledged',
+        agency: 'so-tttt',
+        assignee: 'an.nguyen',
+        ruleId: 'b5a1f6e2-ssh-brute-force',
+        ruleTitle: 'SSH brute force',
+        tactics: ['credential_access'],
+        techniques: ['T1110'],
+        dedupKey: 'so-tttt|b5a1f6e2-ssh-brute-force|source.ip=203.0.113.5',
+        groupBy: { 'source.ip': '203.0.113.5' },
+        firstSeen: '2025-03-01T02:10:00.000Z',
+        lastSeen: '2025-03-01T02:14:40.000Z',
+        detectionCount: 30,
+        evidenceEventIds: ['9c0f…'],
+        tags: [],
+        createdAt: '2025-03-01T02:10:01.000Z',
+        updatedAt: '2025-03-01T02:20:00.000Z',
+        timeline: [{ at: '2025-03-01T02:10:01.000Z', actor: 'system', action: 'opened' }],
+        acknowledgedAt: '2025-03-01T02:20:00.000Z',
+        timeToAcknowledgeMs: 599000,
+      },
+    ],
+  },
+);
+
+export const DetectionSchema = T.Object(
+  {
+    id: T.String(),
+    ruleId: T.String(),
+    ruleTitle: T.String(),
+    level: T.String(),
+    tags: T.Array(T.String()),
+    author: T.Optional(T.String()),
+    ruleLink: T.Optional(T.String()),
+    eventIds: T.Array(T.String()),
+    groupBy: T.Record(T.String(), T.String()),
+    agency: T.String(),
+    timestamp: T.String(),
+    batchId: T.String(),
+  },
+  { $id: 'Detection' },
 );
 
 /** An ECS event: open-ended by nature; the documented fields are those every event has. */

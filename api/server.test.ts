@@ -1,103 +1,154 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../core/logger.js';
-import { createSqliteStores } from '../store/sqlite/index.js';
-import { ApiKeyStore, ensureAdminKey } from './keys.js';
-import { buildApiServer } from './server.js';
-
-const logger = createLogger({ level: 'silent' });
+import { createSqliteApiStores } from '../store/sqlite/index.js';
+import { ApiKeyService, ensureAdminKey } from './keys.js';
+import { AGENCY_A, type Harness, openHarness } from './testing/harness.js';
 
 describe('API server', () => {
-  let dir: string;
-  let app: FastifyInstance;
-  let stores: ReturnType<typeof createSqliteStores>;
-  let adminKey: string;
-  let keys: ApiKeyStore;
-
+  let h: Harness;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'siem-api-'));
-    stores = createSqliteStores({ path: join(dir, 'siem.sqlite'), logger });
-    await stores.events.init();
-    await stores.incidents.init();
-    keys = ApiKeyStore.inDataDir(dir);
-    adminKey = (await ensureAdminKey(keys, dir))!.key;
-    app = await buildApiServer({ ...stores, keys, logger, mode: 'embedded', version: 'test' });
+    h = await openHarness('embedded');
   });
   afterAll(async () => {
-    await app.close();
-    await stores.close();
-    rmSync(dir, { recursive: true, force: true });
+    await h?.dispose();
   });
 
-  const get = (url: string, key?: string) =>
-    app.inject({ method: 'GET', url, headers: key ? { authorization: `Bearer ${key}` } : {} });
-
-  it('answers /healthz without a key', async () => {
-    const response = await get('/healthz');
+  it('answers /healthz without a key, with security headers and a request id', async () => {
+    const response = await h.call('GET', '/healthz', undefined, undefined, { 'x-request-id': 'probe-1' });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ status: 'ok', mode: 'embedded', version: 'test' });
-  });
-
-  it('writes the first admin key once, to a 0600 file, and never again', async () => {
-    expect(adminKey).toMatch(/^sl_[0-9a-f]{12}_[A-Za-z0-9_-]+$/);
-    expect(statSync(join(dir, 'admin.key')).mode & 0o777).toBe(0o600);
-    expect(await ensureAdminKey(keys, dir)).toBeUndefined();
-    // Stored hashed: the key text is nowhere in the key file.
-    const { readFileSync } = await import('node:fs');
-    expect(readFileSync(join(dir, 'api-keys.json'), 'utf8')).not.toContain(adminKey.split('_')[2]);
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+    expect(response.headers['x-request-id']).toBe('probe-1');
   });
 
   it('refuses anonymous, unknown and malformed keys with a code and a message', async () => {
-    for (const key of [undefined, 'nope', 'sl_000000000000_secret', `${adminKey}x`]) {
-      const response = await get('/api/incidents', key);
+    for (const key of [undefined, 'nope', 'sl_000000000000_secret', `${h.key.admin}x`]) {
+      const response = await h.call('GET', '/api/incidents', key);
       expect(response.statusCode).toBe(401);
       expect(response.json().error).toMatchObject({ code: 'unauthenticated', message: expect.any(String) });
     }
   });
 
-  it('refuses a revoked key', async () => {
-    const { key, id } = await keys.create({ name: 'temp', role: 'analyst' });
-    expect((await get('/api/incidents', key)).statusCode).toBe(200);
-    keys.revoke(id);
-    expect((await get('/api/incidents', key)).statusCode).toBe(401);
+  it('refuses a revoked key, in this process at once and in another within the recheck interval', async () => {
+    const { key, info } = await h.keys.create({ name: 'temp', role: 'analyst' });
+    const other = new ApiKeyService(h.apiStores.keys, { recheckMs: 200 });
+    expect(await other.verify(key)).toMatchObject({ role: 'analyst' });
+    expect((await h.call('GET', '/api/incidents', key)).statusCode).toBe(200);
+    await h.keys.revoke(info.id);
+    expect((await h.call('GET', '/api/incidents', key)).statusCode).toBe(401);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(await other.verify(key)).toBeUndefined();
   });
 
   it('keeps roles to their routes', async () => {
-    const { key } = await keys.create({ name: 'wall', role: 'ioc' });
-    const response = await get('/api/incidents', key);
-    expect(response.statusCode).toBe(403);
-    expect(response.json().error.code).toBe('forbidden');
+    for (const key of [h.key.ioc, h.key.ingest]) {
+      const response = await h.call('GET', '/api/incidents', key);
+      expect(response.statusCode).toBe(403);
+      expect(response.json().error.code).toBe('forbidden');
+    }
+    expect((await h.call('GET', '/api/audit', h.key.analyst)).statusCode).toBe(403);
+    expect((await h.call('GET', '/api/keys', h.key.agencyA)).statusCode).toBe(403);
   });
 
   it('answers bad parameters with 400 invalid_request, never 500', async () => {
     for (const url of [
       '/api/incidents?limit=0',
       '/api/incidents?status=open',
+      '/api/incidents?sort=nonsense',
+      '/api/incidents?after=%%%',
       '/api/events?filter=nocolon',
       '/api/events?from=yesterday',
     ]) {
-      const response = await get(url, adminKey);
+      const response = await h.call('GET', url, h.key.admin);
       expect(response.statusCode, url).toBe(400);
-      expect(response.json().error.code).toBe('invalid_request');
+      expect(['invalid_request', 'invalid_query']).toContain(response.json().error.code);
     }
   });
 
+  it('answers query-language errors with the column', async () => {
+    const response = await h.call(
+      'GET',
+      `/api/events?q=${encodeURIComponent('user.name:(root')}`,
+      h.key.admin,
+    );
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.code).toBe('invalid_query');
+    expect(response.json().error.details.column).toEqual(expect.any(Number));
+  });
+
   it('answers unknown routes and incidents with 404 not_found', async () => {
-    expect((await get('/api/nothing', adminKey)).json().error.code).toBe('not_found');
-    const response = await get('/api/incidents/does-not-exist', adminKey);
+    expect((await h.call('GET', '/api/nothing', h.key.admin)).json().error.code).toBe('not_found');
+    const response = await h.call('GET', '/api/incidents/does-not-exist', h.key.admin);
     expect(response.statusCode).toBe(404);
   });
 
+  it('manages keys through admin routes: shown once, stored hashed, revoked, audited', async () => {
+    const created = await h.call('POST', '/api/keys', h.key.admin, {
+      name: 'Sở TT&TT analyst',
+      role: 'agency_analyst',
+      agencies: [AGENCY_A],
+    });
+    expect(created.statusCode).toBe(201);
+    const { key, info } = created.json();
+    expect(key).toMatch(/^sl_[0-9a-f]{12}_/);
+    expect((await h.call('GET', '/api/incidents', key)).statusCode).toBe(200);
+    const listed = (await h.call('GET', '/api/keys', h.key.admin)).json().keys;
+    expect(listed.find((k: { id: string }) => k.id === info.id)).toMatchObject({
+      role: 'agency_analyst',
+      agencies: [AGENCY_A],
+    });
+    expect(JSON.stringify(listed)).not.toContain(key.split('_')[2]);
+    const policy = await h.call('POST', '/api/keys', h.key.admin, { name: 'x', role: 'agency_analyst' });
+    expect(policy.statusCode).toBe(422);
+    const unknown = await h.call('POST', '/api/keys', h.key.admin, {
+      name: 'x',
+      role: 'analyst',
+      agencies: ['nowhere'],
+    });
+    expect(unknown.json().error.code).toBe('unknown_agency');
+    expect((await h.call('DELETE', `/api/keys/${info.id}`, h.key.admin)).statusCode).toBe(200);
+    expect((await h.call('DELETE', `/api/keys/${info.id}`, h.key.admin)).statusCode).toBe(409);
+    expect((await h.call('GET', '/api/incidents', key)).statusCode).toBe(401);
+    await h.refresh();
+    const audit = (await h.call('GET', `/api/audit?target=${info.id}`, h.key.admin)).json().entries;
+    expect(audit.map((e: { action: string }) => e.action)).toEqual(['key.revoke', 'key.create']);
+    expect(audit[0]).toMatchObject({ actor: 'admin', targetType: 'api_key', requestId: expect.any(String) });
+  });
+
   it('serves an OpenAPI 3 document listing the routes', async () => {
-    const response = await get('/openapi.json');
+    const response = await h.call('GET', '/openapi.json');
     expect(response.statusCode).toBe(200);
     const doc = response.json();
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/healthz', '/api/incidents', '/api/events']),
+      expect.arrayContaining([
+        '/healthz',
+        '/readyz',
+        '/metrics',
+        '/api/incidents',
+        '/api/incidents/{id}',
+        '/api/events',
+        '/api/keys',
+        '/api/audit',
+      ]),
     );
+  });
+});
+
+describe('first-start admin key', () => {
+  it('is written once, to a 0600 file, and never again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'siem-admin-'));
+    const stores = createSqliteApiStores({ path: join(dir, 'siem.sqlite') });
+    await stores.keys.init();
+    const keys = new ApiKeyService(stores.keys);
+    const admin = await ensureAdminKey(keys, dir);
+    expect(admin?.key).toMatch(/^sl_[0-9a-f]{12}_[A-Za-z0-9_-]+$/);
+    expect(statSync(join(dir, 'admin.key')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dir, 'admin.key'), 'utf8').trim()).toBe(admin?.key);
+    expect(await ensureAdminKey(keys, dir)).toBeUndefined();
+    await stores.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 });

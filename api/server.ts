@@ -1,20 +1,51 @@
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { AgencyDirectory } from '../core/agencies.js';
 import type { Logger } from '../core/logger.js';
-import type { EventStore, IncidentStore } from '../core/ports.js';
+import type {
+  AuditLog,
+  ChangeFeed,
+  DeadLetterQueue,
+  EventStore,
+  IncidentQueries,
+  IncidentStore,
+  RuleRepository,
+} from '../core/ports.js';
+import { Auditor } from './audit.js';
 import { registerAuth } from './auth.js';
-import { registerErrorHandling } from './errors.js';
-import type { ApiKeyStore } from './keys.js';
+import { type ErrorBody, registerErrorHandling } from './errors.js';
+import { type ApiKeyService, keyIdOf } from './keys.js';
+import { AuditEntrySchema, auditRoutes } from './routes/audit.js';
 import { eventRoutes } from './routes/events.js';
-import { healthRoutes } from './routes/health.js';
+import { healthRoutes, type ReadinessCheck } from './routes/health.js';
+import { incidentActionRoutes } from './routes/incident-actions.js';
 import { incidentRoutes } from './routes/incidents.js';
-import { ErrorSchema, EventSchema, IncidentSchema } from './schemas.js';
+import { ApiKeySchema, keyRoutes } from './routes/keys.js';
+import { DetectionSchema, ErrorSchema, EventSchema, IncidentSchema } from './schemas.js';
+import { IncidentTriage } from './triage/incident-service.js';
+import { IncidentStatsSchema } from './triage/stats.js';
 
 export interface ApiDependencies {
   events: EventStore;
   incidents: IncidentStore;
-  keys: ApiKeyStore;
+  incidentQueries: IncidentQueries;
+  keys: ApiKeyService;
+  audit: AuditLog;
+  rules?: RuleRepository;
+  /** Known agencies (key creation checks names against it; tiles list them). */
+  agencies?: AgencyDirectory;
+  /** Live incident changes (SSE `/api/stream`); published to on every change made through the API. */
+  changes?: ChangeFeed;
+  deadLetters?: DeadLetterQueue;
+  /** Dependencies `/readyz` checks (Elasticsearch, Redis, queue). */
+  readiness?: ReadinessCheck[];
+  /** Prometheus registries served at `/metrics`. */
+  metrics?: import('prom-client').Registry[];
+  /** Requests per key (or per address without a key) per minute; default 1200. */
+  rateLimitPerMinute?: number;
   logger: Logger;
   mode: 'embedded' | 'scale';
   version: string;
@@ -28,12 +59,58 @@ export async function buildApiServer(deps: ApiDependencies): Promise<FastifyInst
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
     requestIdHeader: 'x-request-id',
+    requestIdLogLabel: 'requestId',
+    // Query strings: bounded, and a repeated parameter is an array (schemas coerce single values).
+    routerOptions: { maxParamLength: 500 },
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
   });
-  app.addSchema(ErrorSchema);
-  app.addSchema(IncidentSchema);
-  app.addSchema(EventSchema);
+  for (const schema of [
+    ErrorSchema,
+    IncidentSchema,
+    EventSchema,
+    DetectionSchema,
+    ApiKeySchema,
+    AuditEntrySchema,
+    IncidentStatsSchema,
+  ]) {
+    app.addSchema(schema);
+  }
   registerErrorHandling(app);
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+
+  await app.register(helmet, {
+    // The interactive docs page loads its own scripts and styles; everything else is JSON.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+      },
+    },
+  });
+  await app.register(rateLimit, {
+    max: deps.rateLimitPerMinute ?? 1200,
+    timeWindow: 60_000,
+    // Per key (its id, never its secret), else per address: one noisy client cannot starve the others.
+    keyGenerator: (request) => {
+      const header = request.headers.authorization;
+      const id = header?.startsWith('Bearer ') ? keyIdOf(header.slice(7).trim()) : undefined;
+      return id ? `key:${id}` : `ip:${request.ip}`;
+    },
+    errorResponseBuilder: (request, context) => {
+      const body: ErrorBody = {
+        error: {
+          code: 'rate_limited',
+          message: `more than ${context.max} requests in ${context.after}; slow down`,
+          requestId: request.id,
+        },
+      };
+      return Object.assign(new Error(body.error.message), { statusCode: 429, body });
+    },
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -41,7 +118,8 @@ export async function buildApiServer(deps: ApiDependencies): Promise<FastifyInst
       info: {
         title: 'siem-lite API',
         version: deps.version,
-        description: 'Incidents, events and health for the SOC console and the IOC wall.',
+        description:
+          'Incidents, events, rules and health for the SOC console and the IOC wall. Every route but the probes needs `Authorization: Bearer <key>`; errors are `{error: {code, message, details?, requestId}}`.',
       },
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
       security: [{ apiKey: [] }],
@@ -55,9 +133,28 @@ export async function buildApiServer(deps: ApiDependencies): Promise<FastifyInst
   });
 
   registerAuth(app, deps.keys);
-  await app.register(healthRoutes, { mode: deps.mode, version: deps.version });
-  await app.register(incidentRoutes, { incidents: deps.incidents });
+  const auditor = new Auditor(deps.audit);
+  const triage = new IncidentTriage(deps.incidents, auditor, deps.logger, deps.changes);
+  await app.register(healthRoutes, {
+    mode: deps.mode,
+    version: deps.version,
+    readiness: deps.readiness ?? [],
+    metrics: deps.metrics ?? [],
+  });
+  await app.register(incidentRoutes, {
+    incidents: deps.incidents,
+    queries: deps.incidentQueries,
+    events: deps.events,
+    triage,
+  });
+  await app.register(incidentActionRoutes, { triage, queries: deps.incidentQueries });
   await app.register(eventRoutes, { events: deps.events });
+  await app.register(keyRoutes, {
+    keys: deps.keys,
+    auditor,
+    ...(deps.agencies ? { knownAgency: (id: string) => deps.agencies!.get(id) !== undefined } : {}),
+  });
+  await app.register(auditRoutes, { audit: deps.audit });
   for (const plugin of deps.plugins ?? []) await app.register(plugin);
   return app;
 }

@@ -1,12 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { ApiKeyStore, ensureAdminKey } from '../../api/keys.js';
-import { buildApiServer } from '../../api/server.js';
 import type { Config } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
 import type { RecordQueue } from '../../core/ports.js';
 import { BullRecordQueue } from '../../correlator/queue/bullmq.js';
 import { InProcessQueue } from '../../correlator/queue/in-process.js';
 import { startIngest } from '../../ingest/service.js';
+import { openApiStores, startApi } from '../api-runtime.js';
 import { createWorkerPipeline, ensureDataDir, openStores, VERSION } from '../runtime.js';
 
 export interface RunningService {
@@ -24,8 +23,9 @@ export interface RunningService {
 export async function serve(config: Config, logger: Logger): Promise<RunningService> {
   const dataDir = ensureDataDir(config);
   const stores = await openStores(config, logger);
-  const keys = ApiKeyStore.inDataDir(dataDir);
-  const admin = await ensureAdminKey(keys, dataDir);
+  // Keys, audit, rules and incident reads: opened before the worker stages, which read the rules from it.
+  const apiStores = openApiStores(config);
+  await apiStores.init();
 
   let queue: RecordQueue;
   if (config.mode === 'embedded') {
@@ -46,14 +46,13 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
   }
 
   const ingest = await startIngest({ config, queue, logger });
-  const api = await buildApiServer({
+  const started = await startApi(config, logger, {
     events: stores.events,
     incidents: stores.incidents,
-    keys,
-    logger,
-    mode: config.mode,
-    version: VERSION,
+    apiStores,
+    queue,
   });
+  const { api, admin } = started;
   await api.listen({ host: config.api.host, port: config.api.port });
   const address = api.server.address();
   const port = typeof address === 'object' && address ? address.port : config.api.port;
@@ -82,7 +81,7 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
       closing ??= (async () => {
         await ingest.close();
         await queue.close();
-        await api.close();
+        await started.close();
         await stores.close();
       })();
       return closing;

@@ -1,0 +1,131 @@
+/**
+ * The API's part of the composition root: the API-owned stores for the configured mode (keys, audit,
+ * rules, incident reads — SQLite beside the embedded store, or Elasticsearch indices with Redis change
+ * notices), the first-start admin key, readiness checks and metrics, and the server itself.
+ */
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { ApiKeyService, ensureAdminKey } from '../api/keys.js';
+import type { ReadinessCheck } from '../api/routes/health.js';
+import { buildApiServer } from '../api/server.js';
+import type { Config } from '../core/config.js';
+import { parseDuration } from '../core/duration.js';
+import type { Logger } from '../core/logger.js';
+import type { ChangeFeed, DeadLetterQueue, EventStore, IncidentStore, RecordQueue } from '../core/ports.js';
+import { ingestMetricsRegistry } from '../ingest/accounting.js';
+import { createElasticsearchApiStores } from '../store/elasticsearch/index.js';
+import { type ApiStores, createSqliteApiStores } from '../store/sqlite/index.js';
+import { ensureDataDir, loadAgencies, VERSION } from './runtime.js';
+
+/** Opens the API-owned stores; `init` creates their tables/indices (the incident store must exist). */
+export function openApiStores(config: Config): ApiStores {
+  if (config.mode === 'scale') {
+    return createElasticsearchApiStores({
+      url: config.elasticsearch.url,
+      indexPrefix: config.elasticsearch.index_prefix,
+      requestTimeoutMs: parseDuration(config.elasticsearch.request_timeout)!,
+      ...(config.elasticsearch.username !== undefined
+        ? { username: config.elasticsearch.username, password: config.elasticsearch.password ?? '' }
+        : {}),
+      notifications: { redisUrl: config.redis.url, prefix: config.redis.prefix },
+    });
+  }
+  return createSqliteApiStores({ path: join(ensureDataDir(config), 'siem.sqlite') });
+}
+
+export interface StartedApi {
+  api: FastifyInstance;
+  apiStores: ApiStores;
+  /** Set on the very first start: the admin key, shown once. */
+  admin?: { key: string; file: string };
+  close(): Promise<void>;
+}
+
+/** Builds the API for this configuration (not listening yet). */
+export async function startApi(
+  config: Config,
+  logger: Logger,
+  input: {
+    events: EventStore;
+    incidents: IncidentStore;
+    apiStores?: ApiStores;
+    changes?: ChangeFeed;
+    deadLetters?: DeadLetterQueue;
+    queue?: RecordQueue;
+    plugins?: ((app: FastifyInstance) => Promise<void>)[];
+  },
+): Promise<StartedApi> {
+  const apiStores = input.apiStores ?? openApiStores(config);
+  await apiStores.init();
+  const keys = new ApiKeyService(apiStores.keys);
+  const admin = await ensureAdminKey(keys, ensureDataDir(config));
+  const readiness: ReadinessCheck[] = [
+    { name: 'incident store', check: async () => void (await input.incidents.list({ limit: 1 })) },
+    {
+      name: 'event store',
+      check: async () => void (await input.events.count({ time: { from: Date.now() } })),
+    },
+  ];
+  let redis: Redis | undefined;
+  if (config.mode === 'scale') {
+    redis = new Redis(config.redis.url, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+    });
+    redis.on('error', () => {}); // reported by the readiness check
+    const client = redis;
+    readiness.push({
+      name: 'redis',
+      check: async () => {
+        if (client.status === 'wait' || client.status === 'end') await client.connect();
+        await client.ping();
+      },
+    });
+  }
+  if (input.queue) {
+    const queue = input.queue;
+    readiness.push({
+      name: 'queue',
+      check: async () => {
+        const depth = await queue.depth();
+        if (queue.saturated()) throw new Error(`queue saturated (${depth} batches waiting)`);
+      },
+    });
+  }
+  const processMetrics = new Registry();
+  collectDefaultMetrics({ register: processMetrics, prefix: 'siem_api_' });
+  const api = await buildApiServer({
+    events: input.events,
+    incidents: input.incidents,
+    incidentQueries: apiStores.incidentQueries,
+    keys,
+    audit: apiStores.audit,
+    rules: apiStores.rules,
+    agencies: loadAgencies(config),
+    ...(input.changes ? { changes: input.changes } : {}),
+    ...(input.deadLetters ? { deadLetters: input.deadLetters } : {}),
+    readiness,
+    metrics: [ingestMetricsRegistry, processMetrics],
+    logger,
+    mode: config.mode,
+    version: VERSION,
+    ...(input.plugins ? { plugins: input.plugins } : {}),
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    api,
+    apiStores,
+    ...(admin ? { admin } : {}),
+    close() {
+      closing ??= (async () => {
+        await api.close();
+        redis?.disconnect();
+        await apiStores.close();
+      })();
+      return closing;
+    },
+  };
+}
