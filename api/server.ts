@@ -59,7 +59,6 @@ export async function buildApiServer(deps: ApiDependencies): Promise<FastifyInst
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
     requestIdHeader: 'x-request-id',
-    requestIdLogLabel: 'requestId',
     // Query strings: bounded, and a repeated parameter is an array (schemas coerce single values).
     routerOptions: { maxParamLength: 500 },
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
