@@ -1,7 +1,9 @@
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { AgencyDirectory, UNKNOWN_AGENCY } from '../core/agencies.js';
 import { eventIdOf } from '../core/identity.js';
 import type { RawRecord } from '../core/model.js';
+import { ingestCounters } from './accounting.js';
 import { createNormaliser, isoOf, peerAddress } from './normalise.js';
 import { BUILTIN_PARSERS, ParserRegistry } from './parsers/registry.js';
 import { invalid } from './parsers/source-parser.js';
@@ -155,6 +157,24 @@ describe('createNormaliser', () => {
     const [event] = normalise([record('<14>Jun  1 05:00:00 h app: cut', { flags: ['truncated'] })]);
     expect(event!.tags).toContain('_truncated');
     expect((event!.log as { flags: string[] }).flags).toEqual(['truncated']);
+  });
+
+  it('counts parsed records by dataset and parse failures, per listener and agency', async () => {
+    const counters = ingestCounters(new Registry());
+    const counting = createNormaliser({ agencies, defaultTimezone: 'UTC', counters });
+    counting([
+      record('<38>Jun  1 04:59:00 h sshd[1]: Failed password for root from 203.0.113.5 port 1 ssh2'),
+      record('<38>Jun  1 04:59:00 h sshd[1]: Failed password for root from 203.0.113.5 port 2 ssh2', {
+        seq: 2,
+      }),
+      record('{"broken json', { seq: 3, transport: 'http', listener: 'http' }),
+    ]);
+    expect((await counters.parsed.get()).values).toEqual([
+      { value: 2, labels: { listener: 'syslog-udp', agency: 'vp-ubnd', dataset: 'system.auth' } },
+    ]);
+    expect((await counters.parseFailures.get()).values).toEqual([
+      { value: 1, labels: { listener: 'http', agency: 'vp-ubnd' } },
+    ]);
   });
 
   it('refuses an unknown time zone at creation, not per record', () => {

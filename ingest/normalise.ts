@@ -1,6 +1,8 @@
+import type { Counter } from 'prom-client';
 import { type AgencyDirectory, UNKNOWN_AGENCY } from '../core/agencies.js';
 import { eventIdOf } from '../core/identity.js';
 import type { RawRecord, SecurityEvent } from '../core/model.js';
+import { type IngestCounters, ingestCounters } from './accounting.js';
 import { addTag, type EcsEvent } from './ecs.js';
 import { FACILITY_NAMES, SEVERITY_NAMES, type SyslogEnvelope } from './envelope/envelope.js';
 import { parseSyslog } from './envelope/parse-syslog.js';
@@ -18,6 +20,8 @@ export interface NormaliserOptions {
   /** An event time further than this from the receive time is tagged `_clock_skew` (kept as is). */
   clockSkewMs?: number;
   parsers?: ParserRegistry;
+  /** Where `parsed` / `parse_failures` are counted; the module registry's counters by default. */
+  counters?: IngestCounters;
 }
 
 export const DEFAULT_CLOCK_SKEW_MS = 15 * 60_000;
@@ -37,6 +41,23 @@ export function createNormaliser(options: NormaliserOptions): (records: RawRecor
   for (const agency of agencies.agencies) {
     if (agency.timezone && !isKnownTimezone(agency.timezone))
       throw new Error(`agency ${agency.id}: unknown time zone "${agency.timezone}"`);
+  }
+
+  const counters = options.counters ?? ingestCounters();
+  const outcomeCounters = new Map<string, Counter.Internal>();
+  function count(record: RawRecord, event: SecurityEvent): void {
+    const failed = event.tags?.includes('_parse_failure') === true;
+    const dataset = event.event.dataset ?? 'generic';
+    const key = `${record.listener}\u0000${event.agency.id}\u0000${failed ? '' : dataset}`;
+    let counter = outcomeCounters.get(key);
+    if (!counter) {
+      counter = failed
+        ? counters.parseFailures.labels(record.listener, event.agency.id)
+        : counters.parsed.labels(record.listener, event.agency.id, dataset);
+      if (outcomeCounters.size > 10_000) outcomeCounters.clear();
+      outcomeCounters.set(key, counter);
+    }
+    counter.inc();
   }
 
   const agencyByPeer = new Map<string, string>();
@@ -85,7 +106,11 @@ export function createNormaliser(options: NormaliserOptions): (records: RawRecor
 
   return (records) => {
     const events = new Array<SecurityEvent>(records.length);
-    for (let i = 0; i < records.length; i++) events[i] = normaliseRecord(records[i]!);
+    for (let i = 0; i < records.length; i++) {
+      const event = normaliseRecord(records[i]!);
+      count(records[i]!, event);
+      events[i] = event;
+    }
     return events;
   };
 }

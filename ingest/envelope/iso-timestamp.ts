@@ -13,7 +13,7 @@ function digits(text: string, at: number, count: number): number {
   let value = 0;
   for (let i = at; i < at + count; i++) {
     const c = text.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
+    if (!(c >= 0 && c <= 9)) return -1; // also NaN past the end
     value = value * 10 + c;
   }
   return value;

@@ -138,6 +138,12 @@ describe('parseRfc3164: what real senders write', () => {
     expect(envelope.message).toBe('http://example.com/ is down');
   });
 
+  it('rejects a time cut short at the end of the text (found by the property tests)', () => {
+    const envelope = parseRfc3164('<4>Jun 15 19:20:', june);
+    expect(envelope.timestamp).toBeUndefined();
+    expect(envelope.message).toBe('Jun 15 19:20:');
+  });
+
   it('rejects impossible dates as timestamps without losing the text', () => {
     const envelope = parseRfc3164('<14>Feb 30 10:00:00 host app: x', june);
     expect(envelope.timestamp).toBeUndefined();

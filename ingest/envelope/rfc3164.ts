@@ -28,7 +28,8 @@ function isDigit(c: number): boolean {
 function twoDigits(text: string, at: number): number {
   const a = text.charCodeAt(at) - 48;
   const b = text.charCodeAt(at + 1) - 48;
-  if (a < 0 || a > 9 || b < 0 || b > 9) return -1;
+  // Written as !(in range) so that NaN (reading past the end) is rejected too.
+  if (!(a >= 0 && a <= 9 && b >= 0 && b <= 9)) return -1;
   return a * 10 + b;
 }
 
