@@ -19,11 +19,13 @@ import { registerAuth } from './auth.js';
 import { type ErrorBody, registerErrorHandling } from './errors.js';
 import { type ApiKeyService, keyIdOf } from './keys.js';
 import { AuditEntrySchema, auditRoutes } from './routes/audit.js';
+import { deadLetterRoutes } from './routes/dead-letters.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { incidentActionRoutes } from './routes/incident-actions.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { ApiKeySchema, keyRoutes } from './routes/keys.js';
+import { streamRoutes } from './routes/stream.js';
 import { DetectionSchema, ErrorSchema, EventSchema, IncidentSchema } from './schemas.js';
 import { IncidentTriage } from './triage/incident-service.js';
 import { IncidentStatsSchema } from './triage/stats.js';
@@ -154,6 +156,8 @@ export async function buildApiServer(deps: ApiDependencies): Promise<FastifyInst
     ...(deps.agencies ? { knownAgency: (id: string) => deps.agencies!.get(id) !== undefined } : {}),
   });
   await app.register(auditRoutes, { audit: deps.audit });
+  if (deps.changes) await app.register(streamRoutes, { changes: deps.changes });
+  if (deps.deadLetters) await app.register(deadLetterRoutes, { deadLetters: deps.deadLetters, auditor });
   for (const plugin of deps.plugins ?? []) await app.register(plugin);
   return app;
 }
