@@ -88,9 +88,9 @@ export class IngestAccounting {
     return child;
   }
 
-  received(listener: string, agency: string, truncated: boolean): void {
+  received(listener: string, agency: string, truncated: boolean, count = 1): void {
     const child = this.child(listener, agency);
-    child.received.inc();
+    child.received.inc(count);
     if (truncated) child.truncated.inc();
   }
 

@@ -12,6 +12,7 @@ import { startTlsListener } from './listeners/tls.js';
 import { startUdpListener } from './listeners/udp.js';
 import { watchUdpKernelDrops } from './listeners/udp-kernel-drops.js';
 import { peerAddress } from './normalise.js';
+import { nextRecordSeq } from './sequence.js';
 
 export interface IngestOptions {
   config: Config;
@@ -28,9 +29,6 @@ export interface IngestHandle {
   /** Stops the listeners, flushes the pending batch and waits until it is queued. */
   close(): Promise<void>;
 }
-
-/** Monotonic per process (see RawRecord.seq): shared by every ingest instance in the process. */
-let nextSeq = 0;
 
 /** How often a paused producer checks whether the queue has room again. */
 const RESUME_POLL_MS = 20;
@@ -77,7 +75,7 @@ export async function startIngest(options: IngestOptions): Promise<IngestHandle>
         transport: listener.transport as Transport,
         peer,
         listener: listener.id,
-        seq: nextSeq++,
+        seq: nextRecordSeq(),
       };
       const attributed = agency ?? agencyAt(peer, listener);
       if (attributed !== undefined) record.agency = attributed;
