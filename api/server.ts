@@ -26,7 +26,9 @@ import { incidentActionRoutes } from './routes/incident-actions.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { ApiKeySchema, keyRoutes } from './routes/keys.js';
 import { streamRoutes } from './routes/stream.js';
+import { TileSchema, tileRoutes } from './routes/tiles.js';
 import { DetectionSchema, ErrorSchema, EventSchema, IncidentSchema } from './schemas.js';
+import { TilesService } from './tiles/snapshot.js';
 import { IncidentTriage } from './triage/incident-service.js';
 import { IncidentStatsSchema } from './triage/stats.js';
 
@@ -46,6 +48,8 @@ export interface ApiDependencies {
   readiness?: ReadinessCheck[];
   /** Prometheus registries served at `/metrics`. */
   metrics?: import('prom-client').Registry[];
+  /** How long a computed tiles snapshot is served before recomputing (default 5 s). */
+  tilesTtlMs?: number;
   /** Requests per key (or per address without a key) per minute; default 1200. */
   rateLimitPerMinute?: number;
   logger: Logger;
@@ -73,6 +77,7 @@ export async function buildApiServer(deps: ApiDependencies): Promise<FastifyInst
     ApiKeySchema,
     AuditEntrySchema,
     IncidentStatsSchema,
+    TileSchema,
   ]) {
     app.addSchema(schema);
   }
@@ -156,6 +161,15 @@ export async function buildApiServer(deps: ApiDependencies): Promise<FastifyInst
     ...(deps.agencies ? { knownAgency: (id: string) => deps.agencies!.get(id) !== undefined } : {}),
   });
   await app.register(auditRoutes, { audit: deps.audit });
+  const tiles = new TilesService(
+    {
+      events: deps.events,
+      incidentQueries: deps.incidentQueries,
+      ...(deps.agencies ? { agencies: deps.agencies } : {}),
+    },
+    deps.tilesTtlMs,
+  );
+  await app.register(tileRoutes, { tiles });
   if (deps.changes) await app.register(streamRoutes, { changes: deps.changes });
   if (deps.deadLetters) await app.register(deadLetterRoutes, { deadLetters: deps.deadLetters, auditor });
   for (const plugin of deps.plugins ?? []) await app.register(plugin);

@@ -370,6 +370,8 @@ export interface IncidentSummary {
   createdHistogram: { start: string; count: number }[];
   /** Most frequent ATT&CK tactics among open incidents. */
   topTactics: { tactic: string; count: number }[];
+  /** The same, per agency (top `topTactics` of each), ordered by agency then count. */
+  tacticsByAgency: { agency: string; tactic: string; count: number }[];
 }
 
 /**

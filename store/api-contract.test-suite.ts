@@ -321,6 +321,17 @@ export function describeApiStoreContract(name: string, open: () => Promise<ApiSt
           { tactic: 'credential_access', count: 3 },
           { tactic: 'privilege_escalation', count: 1 },
         ]);
+        const byAgency = await s.incidentQueries.summarize({
+          agencies: [a, b],
+          from: '2025-03-01T00:00:00.000Z',
+          to: '2025-03-02T00:00:00.000Z',
+          bucketMs: 86_400_000,
+          topTactics: 1,
+        });
+        expect(byAgency.tacticsByAgency).toEqual([
+          { agency: a, tactic: 'credential_access', count: 3 },
+          { agency: b, tactic: 'credential-access', count: 1 },
+        ]);
         const both = await s.incidentQueries.summarize({
           agencies: [a, b],
           from: '2025-03-01T00:00:00.000Z',

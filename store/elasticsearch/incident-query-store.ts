@@ -149,6 +149,7 @@ export class ElasticsearchIncidentQueries implements IncidentQueries {
         created: [],
         createdHistogram: ranges.map((range) => ({ start: range.key, count: 0 })),
         topTactics: [],
+        tacticsByAgency: [],
       };
     }
     const scoped: estypes.QueryDslQueryContainer[] = scope.agencies
@@ -174,6 +175,18 @@ export class ElasticsearchIncidentQueries implements IncidentQueries {
           filter: { bool: { must_not: [{ terms: { status: CLOSED } }] } },
           aggs: {
             ...bySeverity(),
+            perAgency: {
+              terms: { field: 'agency', size: 1000, order: { _key: 'asc' } },
+              aggs: {
+                tactics: {
+                  terms: {
+                    field: 'tactics',
+                    size: scope.topTactics ?? 5,
+                    order: [{ _count: 'desc' }, { _key: 'asc' }],
+                  },
+                },
+              },
+            },
             tactics: {
               terms: {
                 field: 'tactics',
@@ -224,6 +237,18 @@ export class ElasticsearchIncidentQueries implements IncidentQueries {
       open,
       created,
       createdHistogram: ranges.map((range, i) => ({ start: range.key, count: counts[i]?.doc_count ?? 0 })),
+      tacticsByAgency: (
+        aggs.open.perAgency.buckets as {
+          key: string;
+          tactics: { buckets: { key: string; doc_count: number }[] };
+        }[]
+      ).flatMap((agency) =>
+        agency.tactics.buckets.map((bucket) => ({
+          agency: agency.key,
+          tactic: bucket.key,
+          count: bucket.doc_count,
+        })),
+      ),
       topTactics: (aggs.open.tactics.buckets as { key: string; doc_count: number }[]).map((bucket) => ({
         tactic: bucket.key,
         count: bucket.doc_count,

@@ -107,7 +107,7 @@ export class SqliteIncidentQueries implements IncidentQueries {
     const to = timeBound(scope.to)!;
     const buckets = histogramBuckets(from, to, scope.bucketMs);
     if (scope.agencies?.length === 0) {
-      return { open: [], created: [], createdHistogram: buckets, topTactics: [] };
+      return { open: [], created: [], createdHistogram: buckets, topTactics: [], tacticsByAgency: [] };
     }
     const agencyClause = scope.agencies ? `agency IN (${scope.agencies.map(() => '?').join(', ')})` : '1';
     const agencyParams = scope.agencies ?? [];
@@ -162,7 +162,21 @@ export class SqliteIncidentQueries implements IncidentQueries {
          GROUP BY t.value ORDER BY count DESC, tactic ASC LIMIT ?`,
       )
       .all(...agencyParams, scope.topTactics ?? 5) as { tactic: string; count: number }[];
-    return { open, created, createdHistogram: buckets, topTactics };
+    const perAgency = this.#db
+      .prepare(
+        `SELECT agency, t.value AS tactic, count(*) AS count FROM incidents, json_each(incidents.doc, '$.tactics') AS t
+         WHERE ${agencyClause} AND NOT ${CLOSED}
+         GROUP BY agency, t.value ORDER BY agency ASC, count DESC, tactic ASC`,
+      )
+      .all(...agencyParams) as { agency: string; tactic: string; count: number }[];
+    const size = scope.topTactics ?? 5;
+    const kept = new Map<string, number>();
+    const tacticsByAgency = perAgency.filter((row) => {
+      const n = kept.get(row.agency) ?? 0;
+      kept.set(row.agency, n + 1);
+      return n < size;
+    });
+    return { open, created, createdHistogram: buckets, topTactics, tacticsByAgency };
   }
 
   async close(): Promise<void> {}

@@ -1,0 +1,267 @@
+/**
+ * Builds the IOC tiles: one tile per agency and one for the province, from a few aggregations over the
+ * incident and event stores. A snapshot is computed at most once per `ttlMs` however many walls poll
+ * (single flight), and its ETag is a digest of its content without the generation time, so an unchanged
+ * picture answers 304 even after it was recomputed.
+ */
+import { createHash } from 'node:crypto';
+import type { AgencyDirectory } from '../../core/agencies.js';
+import type { Severity } from '../../core/model.js';
+import type { EventStore, IncidentCell, IncidentQueries, IncidentSummary } from '../../core/ports.js';
+import { combineCells } from '../triage/stats.js';
+import { type Reason, THRESHOLDS, type TileStatus, tileStatus } from './status.js';
+
+export const TILES_SCHEMA_VERSION = 1;
+const HOUR = 3_600_000;
+const RATE_WINDOW_MS = 5 * 60_000;
+
+export interface Tile {
+  agency: string;
+  name: { vi: string; en: string };
+  status: TileStatus;
+  reasons: Reason[];
+  openIncidents: Record<Severity, number> & { total: number };
+  new24h: number;
+  /** New incidents per hour over the last 24 h, oldest first (24 numbers). */
+  trend24h: number[];
+  /** Over the incidents created in the last 30 days. */
+  mttaMs: number | null;
+  mttrMs: number | null;
+  silentSources: number;
+  /** Share of the last hour's events that could not be parsed (0–1). */
+  parseFailureRate: number;
+  /** Over the last 5 minutes. */
+  eventsPerSecond: number;
+  topTactics: { tactic: string; count: number }[];
+}
+
+export interface TilesSnapshot {
+  generatedAt: string;
+  province: Tile;
+  agencies: Tile[];
+  /** Content digest (generation time excluded). */
+  etag: string;
+}
+
+export interface TileSources {
+  events: EventStore;
+  incidentQueries: IncidentQueries;
+  agencies?: AgencyDirectory;
+}
+
+const PROVINCE = { vi: 'Toàn tỉnh', en: 'Province' };
+
+export class TilesService {
+  #current: { snapshot: TilesSnapshot; at: number } | undefined;
+  #pending: Promise<TilesSnapshot> | undefined;
+
+  constructor(
+    private readonly sources: TileSources,
+    private readonly ttlMs = 5000,
+  ) {}
+
+  /** The latest snapshot, recomputed when older than the TTL (one computation at a time). */
+  async snapshot(): Promise<TilesSnapshot> {
+    if (this.#current && Date.now() - this.#current.at < this.ttlMs) return this.#current.snapshot;
+    this.#pending ??= this.#compute()
+      .then((snapshot) => {
+        this.#current = { snapshot, at: Date.now() };
+        return snapshot;
+      })
+      .finally(() => {
+        this.#pending = undefined;
+      });
+    return this.#pending;
+  }
+
+  async #compute(): Promise<TilesSnapshot> {
+    const { events, incidentQueries, agencies } = this.sources;
+    const now = Date.now();
+    const hourStart = Math.floor(now / HOUR) * HOUR;
+    const day = {
+      from: new Date(hourStart - 23 * HOUR).toISOString(),
+      to: new Date(hourStart + HOUR).toISOString(),
+    };
+    const lastHour = { from: now - HOUR, to: now + 1 };
+    const [summary, month, recent, hourly, failures, lastSeen] = await Promise.all([
+      incidentQueries.summarize({ ...day, bucketMs: HOUR, topTactics: 5 }),
+      incidentQueries.summarize({
+        from: new Date(now - 30 * 24 * HOUR).toISOString(),
+        to: new Date(now + 1).toISOString(),
+        bucketMs: 30 * 24 * HOUR,
+      }),
+      events.topValues
+        ? events.topValues({ time: { from: now - RATE_WINDOW_MS, to: now + 1 } }, 'agency.id', 1000)
+        : undefined,
+      events.topValues ? events.topValues({ time: lastHour }, 'agency.id', 1000) : undefined,
+      events.topValues
+        ? events.topValues({ time: lastHour, filters: { tags: '_parse_failure' } }, 'agency.id', 1000)
+        : undefined,
+      events.lastSeenBy
+        ? events.lastSeenBy({ time: { from: now - 24 * HOUR, to: now + 1 } }, 'agency.id', 1000)
+        : undefined,
+    ]);
+    const ids = new Set<string>([
+      ...(agencies?.agencies.map((agency) => agency.id) ?? []),
+      ...summary.open.map((cell) => cell.agency),
+      ...(lastSeen ?? []).map((entry) => String(entry.key)),
+    ]);
+    const silentBefore = now - THRESHOLDS.silenceMinutes * 60_000;
+    const silentHosts = await this.#silentHosts([...ids], now, silentBefore);
+    const counts = (values: { buckets: { key: string | number; count: number }[] } | undefined) =>
+      new Map((values?.buckets ?? []).map((bucket) => [String(bucket.key), bucket.count]));
+    const recentBy = counts(recent);
+    const hourlyBy = counts(hourly);
+    const failuresBy = counts(failures);
+    const lastSeenBy = new Map(
+      (lastSeen ?? []).map((entry) => [String(entry.key), Date.parse(entry.lastSeen)]),
+    );
+    const histograms = await this.#trendByAgency(summary, [...ids], day);
+
+    const tiles = [...ids].sort().map((id) => {
+      const directory = agencies?.get(id);
+      const last = lastSeenBy.get(id);
+      return buildTile({
+        agency: id,
+        name: directory ? { vi: directory.name_vi, en: directory.name_en } : { vi: id, en: id },
+        open: summary.open.filter((cell) => cell.agency === id),
+        created24h: summary.created.filter((cell) => cell.agency === id),
+        created30d: month.created.filter((cell) => cell.agency === id),
+        trend: histograms.get(id) ?? new Array(24).fill(0),
+        silentSources: silentHosts.get(id) ?? 0,
+        agencySilent: last !== undefined && last < silentBefore,
+        events: hourlyBy.get(id) ?? 0,
+        failures: failuresBy.get(id) ?? 0,
+        recent: recentBy.get(id) ?? 0,
+        tactics: summary.tacticsByAgency.filter((row) => row.agency === id),
+      });
+    });
+    const province = buildTile({
+      agency: 'province',
+      name: PROVINCE,
+      open: summary.open,
+      created24h: summary.created,
+      created30d: month.created,
+      trend: summary.createdHistogram.map((bucket) => bucket.count),
+      silentSources: tiles.reduce((sum, tile) => sum + tile.silentSources, 0),
+      agencySilent: false,
+      events: sum(hourlyBy),
+      failures: sum(failuresBy),
+      recent: sum(recentBy),
+      tactics: summary.topTactics,
+    });
+    const silentAgencies = tiles.filter((tile) =>
+      tile.reasons.some((reason) => reason.code === 'agency_silent'),
+    );
+    if (silentAgencies.length > 0) {
+      province.reasons.push({
+        code: 'agencies_silent',
+        vi: `${silentAgencies.length} đơn vị không gửi nhật ký trong ${THRESHOLDS.silenceMinutes} phút`,
+        en: `${silentAgencies.length} agencies sent no logs for ${THRESHOLDS.silenceMinutes} minutes`,
+      });
+      if (province.status === 'green') {
+        province.status = 'amber';
+        province.reasons = province.reasons.filter((reason) => reason.code !== 'ok');
+      }
+    }
+    const content = { province, agencies: tiles };
+    const etag = createHash('sha256').update(JSON.stringify(content)).digest('base64url').slice(0, 27);
+    return { generatedAt: new Date(now).toISOString(), ...content, etag };
+  }
+
+  /** Hosts per agency heard in the last 24 h but not since `silentBefore`. */
+  async #silentHosts(agencyIds: string[], now: number, silentBefore: number): Promise<Map<string, number>> {
+    const result = new Map<string, number>();
+    const lastSeenBy = this.sources.events.lastSeenBy?.bind(this.sources.events);
+    if (!lastSeenBy) return result;
+    const queue = [...agencyIds];
+    const worker = async () => {
+      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+        const hosts = await lastSeenBy(
+          { agencies: [id], time: { from: now - 24 * HOUR, to: now + 1 } },
+          'host.hostname',
+          1000,
+        );
+        result.set(id, hosts.filter((host) => Date.parse(host.lastSeen) < silentBefore).length);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(6, agencyIds.length) }, worker));
+    return result;
+  }
+
+  /** Hourly new incidents per agency (one summary per agency that had incidents in the window). */
+  async #trendByAgency(
+    summary: IncidentSummary,
+    agencyIds: string[],
+    day: { from: string; to: string },
+  ): Promise<Map<string, number[]>> {
+    const busy = new Set(summary.created.map((cell) => cell.agency));
+    const result = new Map<string, number[]>();
+    await Promise.all(
+      agencyIds
+        .filter((id) => busy.has(id))
+        .map(async (id) => {
+          const own = await this.sources.incidentQueries.summarize({
+            agencies: [id],
+            ...day,
+            bucketMs: HOUR,
+            topTactics: 1,
+          });
+          result.set(
+            id,
+            own.createdHistogram.map((bucket) => bucket.count),
+          );
+        }),
+    );
+    return result;
+  }
+}
+
+function sum(map: Map<string, number>): number {
+  let total = 0;
+  for (const value of map.values()) total += value;
+  return total;
+}
+
+function buildTile(input: {
+  agency: string;
+  name: { vi: string; en: string };
+  open: { severity: Severity; count: number }[];
+  created24h: IncidentCell[];
+  created30d: IncidentCell[];
+  trend: number[];
+  silentSources: number;
+  agencySilent: boolean;
+  events: number;
+  failures: number;
+  recent: number;
+  tactics: { tactic: string; count: number }[];
+}): Tile {
+  const open = { critical: 0, high: 0, medium: 0, low: 0 };
+  for (const cell of input.open) open[cell.severity] += cell.count;
+  const month = combineCells(input.created30d);
+  const parseFailureRate =
+    input.events === 0 ? 0 : Math.round((input.failures / input.events) * 10_000) / 10_000;
+  const { status, reasons } = tileStatus({
+    open,
+    silentSources: input.silentSources,
+    agencySilent: input.agencySilent,
+    parseFailureRate,
+    meanTimeToAcknowledgeMs: month.meanTimeToAcknowledgeMs,
+  });
+  return {
+    agency: input.agency,
+    name: input.name,
+    status,
+    reasons,
+    openIncidents: { ...open, total: open.critical + open.high + open.medium + open.low },
+    new24h: combineCells(input.created24h).count,
+    trend24h: input.trend,
+    mttaMs: month.meanTimeToAcknowledgeMs,
+    mttrMs: month.meanTimeToResolveMs,
+    silentSources: input.silentSources,
+    parseFailureRate,
+    eventsPerSecond: Math.round((input.recent / (RATE_WINDOW_MS / 1000)) * 100) / 100,
+    topTactics: input.tactics.map(({ tactic, count }) => ({ tactic, count })),
+  };
+}
