@@ -9,8 +9,14 @@ import { AgencyDirectory } from '../core/agencies.js';
 import type { Config } from '../core/config.js';
 import { parseDuration } from '../core/duration.js';
 import type { Logger } from '../core/logger.js';
-import type { BatchHandler, EventStore, IncidentStore } from '../core/ports.js';
+import type { BatchHandler, ChangeFeed, EventStore, IncidentStore, RuleRepository } from '../core/ports.js';
+import { MemoryChangeFeed, RedisChangeFeed } from '../correlator/change-feed.js';
+import { Correlator } from '../correlator/correlation/correlate.js';
+import { RedisStateStore } from '../correlator/correlation/redis-state-store.js';
+import { MemoryStateStore } from '../correlator/correlation/state-store.js';
+import { Escalation, MemoryEntityRegistry, RedisEntityRegistry } from '../correlator/escalation.js';
 import { IncidentWriter } from '../correlator/incidents.js';
+import { LiveRuleSet } from '../correlator/live-rules.js';
 import { createBatchProcessor } from '../correlator/pipeline.js';
 import { createNormaliser } from '../ingest/normalise.js';
 import { loadRuleSet, type RuleSet } from '../rules/index.js';
@@ -81,22 +87,82 @@ export function loadRules(config: Config, logger: Logger): RuleSet {
   return ruleSet;
 }
 
-/** The worker's batch handler for this configuration (the same in both modes). */
-export function createWorkerPipeline(config: Config, stores: Stores, logger: Logger): BatchHandler {
-  const ruleSet = loadRules(config, logger);
-  return createBatchProcessor({
+/** Incident changes for every process: Redis pub/sub in scale mode, in memory when embedded. */
+export function openChangeFeed(config: Config, logger: Logger): ChangeFeed {
+  return config.mode === 'scale'
+    ? new RedisChangeFeed({ redisUrl: config.redis.url, prefix: config.redis.prefix, logger })
+    : new MemoryChangeFeed();
+}
+
+export interface WorkerPipeline {
+  handler: BatchHandler;
+  rules: LiveRuleSet;
+  /** Call after the consumer has stopped: releases correlation state connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * The worker's batch handler for this configuration (the same stages in both modes): rules from the packs
+ * and the repository (reloaded on change), correlation windows in Redis or memory, incidents, and every
+ * incident change published on the change feed.
+ */
+export async function createWorkerPipeline(
+  config: Config,
+  stores: Stores,
+  logger: Logger,
+  extras: { changeFeed?: ChangeFeed; ruleRepository?: RuleRepository } = {},
+): Promise<WorkerPipeline> {
+  const rules = new LiveRuleSet({
+    packs: config.rules.packs,
+    ...(extras.ruleRepository ? { repository: extras.ruleRepository } : {}),
+    logger,
+  });
+  await rules.start();
+  const suppressionWindowMs = parseDuration(config.incidents.suppression_window)!;
+  const scale = config.mode === 'scale';
+  const stateStore = scale
+    ? new RedisStateStore({ redisUrl: config.redis.url, prefix: config.redis.prefix })
+    : new MemoryStateStore();
+  const entities = scale
+    ? new RedisEntityRegistry({ redisUrl: config.redis.url, prefix: config.redis.prefix })
+    : new MemoryEntityRegistry();
+  const correlator = new Correlator(stateStore, {
+    latenessMs: parseDuration(config.correlation.allowed_lateness)!,
+    maxHitsPerGroup: config.correlation.max_hits_per_group,
+    logger,
+  });
+  const incidents = new IncidentWriter(
+    stores.incidents,
+    { suppressionWindowMs, onRecurrence: config.incidents.on_recurrence },
+    logger,
+  ).withEscalation(new Escalation(stores.incidents, entities, { windowMs: suppressionWindowMs, logger }));
+  const feed = extras.changeFeed;
+  const handler = createBatchProcessor({
     normalise: createNormaliser({
       agencies: loadAgencies(config),
       defaultTimezone: config.ingest.default_timezone,
     }),
     events: stores.events,
-    ruleSet: () => ruleSet,
-    incidents: new IncidentWriter(
-      stores.incidents,
-      { suppressionWindowMs: parseDuration(config.incidents.suppression_window)! },
-      logger,
-    ),
+    ruleSet: () => rules.get(),
+    correlator,
+    incidents,
+    ...(feed
+      ? {
+          notify: async (changes) => {
+            for (const change of changes) await feed.publish(change);
+          },
+        }
+      : {}),
     detectOptions: { groupBy: config.incidents.group_by },
     logger,
   });
+  return {
+    handler,
+    rules,
+    async close() {
+      await rules.close();
+      await stateStore.close();
+      await entities.close();
+    },
+  };
 }

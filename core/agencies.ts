@@ -21,6 +21,12 @@ export interface Agency {
 /** Agency id given to records whose source matches no agency: they are kept and marked, never dropped. */
 export const UNKNOWN_AGENCY = 'unknown';
 
+/**
+ * Agency id of an incident built from several agencies' events (a correlation across agencies, e.g. one
+ * password spray against many departments): the province SOC's; the agencies involved are listed with it.
+ */
+export const PROVINCE_AGENCY = 'province';
+
 type Range = [ipaddr.IPv4 | ipaddr.IPv6, number];
 
 export class AgencyDirectory {

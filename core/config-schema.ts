@@ -104,6 +104,17 @@ export const ConfigSchema = T.Object(
         suppression_window: T.Union([Duration], { default: '24h' }),
         /** Grouping fields used when a rule has no group-by of its own. */
         group_by: T.Array(T.String(), { default: ['source.ip'] }),
+        /** A detection for a key whose incident was resolved: reopen it, or open a new incident linked to it. */
+        on_recurrence: T.Union([T.Literal('reopen'), T.Literal('link')], { default: 'reopen' }),
+      },
+      { ...strict, default: {} },
+    ),
+    correlation: T.Object(
+      {
+        /** Out-of-order hits this far behind their group's newest still count; later ones are flagged. */
+        allowed_lateness: T.Union([Duration], { default: '5m' }),
+        /** Hits retained per (correlation rule, group) at most; the oldest beyond are dropped and logged. */
+        max_hits_per_group: T.Integer({ minimum: 10, maximum: 1_000_000, default: 10_000 }),
       },
       { ...strict, default: {} },
     ),

@@ -1,10 +1,17 @@
 import { digest } from '../core/identity.js';
 import type { Detection, SecurityEvent } from '../core/model.js';
 import type { RuleSet } from '../rules/index.js';
+import type { RuleMatchOnEvent } from './correlation/correlate.js';
 
 export interface DetectOptions {
   /** ECS fields whose values group detections into incidents, when present on the event. */
   groupBy: string[];
+}
+
+/** A detection rule's match, with whether it opens incidents on its own (Sigma `generate`). */
+export interface MatchedDetection extends RuleMatchOnEvent {
+  /** False for a rule that only feeds correlations (`generate: false`, Sigma's default for those). */
+  generates: boolean;
 }
 
 /** Reads a dotted ECS field from a nested event (`source.ip` → event.source.ip). */
@@ -17,14 +24,14 @@ export function fieldValue(event: SecurityEvent, dotted: string): unknown {
   return node;
 }
 
-/** The match stage: SecurityEvent[] → Detection[] (one per rule hit; ids deterministic for idempotency). */
+/** The match stage: SecurityEvent[] → one Detection per rule hit (ids deterministic for idempotency). */
 export function detect(
   events: SecurityEvent[],
   ruleSet: RuleSet,
   batchId: string,
   options: DetectOptions,
-): Detection[] {
-  const detections: Detection[] = [];
+): MatchedDetection[] {
+  const matched: MatchedDetection[] = [];
   for (const event of events) {
     const matches = ruleSet.match(event);
     if (matches.length === 0) continue;
@@ -34,21 +41,25 @@ export function detect(
       if (value !== undefined && value !== null && typeof value !== 'object') groupBy[field] = String(value);
     }
     for (const { rule } of matches) {
-      detections.push({
-        id: digest('detection', rule.id, event.event.id),
-        ruleId: rule.id,
-        ruleTitle: rule.title,
-        level: rule.level,
-        tags: rule.tags,
-        ...(rule.author ? { author: rule.author } : {}),
-        ...(rule.link ? { ruleLink: rule.link } : {}),
-        eventIds: [event.event.id],
-        groupBy,
-        agency: event.agency.id,
-        timestamp: event['@timestamp'],
-        batchId,
+      matched.push({
+        event,
+        generates: rule.generate !== false,
+        detection: {
+          id: digest('detection', rule.id, event.event.id),
+          ruleId: rule.id,
+          ruleTitle: rule.title,
+          level: rule.level,
+          tags: rule.tags,
+          ...(rule.author ? { author: rule.author } : {}),
+          ...(rule.link ? { ruleLink: rule.link } : {}),
+          eventIds: [event.event.id],
+          groupBy,
+          agency: event.agency.id,
+          timestamp: event['@timestamp'],
+          batchId,
+        },
       });
     }
   }
-  return detections;
+  return matched;
 }

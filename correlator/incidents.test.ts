@@ -13,6 +13,7 @@ import type { IncidentStore } from '../core/ports.js';
 import { createElasticsearchStores } from '../store/elasticsearch/index.js';
 import { createSqliteStores } from '../store/sqlite/index.js';
 import { deleteIndices, ELASTICSEARCH_URL, uniquePrefix } from '../test/support/services.js';
+import { Escalation, MemoryEntityRegistry } from './escalation.js';
 import { IncidentWriter } from './incidents.js';
 
 const logger = createLogger({ level: 'silent' });
@@ -167,12 +168,76 @@ describe.each(Object.keys(harnesses))('IncidentWriter on %s', (name) => {
     const latest = incidents.find((incident) => incident.lastSeen.startsWith('2026-11-21'))!;
     const stored = (await harness.store.get(latest.id))!;
     expect(await harness.store.update({ ...stored.value, status: 'resolved' }, stored.version)).toBe('ok');
-    await writer.apply([
+    const linking = new IncidentWriter(
+      harness.store,
+      { suppressionWindowMs: 24 * HOUR, onRecurrence: 'link' },
+      logger,
+    );
+    const changes = await linking.apply([
       detection({ batchId: 'w-3', groupBy: { 'source.ip': ip }, timestamp: '2026-11-21T02:00:00Z' }),
     ]);
+    expect(changes.map((change) => change.kind)).toEqual(['opened']);
+    expect(changes[0]!.incident.previousIncidentId).toBe(latest.id);
     incidents = await incidentsFor(ip);
     expect(incidents).toHaveLength(3);
     expect(incidents.filter((incident) => incident.status === 'new')).toHaveLength(2);
+  });
+
+  it('reopens a resolved incident on recurrence (the default), never a false positive', async () => {
+    const ip = '198.51.100.7';
+    const [opened] = await writer.apply([detection({ batchId: 'r-1', groupBy: { 'source.ip': ip } })]);
+    const stored = (await harness.store.get(opened!.incident.id))!;
+    expect(await harness.store.update({ ...stored.value, status: 'resolved' }, stored.version)).toBe('ok');
+    const [reopened] = await writer.apply([detection({ batchId: 'r-2', groupBy: { 'source.ip': ip } })]);
+    expect(reopened).toMatchObject({
+      kind: 'reopened',
+      incident: { id: opened!.incident.id, status: 'new' },
+    });
+    expect(reopened!.incident.timeline.at(-1)).toMatchObject({
+      action: 'reopened',
+      detail: { from: 'resolved' },
+    });
+
+    const again = (await harness.store.get(opened!.incident.id))!;
+    expect(await harness.store.update({ ...again.value, status: 'false_positive' }, again.version)).toBe(
+      'ok',
+    );
+    const [linked] = await writer.apply([detection({ batchId: 'r-3', groupBy: { 'source.ip': ip } })]);
+    expect(linked).toMatchObject({ kind: 'opened', incident: { previousIncidentId: opened!.incident.id } });
+    expect((await incidentsFor(ip)).map((i) => [i.status, i.detectionCount]).sort()).toEqual([
+      ['false_positive', 2],
+      ['new', 1],
+    ]);
+  });
+
+  it('raises the severity of every incident of an entity hit by two rules, once', async () => {
+    const ip = '198.51.100.8';
+    const escalating = new IncidentWriter(
+      harness.store,
+      { suppressionWindowMs: 24 * HOUR },
+      logger,
+    ).withEscalation(
+      new Escalation(harness.store, new MemoryEntityRegistry(), { windowMs: 24 * HOUR, logger }),
+    );
+    await escalating.apply([detection({ batchId: 'x-1', groupBy: { 'source.ip': ip } })]);
+    expect((await incidentsFor(ip)).map((i) => i.severity)).toEqual(['medium']);
+    const changes = await escalating.apply([
+      detection({ batchId: 'x-2', groupBy: { 'source.ip': ip }, ruleId: 'rule-sudo', level: 'high' }),
+    ]);
+    expect(changes.map((c) => c.kind).sort()).toEqual(['opened', 'updated', 'updated']);
+    await escalating.apply([
+      detection({ batchId: 'x-3', groupBy: { 'source.ip': ip }, ruleId: 'rule-sudo' }),
+    ]);
+    const incidents = await incidentsFor(ip);
+    expect(incidents.map((i) => `${i.ruleId}:${i.severity}`).sort()).toEqual([
+      'rule-ssh:high',
+      'rule-sudo:critical',
+    ]);
+    expect(incidents.find((i) => i.ruleId === 'rule-ssh')!.escalation).toMatchObject({
+      entity: `source.ip=${ip}`,
+      rules: ['rule-ssh', 'rule-sudo'],
+      from: 'medium',
+    });
   });
 
   it('keeps different agencies and rules apart', async () => {

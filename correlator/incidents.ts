@@ -8,15 +8,23 @@ import {
   type Severity,
   type SigmaLevel,
 } from '../core/model.js';
-import type { IncidentStore } from '../core/ports.js';
+import type { IncidentChange, IncidentStore } from '../core/ports.js';
+import type { Escalation } from './escalation.js';
 
 export interface IncidentPolicy {
   /** A detection joins an open incident with the same key last seen within this many ms. */
   suppressionWindowMs: number;
+  /**
+   * A detection for a key whose incident was resolved (within the suppression window): `reopen` it, or
+   * open a new incident `link`ed to it (config `incidents.on_recurrence`). A false positive is never
+   * reopened: a recurrence opens a new, linked incident.
+   */
+  onRecurrence?: 'reopen' | 'link';
 }
 
 /** Bounded lists kept on the incident document (the full sets live in the detections store). */
 const MAX_EVIDENCE = 100;
+const MAX_LINKED_DETECTIONS = 200;
 const MAX_APPLIED_BATCHES = 64;
 /** Optimistic-concurrency retries before giving up (the batch is then retried by the queue). */
 const MAX_ATTEMPTS = 20;
@@ -50,10 +58,22 @@ export class IncidentWriter {
     private readonly logger: Logger,
   ) {}
 
-  /** Applies a batch's detections: one incident write per dedup key, not one per detection. */
-  async apply(detections: Detection[]): Promise<void> {
-    if (detections.length === 0) return;
-    await this.store.addDetections(detections);
+  private escalation?: Escalation;
+
+  /** Raises severity when several rules hit the same entity (see escalation.ts). */
+  withEscalation(escalation: Escalation): this {
+    this.escalation = escalation;
+    return this;
+  }
+
+  /**
+   * Applies a batch's detections: one incident write per dedup key, not one per detection. `storeOnly`
+   * detections are stored (evidence of correlations) but open no incident. Returns what changed.
+   */
+  async apply(detections: Detection[], storeOnly: Detection[] = []): Promise<IncidentChange[]> {
+    if (detections.length + storeOnly.length > 0)
+      await this.store.addDetections([...storeOnly, ...detections]);
+    if (detections.length === 0) return [];
     const byKey = new Map<string, Detection[]>();
     for (const detection of detections) {
       const key = dedupKeyOf(detection);
@@ -61,10 +81,16 @@ export class IncidentWriter {
       if (group) group.push(detection);
       else byKey.set(key, [detection]);
     }
-    for (const [key, group] of byKey) await this.applyToKey(key, group);
+    const changes: IncidentChange[] = [];
+    for (const [key, group] of byKey) {
+      const change = await this.applyToKey(key, group);
+      if (change) changes.push(change);
+    }
+    if (this.escalation) changes.push(...(await this.escalation.apply(changes.map((c) => c.incident))));
+    return changes;
   }
 
-  private async applyToKey(key: string, detections: Detection[]): Promise<void> {
+  private async applyToKey(key: string, detections: Detection[]): Promise<IncidentChange | undefined> {
     const batchId = detections[0]!.batchId;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const pointer = await this.store.getDedupPointer(key);
@@ -74,16 +100,24 @@ export class IncidentWriter {
         // between moving the pointer and creating it. Either way, create it under that id with our
         // detections; whoever loses the create merges into it on the next turn. The pointer never moves
         // away from a missing incident, so concurrent writers cannot open two.
-        if ((await this.store.create(open(key, detections, pointer.value))) === 'ok') return;
+        const filled = open(key, detections, pointer.value);
+        if ((await this.store.create(filled)) === 'ok') return change('opened', filled);
         continue;
       }
-      if (current?.value.appliedBatches.includes(batchId)) return;
-      if (current && this.accepts(current.value, detections)) {
-        if ((await this.store.update(merge(current.value, detections), current.version)) === 'ok') return;
+      if (current?.value.appliedBatches.includes(batchId)) return undefined;
+      const decision = current ? this.decide(current.value, detections) : 'open';
+      if (current && decision !== 'open') {
+        const merged = merge(current.value, detections);
+        if (decision === 'reopen') reopen(merged);
+        if ((await this.store.update(merged, current.version)) === 'ok') {
+          return change(decision === 'reopen' ? 'reopened' : 'updated', merged);
+        }
         continue;
       }
       // No incident for this key, or the last one is closed or outside the window: open a new one.
       const incident = open(key, detections, digest('incident', key, randomUUID()));
+      if (current && CLOSED_STATUSES.includes(current.value.status))
+        incident.previousIncidentId = current.value.id;
       if (
         (await this.store.setDedupPointer(key, incident.id, pointer ? pointer.version : null)) === 'conflict'
       ) {
@@ -91,18 +125,43 @@ export class IncidentWriter {
       }
       if ((await this.store.create(incident)) === 'ok') {
         this.logger.info({ incident: incident.id, rule: incident.ruleId, key }, 'incident opened');
-        return;
+        return change('opened', incident);
       }
       // Another writer filled in the incident we pointed at: merge into it on the next turn.
     }
     throw new Error(`incident for ${key}: gave up after ${MAX_ATTEMPTS} concurrent-update conflicts`);
   }
 
-  private accepts(incident: Incident, detections: Detection[]): boolean {
-    if (CLOSED_STATUSES.includes(incident.status)) return false;
-    const first = Math.min(...detections.map((d) => Date.parse(d.timestamp)));
-    return first - Date.parse(incident.lastSeen) <= this.policy.suppressionWindowMs;
+  /** Whether detections join the key's current incident, reopen it, or open a new one. */
+  private decide(incident: Incident, detections: Detection[]): 'merge' | 'reopen' | 'open' {
+    const first = Math.min(...detections.map((d) => Date.parse(d.firstSeen ?? d.timestamp)));
+    const recent = first - Date.parse(incident.lastSeen) <= this.policy.suppressionWindowMs;
+    if (!recent) return 'open';
+    if (!CLOSED_STATUSES.includes(incident.status)) return 'merge';
+    if (incident.status === 'resolved' && (this.policy.onRecurrence ?? 'reopen') === 'reopen')
+      return 'reopen';
+    return 'open';
   }
+}
+
+function change(kind: IncidentChange['kind'], incident: Incident): IncidentChange {
+  return { kind, incident, actor: 'system', at: incident.updatedAt };
+}
+
+/** A resolved incident seen again: back to `new`, with the reason on its timeline. */
+function reopen(incident: Incident): void {
+  const previous = incident.status;
+  incident.status = 'new';
+  delete incident.closedAt;
+  incident.timeline = [
+    ...incident.timeline,
+    {
+      at: incident.updatedAt,
+      actor: 'system',
+      action: 'reopened',
+      detail: { from: previous, reason: 'recurrence' },
+    },
+  ];
 }
 
 function open(key: string, detections: Detection[], id: string): Incident {
@@ -126,7 +185,7 @@ function open(key: string, detections: Detection[], id: string): Incident {
     techniques: [],
     dedupKey: key,
     groupBy: first.groupBy,
-    firstSeen: first.timestamp,
+    firstSeen: first.firstSeen ?? first.timestamp,
     lastSeen: first.timestamp,
     detectionCount: 0,
     evidenceEventIds: [],
@@ -143,13 +202,21 @@ function open(key: string, detections: Detection[], id: string): Incident {
 function merge(incident: Incident, detections: Detection[]): Incident {
   let firstSeen = incident.firstSeen;
   let lastSeen = incident.lastSeen;
-  const evidence = [...incident.evidenceEventIds];
+  const evidence = new Set(incident.evidenceEventIds);
+  const linked = new Set(incident.linkedDetectionIds);
+  const agencies = new Set(incident.agencies);
   const tactics = new Set(incident.tactics);
   const techniques = new Set(incident.techniques);
   for (const detection of detections) {
-    if (detection.timestamp < firstSeen) firstSeen = detection.timestamp;
+    const start = detection.firstSeen ?? detection.timestamp;
+    if (start < firstSeen) firstSeen = start;
     if (detection.timestamp > lastSeen) lastSeen = detection.timestamp;
-    evidence.push(...detection.eventIds);
+    for (const id of detection.eventIds) {
+      evidence.delete(id); // most recent last
+      evidence.add(id);
+    }
+    for (const id of detection.detectionIds ?? []) linked.add(id);
+    for (const agency of detection.agencies ?? []) agencies.add(agency);
     for (const tag of detection.tags) {
       const attack = attackOf(tag);
       if (attack?.kind === 'tactic') tactics.add(attack.name);
@@ -161,7 +228,9 @@ function merge(incident: Incident, detections: Detection[]): Incident {
     firstSeen,
     lastSeen,
     detectionCount: incident.detectionCount + detections.length,
-    evidenceEventIds: evidence.slice(-MAX_EVIDENCE),
+    evidenceEventIds: [...evidence].slice(-MAX_EVIDENCE),
+    ...(linked.size > 0 ? { linkedDetectionIds: [...linked].slice(-MAX_LINKED_DETECTIONS) } : {}),
+    ...(agencies.size > 1 ? { agencies: [...agencies].sort() } : {}),
     appliedBatches: [...incident.appliedBatches, detections[0]!.batchId].slice(-MAX_APPLIED_BATCHES),
     tactics: [...tactics],
     techniques: [...techniques],

@@ -1,18 +1,20 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
-import type { RecordQueue } from '../../core/ports.js';
+import type { ChangeFeed, RecordQueue } from '../../core/ports.js';
 import { BullRecordQueue } from '../../correlator/queue/bullmq.js';
 import { InProcessQueue } from '../../correlator/queue/in-process.js';
 import { startIngest } from '../../ingest/service.js';
 import { openApiStores, startApi } from '../api-runtime.js';
-import { createWorkerPipeline, ensureDataDir, openStores, VERSION } from '../runtime.js';
+import { createWorkerPipeline, ensureDataDir, openChangeFeed, openStores, VERSION } from '../runtime.js';
 
 export interface RunningService {
   api: FastifyInstance;
   apiUrl: string;
   listeners: { id: string; transport: string; address: string; port: number }[];
   adminKeyFile?: string;
+  /** Incident changes from the worker stages (this process when embedded, the workers via Redis in scale mode). */
+  changeFeed: ChangeFeed;
   close(): Promise<void>;
 }
 
@@ -27,14 +29,20 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
   const apiStores = openApiStores(config);
   await apiStores.init();
 
+  const changeFeed = openChangeFeed(config, logger);
   let queue: RecordQueue;
+  let pipeline: Awaited<ReturnType<typeof createWorkerPipeline>> | undefined;
   if (config.mode === 'embedded') {
     const inProcess = new InProcessQueue({
       maxPendingBatches: config.queue.max_pending_batches,
       concurrency: config.queue.worker_concurrency,
       logger,
     });
-    await inProcess.start(createWorkerPipeline(config, stores, logger));
+    pipeline = await createWorkerPipeline(config, stores, logger, {
+      changeFeed,
+      ruleRepository: apiStores.rules,
+    });
+    await inProcess.start(pipeline.handler);
     queue = inProcess;
   } else {
     queue = new BullRecordQueue({
@@ -51,6 +59,7 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     incidents: stores.incidents,
     apiStores,
     queue,
+    changes: changeFeed,
   });
   const { api, admin } = started;
   await api.listen({ host: config.api.host, port: config.api.port });
@@ -76,12 +85,15 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     apiUrl,
     listeners: ingest.addresses,
     ...(admin ? { adminKeyFile: admin.file } : {}),
+    changeFeed,
     close() {
       // Order matters: stop accepting, flush the last batch, drain the queue, then close stores.
       closing ??= (async () => {
         await ingest.close();
         await queue.close();
+        await pipeline?.close();
         await started.close();
+        await changeFeed.close();
         await stores.close();
       })();
       return closing;

@@ -1,7 +1,7 @@
 import type { Config } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
 import { BullRecordConsumer } from '../../correlator/queue/bullmq.js';
-import { createWorkerPipeline, openStores } from '../runtime.js';
+import { createWorkerPipeline, openChangeFeed, openStores } from '../runtime.js';
 
 /** `siem-lite worker` (scale mode): consumes record batches from BullMQ; run as many as needed. */
 export async function worker(config: Config, logger: Logger): Promise<{ close(): Promise<void> }> {
@@ -17,13 +17,17 @@ export async function worker(config: Config, logger: Logger): Promise<{ close():
     concurrency: config.queue.worker_concurrency,
     logger,
   });
-  await consumer.start(createWorkerPipeline(config, stores, logger));
+  const changeFeed = openChangeFeed(config, logger);
+  const pipeline = await createWorkerPipeline(config, stores, logger, { changeFeed });
+  await consumer.start(pipeline.handler);
   logger.info({ concurrency: config.queue.worker_concurrency }, 'worker consuming record batches');
   let closing: Promise<void> | undefined;
   return {
     close() {
       closing ??= (async () => {
         await consumer.close();
+        await pipeline.close();
+        await changeFeed.close();
         await stores.close();
       })();
       return closing;

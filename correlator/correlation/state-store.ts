@@ -1,0 +1,133 @@
+/**
+ * Where correlation windows live: one record per (correlation rule, group key), written by compare-and-set.
+ * Every worker reads a group, applies its batch's hits with the shared state machine (group-window.ts) and
+ * writes back only if nobody else wrote in between; otherwise it re-reads and re-applies. Any number of
+ * workers thus reach the state one worker would, and the two modes share one implementation of the rules.
+ */
+import type { Firing, GroupState, WindowHit } from './group-window.js';
+
+export interface StoredGroup {
+  /** Incremented by every write; 0 means absent. */
+  version: number;
+  state: GroupState;
+  /** Size of the stored record in bytes (memory accounting). */
+  bytes: number;
+}
+
+export interface GroupWrite {
+  key: string;
+  /** The version read (0 when the group was absent). */
+  expected: number;
+  /** null deletes the group (nothing left in its window). */
+  state: GroupState | null;
+  /** Wall-clock expiry: timespan + allowed lateness, renewed by every write. */
+  ttlMs: number;
+}
+
+export interface CorrelationStateStore {
+  read(keys: string[]): Promise<(StoredGroup | null)[]>;
+  /** Compare-and-set, one result per write: false where another worker wrote first. */
+  write(writes: GroupWrite[]): Promise<boolean[]>;
+  /** Groups held and their bytes (for metrics and the memory benchmark). */
+  usage(): Promise<{ groups: number; bytes: number }>;
+  close(): Promise<void>;
+}
+
+/*
+ * Compact JSON: a hit is [time, rule, key, agency, value?, refs?], a firing is
+ * [time, value, completedBy, hits, consumed]. Redis holds one such record per active group.
+ */
+type EncodedHit = [number, number, string, string, (string | null)?, string[]?];
+type EncodedFiring = [number, number, string, EncodedHit[], string[]];
+type EncodedState = [number, EncodedHit[], EncodedFiring[]];
+
+function encodeHit(hit: WindowHit): EncodedHit {
+  const encoded: EncodedHit = [hit.time, hit.rule, hit.key, hit.agency];
+  if (hit.value !== undefined || hit.refs) encoded.push(hit.value ?? null);
+  if (hit.refs) encoded.push(hit.refs);
+  return encoded;
+}
+
+function decodeHit([time, rule, key, agency, value, refs]: EncodedHit): WindowHit {
+  return {
+    time,
+    rule,
+    key,
+    agency,
+    ...(value !== undefined && value !== null ? { value } : {}),
+    ...(refs ? { refs } : {}),
+  };
+}
+
+export function encodeState(state: GroupState): string {
+  const firings = state.firings.map(
+    (f: Firing): EncodedFiring => [f.time, f.value, f.completedBy, f.hits.map(encodeHit), f.consumed],
+  );
+  const encoded: EncodedState = [state.newest, state.hits.map(encodeHit), firings];
+  return JSON.stringify(encoded);
+}
+
+export function decodeState(text: string): GroupState {
+  const [newest, hits, firings] = JSON.parse(text) as EncodedState;
+  return {
+    newest,
+    hits: hits.map(decodeHit),
+    firings: firings.map(([time, value, completedBy, firingHits, consumed]) => ({
+      time,
+      value,
+      completedBy,
+      hits: firingHits.map(decodeHit),
+      consumed,
+    })),
+  };
+}
+
+/** Embedded mode: the same records in a Map, expired by wall-clock time like Redis keys. */
+export class MemoryStateStore implements CorrelationStateStore {
+  private readonly groups = new Map<string, { version: number; text: string; expiresAt: number }>();
+  private writes = 0;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  async read(keys: string[]): Promise<(StoredGroup | null)[]> {
+    const now = this.now();
+    return keys.map((key) => {
+      const group = this.groups.get(key);
+      if (!group || group.expiresAt <= now) return null;
+      return { version: group.version, state: decodeState(group.text), bytes: group.text.length };
+    });
+  }
+
+  async write(writes: GroupWrite[]): Promise<boolean[]> {
+    const now = this.now();
+    if (++this.writes % 1000 === 0) this.expire(now);
+    return writes.map((write) => {
+      const current = this.groups.get(write.key);
+      const version = current && current.expiresAt > now ? current.version : 0;
+      if (version !== write.expected) return false;
+      if (write.state === null) this.groups.delete(write.key);
+      else
+        this.groups.set(write.key, {
+          version: version + 1,
+          text: encodeState(write.state),
+          expiresAt: now + write.ttlMs,
+        });
+      return true;
+    });
+  }
+
+  async usage(): Promise<{ groups: number; bytes: number }> {
+    this.expire(this.now());
+    let bytes = 0;
+    for (const group of this.groups.values()) bytes += group.text.length;
+    return { groups: this.groups.size, bytes };
+  }
+
+  async close(): Promise<void> {
+    this.groups.clear();
+  }
+
+  private expire(now: number): void {
+    for (const [key, group] of this.groups) if (group.expiresAt <= now) this.groups.delete(key);
+  }
+}
