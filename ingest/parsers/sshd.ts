@@ -225,10 +225,11 @@ function disconnectingUser(message: string, event: EcsEvent): boolean {
 function repeated(message: string, event: EcsEvent): boolean {
   if (!message.startsWith('message repeated ')) return false;
   const open = message.indexOf(' times: [ ', 17);
-  if (open < 0 || !message.endsWith(']')) return false;
+  const close = message.lastIndexOf(']');
+  if (open < 0 || close < open || message.slice(close + 1).trim() !== '') return false;
   const count = Number(message.slice(17, open));
   if (!Number.isInteger(count) || count < 1) return false;
-  const inner = message.slice(open + 10, -1);
+  const inner = message.slice(open + 10, close);
   if (inner.startsWith('message repeated ')) return false;
   addTag(event, 'repeated');
   event.event.repeat_count = count;
