@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { type Config, ConfigError, loadConfig } from '../core/config.js';
 import { createLogger, type Logger } from '../core/logger.js';
+import { createKey, formatKeys, KeysCommandError, listKeys, revokeKey } from './commands/keys.js';
 import { serve } from './commands/serve.js';
 import { worker } from './commands/worker.js';
 import { VERSION } from './runtime.js';
@@ -73,6 +74,69 @@ withConfig(program.command('worker'))
   .action(async (options: { config?: string }) => {
     const { config, logger } = configure(options);
     await runUntilSignalled(() => worker(config, logger), logger);
+  });
+
+const keys = program.command('keys').description('API keys: create (shown once), list, revoke');
+
+/** Runs a one-shot command; a KeysCommandError is a user error (exit 2), anything else a failure. */
+async function oneShot(run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    if (error instanceof KeysCommandError) {
+      process.stderr.write(`siem-lite: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
+withConfig(keys.command('create'))
+  .description('create an API key and print it (the only time it is shown)')
+  .requiredOption('--name <name>', 'who or what uses it, e.g. "Sở TT&TT analyst"')
+  .requiredOption('--role <role>', 'admin | analyst | agency_analyst | ioc | ingest')
+  .option(
+    '--agency <id...>',
+    'agencies the key is bound to (agency_analyst: one or more; ingest: exactly one)',
+  )
+  .option('--json', 'print {key, info} as JSON')
+  .action(
+    async (options: { config?: string; name: string; role: string; agency?: string[]; json?: boolean }) => {
+      const { config } = configure(options);
+      await oneShot(async () => {
+        const { key, info } = await createKey(config, options);
+        process.stdout.write(options.json ? `${JSON.stringify({ key, info })}\n` : `${key}\n`);
+        if (!options.json)
+          process.stderr.write(
+            `created key ${info.id} (${info.role}); store it now, it is not shown again\n`,
+          );
+        process.exit(0);
+      });
+    },
+  );
+
+withConfig(keys.command('list'))
+  .description('list API keys (never their text)')
+  .option('--json', 'print JSON')
+  .action(async (options: { config?: string; json?: boolean }) => {
+    const { config } = configure(options);
+    await oneShot(async () => {
+      const list = await listKeys(config);
+      process.stdout.write(options.json ? `${JSON.stringify(list)}\n` : `${formatKeys(list)}\n`);
+      process.exit(0);
+    });
+  });
+
+withConfig(keys.command('revoke'))
+  .description('revoke an API key by id (every API process refuses it within seconds)')
+  .argument('<id>', 'key id (the 12 hex digits after sl_)')
+  .action(async (id: string, options: { config?: string }) => {
+    const { config } = configure(options);
+    await oneShot(async () => {
+      const revoked = await revokeKey(config, id);
+      process.stderr.write(`revoked key ${revoked.id} (${revoked.name})\n`);
+      process.exit(0);
+    });
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {
