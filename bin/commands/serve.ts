@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
-import type { ChangeFeed, RecordQueue } from '../../core/ports.js';
-import { BullRecordQueue } from '../../correlator/queue/bullmq.js';
+import type { ChangeFeed, DeadLetterQueue, RecordQueue } from '../../core/ports.js';
+import { BullDeadLetterQueue, BullRecordQueue } from '../../correlator/queue/bullmq.js';
 import { InProcessQueue } from '../../correlator/queue/in-process.js';
 import { startIngest } from '../../ingest/service.js';
 import { openApiStores, startApi } from '../api-runtime.js';
@@ -31,6 +31,8 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
 
   const changeFeed = openChangeFeed(config, logger);
   let queue: RecordQueue;
+  let deadLetters: DeadLetterQueue;
+  let closeDeadLetters = async () => {};
   let pipeline: Awaited<ReturnType<typeof createWorkerPipeline>> | undefined;
   if (config.mode === 'embedded') {
     const inProcess = new InProcessQueue({
@@ -44,7 +46,14 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     });
     await inProcess.start(pipeline.handler);
     queue = inProcess;
+    deadLetters = inProcess;
   } else {
+    const bullDeadLetters = new BullDeadLetterQueue({
+      redisUrl: config.redis.url,
+      prefix: config.redis.prefix,
+    });
+    deadLetters = bullDeadLetters;
+    closeDeadLetters = () => bullDeadLetters.close();
     queue = new BullRecordQueue({
       redisUrl: config.redis.url,
       prefix: config.redis.prefix,
@@ -60,6 +69,7 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     apiStores,
     queue,
     changes: changeFeed,
+    deadLetters,
   });
   const { api, admin } = started;
   await api.listen({ host: config.api.host, port: config.api.port });
@@ -91,6 +101,7 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
       closing ??= (async () => {
         await ingest.close();
         await queue.close();
+        await closeDeadLetters();
         await pipeline?.close();
         await started.close();
         await changeFeed.close();

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../core/logger.js';
 import type { RecordBatch } from '../../core/model.js';
 import { REDIS_URL, uniquePrefix } from '../../test/support/services.js';
-import { BullRecordConsumer, BullRecordQueue } from './bullmq.js';
+import { BullDeadLetterQueue, BullRecordConsumer, BullRecordQueue } from './bullmq.js';
 
 const logger = createLogger({ level: 'silent' });
 const prefix = uniquePrefix('bullmq');
@@ -61,5 +61,58 @@ describe('BullMQ record queue (real Redis)', () => {
     const keys = await redis.keys(`${prefix}-dup:*`);
     if (keys.length > 0) await redis.del(...keys);
     redis.disconnect();
+  });
+
+  it('keeps batches that failed every attempt as dead letters: listed, replayed, discarded', async () => {
+    const dlqPrefix = `${prefix}-dlq`;
+    const queue = new BullRecordQueue({
+      redisUrl: REDIS_URL,
+      prefix: dlqPrefix,
+      maxPendingBatches: 100,
+      logger,
+      retry: { attempts: 2, backoffMs: 10 },
+    });
+    const consumer = new BullRecordConsumer({
+      redisUrl: REDIS_URL,
+      prefix: dlqPrefix,
+      concurrency: 1,
+      logger,
+    });
+    const deadLetters = new BullDeadLetterQueue({ redisUrl: REDIS_URL, prefix: dlqPrefix });
+    let storeDown = true;
+    const attempts: Record<string, number> = {};
+    const done: string[] = [];
+    await consumer.start(async (b) => {
+      attempts[b.id] = (attempts[b.id] ?? 0) + 1;
+      if (storeDown) throw new Error(`store unavailable for ${b.id}`);
+      done.push(b.id);
+    });
+    await queue.enqueue(batch('dl-1'));
+    await queue.enqueue(batch('dl-2'));
+    const waitUntil = async (check: () => Promise<boolean> | boolean) => {
+      const deadline = Date.now() + 10_000;
+      while (!(await check()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    };
+    await waitUntil(async () => (await deadLetters.list(10)).total === 2);
+    const listed = await deadLetters.list(10);
+    expect(listed.total).toBe(2);
+    expect(listed.items.map((item) => [item.id, item.attempts, item.error]).sort()).toEqual([
+      ['dl-1', 2, 'store unavailable for dl-1'],
+      ['dl-2', 2, 'store unavailable for dl-2'],
+    ]);
+    expect(listed.items[0]!.batch.records[0]!.text).toMatch(/^<13>line dl-/);
+    expect(attempts).toEqual({ 'dl-1': 2, 'dl-2': 2 });
+
+    storeDown = false;
+    expect(await deadLetters.replay('dl-1')).toBe(true);
+    expect(await deadLetters.discard('dl-2')).toBe(true);
+    await waitUntil(() => done.includes('dl-1'));
+    expect(done).toEqual(['dl-1']);
+    expect((await deadLetters.list(10)).total).toBe(0);
+    expect(await deadLetters.replay('dl-2')).toBe(false);
+    expect(await deadLetters.discard('no-such-batch')).toBe(false);
+    await consumer.close();
+    await deadLetters.close();
+    await queue.close();
   });
 });

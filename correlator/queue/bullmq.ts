@@ -2,7 +2,13 @@ import { type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from '../../core/logger.js';
 import type { RecordBatch } from '../../core/model.js';
-import type { BatchHandler, RecordConsumer, RecordQueue } from '../../core/ports.js';
+import type {
+  BatchHandler,
+  DeadLetter,
+  DeadLetterQueue,
+  RecordConsumer,
+  RecordQueue,
+} from '../../core/ports.js';
 
 /** The queue that carries raw record batches from ingest processes to worker processes. */
 export const RECORDS_QUEUE = 'records';
@@ -35,12 +41,25 @@ export class BullRecordQueue implements RecordQueue {
   private waiting = 0;
   private readonly poll: NodeJS.Timeout;
 
-  constructor(private readonly options: BullQueueOptions & { maxPendingBatches: number }) {
+  constructor(
+    private readonly options: BullQueueOptions & {
+      maxPendingBatches: number;
+      /** Overrides of the retry policy (tests): attempts and the first backoff delay. */
+      retry?: { attempts: number; backoffMs: number };
+    },
+  ) {
     this.connection = connect(options.redisUrl);
+    const retry = options.retry;
     this.queue = new Queue<RecordBatch>(RECORDS_QUEUE, {
       connection: this.connection,
       prefix: options.prefix,
-      defaultJobOptions: JOB_OPTIONS,
+      defaultJobOptions: retry
+        ? {
+            ...JOB_OPTIONS,
+            attempts: retry.attempts,
+            backoff: { type: 'exponential', delay: retry.backoffMs },
+          }
+        : JOB_OPTIONS,
     });
     // saturated() is called per read on hot sockets: answer from a cached depth refreshed in the background.
     this.poll = setInterval(() => void this.refreshDepth(), 250);
@@ -112,5 +131,56 @@ export class BullRecordConsumer implements RecordConsumer {
   async close(): Promise<void> {
     await this.worker?.close();
     this.connection?.disconnect();
+  }
+}
+
+/**
+ * The dead-letter list in scale mode: BullMQ's failed set (batches that failed every attempt; jobs still
+ * retrying are `delayed`, not failed). Replay re-queues the job with a fresh set of attempts; discard removes it.
+ */
+export class BullDeadLetterQueue implements DeadLetterQueue {
+  private readonly connection: Redis;
+  private readonly queue: Queue<RecordBatch>;
+
+  constructor(options: Omit<BullQueueOptions, 'logger'>) {
+    this.connection = connect(options.redisUrl);
+    this.queue = new Queue<RecordBatch>(RECORDS_QUEUE, {
+      connection: this.connection,
+      prefix: options.prefix,
+    });
+  }
+
+  async list(limit: number): Promise<{ total: number; items: DeadLetter[] }> {
+    const total = await this.queue.getFailedCount();
+    const jobs = limit > 0 ? await this.queue.getFailed(0, limit - 1) : [];
+    const items = jobs
+      .filter((job): job is Job<RecordBatch> & { id: string } => Boolean(job?.id))
+      .map((job) => ({
+        id: job.id,
+        batch: job.data,
+        error: job.failedReason ?? '',
+        attempts: job.attemptsMade,
+        failedAt: new Date(job.finishedOn ?? job.timestamp).toISOString(),
+      }));
+    return { total, items };
+  }
+
+  async replay(id: string): Promise<boolean> {
+    const job = await this.queue.getJob(id);
+    if (!job || !(await job.isFailed())) return false;
+    await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    return true;
+  }
+
+  async discard(id: string): Promise<boolean> {
+    const job = await this.queue.getJob(id);
+    if (!job || !(await job.isFailed())) return false;
+    await job.remove();
+    return true;
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+    this.connection.disconnect();
   }
 }

@@ -61,4 +61,30 @@ describe('InProcessQueue', () => {
     expect(seen).toEqual(['a', 'b']);
     await expect(queue.enqueue(batch('c'))).rejects.toThrow(/closed/);
   });
+
+  it('lists, replays and discards its dead letters (the DeadLetterQueue port)', async () => {
+    const queue = new InProcessQueue({ maxPendingBatches: 10, concurrency: 1, attempts: 1, logger });
+    let failing = true;
+    const done: string[] = [];
+    await queue.start(async (b) => {
+      if (failing) throw new Error(`down ${b.id}`);
+      done.push(b.id);
+    });
+    await queue.enqueue(batch('x'));
+    await queue.enqueue(batch('y'));
+    await queue.idle();
+    const listed = await queue.list(10);
+    expect(listed.total).toBe(2);
+    expect(listed.items.map((item) => [item.id, item.error])).toEqual([
+      ['y', 'down y'],
+      ['x', 'down x'],
+    ]);
+    failing = false;
+    expect(await queue.replay('x')).toBe(true);
+    expect(await queue.discard('y')).toBe(true);
+    await queue.idle();
+    expect(done).toEqual(['x']);
+    expect(await queue.list(10)).toEqual({ total: 0, items: [] });
+    expect(await queue.replay('y')).toBe(false);
+  });
 });

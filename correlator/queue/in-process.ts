@@ -1,6 +1,12 @@
 import type { Logger } from '../../core/logger.js';
 import type { RecordBatch } from '../../core/model.js';
-import type { BatchHandler, RecordConsumer, RecordQueue } from '../../core/ports.js';
+import type {
+  BatchHandler,
+  DeadLetter,
+  DeadLetterQueue,
+  RecordConsumer,
+  RecordQueue,
+} from '../../core/ports.js';
 
 export interface InProcessQueueOptions {
   /** Pending batches before `saturated()` tells producers to back off. */
@@ -14,19 +20,14 @@ export interface InProcessQueueOptions {
   logger: Logger;
 }
 
-export interface DeadLetter {
-  batch: RecordBatch;
-  error: string;
-  attempts: number;
-  failedAt: string;
-}
+export type { DeadLetter };
 
 /**
  * Embedded mode's queue: the same job shape and retry semantics as the BullMQ queue, in memory.
  * It is bounded: producers see `saturated()` and back off (TCP pauses, HTTP answers 429), so memory
  * stays bounded; a batch is never dropped here.
  */
-export class InProcessQueue implements RecordQueue, RecordConsumer {
+export class InProcessQueue implements RecordQueue, RecordConsumer, DeadLetterQueue {
   private readonly pending: { batch: RecordBatch; attempt: number }[] = [];
   private handler?: BatchHandler;
   private running = 0;
@@ -68,6 +69,28 @@ export class InProcessQueue implements RecordQueue, RecordConsumer {
     this.closed = true;
   }
 
+  /** Dead letters, newest first (the API's inspection list). */
+  async list(limit: number): Promise<{ total: number; items: DeadLetter[] }> {
+    return { total: this.deadLetters.length, items: this.deadLetters.slice().reverse().slice(0, limit) };
+  }
+
+  /** Puts a dead-lettered batch back on the queue with a fresh set of attempts. */
+  async replay(id: string): Promise<boolean> {
+    const at = this.deadLetters.findIndex((letter) => letter.id === id);
+    if (at < 0 || this.closed) return false;
+    const [letter] = this.deadLetters.splice(at, 1);
+    this.pending.push({ batch: letter!.batch, attempt: 1 });
+    this.pump();
+    return true;
+  }
+
+  async discard(id: string): Promise<boolean> {
+    const at = this.deadLetters.findIndex((letter) => letter.id === id);
+    if (at < 0) return false;
+    this.deadLetters.splice(at, 1);
+    return true;
+  }
+
   private pump(): void {
     const handler = this.handler;
     if (!handler) return;
@@ -93,6 +116,7 @@ export class InProcessQueue implements RecordQueue, RecordConsumer {
         'batch failed, dead-lettered',
       );
       this.deadLetters.push({
+        id: job.batch.id,
         batch: job.batch,
         error: message,
         attempts,
