@@ -68,6 +68,13 @@ export async function buildApiServer(deps: ApiDependencies): Promise<FastifyInst
     // Query strings: bounded, and a repeated parameter is an array (schemas coerce single values).
     routerOptions: { maxParamLength: 500 },
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+    // Errors raised before routing (a malformed URL, a bad content type) get the same body as every other.
+    frameworkErrors: (error, request, reply) => {
+      const body: ErrorBody = {
+        error: { code: 'invalid_request', message: error.message, requestId: request.id },
+      };
+      void reply.status(400).send(body);
+    },
   });
   for (const schema of [
     ErrorSchema,
