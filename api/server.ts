@@ -2,7 +2,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AgencyDirectory } from '../core/agencies.js';
 import type { Logger } from '../core/logger.js';
 import type {
@@ -73,7 +73,7 @@ export async function buildApiServer(deps: ApiDependencies): Promise<FastifyInst
       const body: ErrorBody = {
         error: { code: 'invalid_request', message: error.message, requestId: request.id },
       };
-      void reply.status(400).send(body);
+      void (reply as unknown as FastifyReply).status(400).send(body);
     },
   });
   for (const schema of [
