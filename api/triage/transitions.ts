@@ -140,8 +140,8 @@ export function mergeIncidents(
   const union = (a: string[], b: string[]) => [...new Set([...a, ...b])];
   const mergedTarget: Incident = {
     ...target,
-    firstSeen: source.firstSeen < target.firstSeen ? source.firstSeen : target.firstSeen,
-    lastSeen: source.lastSeen > target.lastSeen ? source.lastSeen : target.lastSeen,
+    firstSeen: [source.firstSeen, target.firstSeen].sort()[0]!,
+    lastSeen: [source.lastSeen, target.lastSeen].sort()[1]!,
     detectionCount: target.detectionCount + source.detectionCount,
     evidenceEventIds: union(target.evidenceEventIds, source.evidenceEventIds).slice(-MAX_EVIDENCE),
     tactics: union(target.tactics, source.tactics),
