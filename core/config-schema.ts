@@ -123,6 +123,8 @@ export const ConfigSchema = T.Object(
         /** Batches waiting before producers are told to back off. */
         max_pending_batches: T.Integer({ minimum: 1, default: 200 }),
         worker_concurrency: T.Integer({ minimum: 1, maximum: 64, default: 2 }),
+        /** A worker silent this long (crashed, killed) loses its batch to another worker (BullMQ lock). */
+        stall_timeout: T.Union([Duration], { default: '30s' }),
       },
       { ...strict, default: {} },
     ),

@@ -1,4 +1,5 @@
 import type { Config } from '../../core/config.js';
+import { parseDuration } from '../../core/duration.js';
 import type { Logger } from '../../core/logger.js';
 import { BullRecordConsumer } from '../../correlator/queue/bullmq.js';
 import { createWorkerPipeline, openChangeFeed, openStores } from '../runtime.js';
@@ -15,6 +16,7 @@ export async function worker(config: Config, logger: Logger): Promise<{ close():
     redisUrl: config.redis.url,
     prefix: config.redis.prefix,
     concurrency: config.queue.worker_concurrency,
+    stallTimeoutMs: parseDuration(config.queue.stall_timeout)!,
     logger,
   });
   const changeFeed = openChangeFeed(config, logger);

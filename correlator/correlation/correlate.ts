@@ -173,6 +173,7 @@ export class Correlator {
             key: detection.id,
             agency: detection.agency,
             refs: detection.eventIds,
+            first: Date.parse(detection.firstSeen!),
           });
         }
       }
@@ -235,7 +236,9 @@ export class Correlator {
     const eventIds = new Set<string>();
     const detectionIds: string[] = [];
     const agencies = new Set<string>();
+    let first = Number.POSITIVE_INFINITY;
     for (const hit of firing.hits) {
+      first = Math.min(first, hit.first ?? hit.time);
       for (const ref of hit.refs ?? [hit.key]) eventIds.add(ref);
       const ruleId = correlation.ruleIds[hit.rule]!;
       detectionIds.push(plan.correlationIds.has(ruleId) ? hit.key : digest('detection', ruleId, hit.key));
@@ -256,7 +259,8 @@ export class Correlator {
       agency: agencyList.length === 1 ? agencyList[0]! : PROVINCE_AGENCY,
       timestamp: new Date(firing.time).toISOString(),
       batchId,
-      firstSeen: new Date(firing.hits[0]!.time).toISOString(),
+      // The earliest event behind it (through chained correlations too): when the attack began.
+      firstSeen: new Date(first).toISOString(),
       detectionIds,
       agencies: agencyList,
       correlation: { type: correlation.type, value: firing.value },

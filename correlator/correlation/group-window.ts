@@ -29,6 +29,8 @@ export interface WindowHit {
   agency: string;
   /** Event ids behind a chained hit (a detection rule's hit is its own event, `key`). */
   refs?: string[];
+  /** A chained hit's earliest event time, epoch ms (its `time` is when the inner correlation fired). */
+  first?: number;
 }
 
 /** A firing, kept (bounded by time) so that a re-delivered completing hit returns it again. */

@@ -34,10 +34,10 @@ export interface CorrelationStateStore {
 }
 
 /*
- * Compact JSON: a hit is [time, rule, key, agency, value?, refs?], a firing is
+ * Compact JSON: a hit is [time, rule, key, agency, value?, refs?, first?], a firing is
  * [time, value, completedBy, hits, consumed]. Redis holds one such record per active group.
  */
-type EncodedHit = [number, number, string, string, (string | null)?, string[]?];
+type EncodedHit = [number, number, string, string, (string | null)?, string[]?, number?];
 type EncodedFiring = [number, number, string, EncodedHit[], string[]];
 type EncodedState = [number, EncodedHit[], EncodedFiring[]];
 
@@ -45,10 +45,11 @@ function encodeHit(hit: WindowHit): EncodedHit {
   const encoded: EncodedHit = [hit.time, hit.rule, hit.key, hit.agency];
   if (hit.value !== undefined || hit.refs) encoded.push(hit.value ?? null);
   if (hit.refs) encoded.push(hit.refs);
+  if (hit.refs && hit.first !== undefined) encoded.push(hit.first);
   return encoded;
 }
 
-function decodeHit([time, rule, key, agency, value, refs]: EncodedHit): WindowHit {
+function decodeHit([time, rule, key, agency, value, refs, first]: EncodedHit): WindowHit {
   return {
     time,
     rule,
@@ -56,6 +57,7 @@ function decodeHit([time, rule, key, agency, value, refs]: EncodedHit): WindowHi
     agency,
     ...(value !== undefined && value !== null ? { value } : {}),
     ...(refs ? { refs } : {}),
+    ...(first !== undefined ? { first } : {}),
   };
 }
 

@@ -102,7 +102,13 @@ export class BullRecordConsumer implements RecordConsumer {
   private worker?: Worker<RecordBatch>;
   private connection?: Redis;
 
-  constructor(private readonly options: BullQueueOptions & { concurrency: number }) {}
+  constructor(
+    private readonly options: BullQueueOptions & {
+      concurrency: number;
+      /** Lock duration and stalled-check interval (config `queue.stall_timeout`), default 30 s. */
+      stallTimeoutMs?: number;
+    },
+  ) {}
 
   async start(handler: BatchHandler): Promise<void> {
     this.connection = connect(this.options.redisUrl);
@@ -112,7 +118,8 @@ export class BullRecordConsumer implements RecordConsumer {
       concurrency: this.options.concurrency,
       // A worker that dies mid-batch: the job is stalled and re-delivered to another worker; the stages are
       // idempotent (event ids, detection ids, applied batch ids), so re-delivery changes nothing.
-      stalledInterval: 30_000,
+      lockDuration: this.options.stallTimeoutMs ?? 30_000,
+      stalledInterval: this.options.stallTimeoutMs ?? 30_000,
       maxStalledCount: 3,
     });
     this.worker.on('failed', (job, error) => {
