@@ -101,7 +101,12 @@ function testQuery(field: string, value: ValueTest): Query {
     case 'regex': {
       if (kind !== 'keyword') throw new Error(`regular expression on ${field}, which is not a keyword field`);
       const lucene = toLuceneRegex(value.source);
-      const regexp: estypes.QueryDslRegexpQuery = { value: lucene.value, flags: 'NONE' };
+      // Sigma regexes with bounded repeats (`.{2,128}`) need more automaton states than Lucene's default.
+      const regexp: estypes.QueryDslRegexpQuery = {
+        value: lucene.value,
+        flags: 'NONE',
+        max_determinized_states: 100_000,
+      };
       if (value.flags.includes('i') || lucene.caseInsensitive) regexp.case_insensitive = true;
       return { regexp: { [field]: regexp } };
     }

@@ -78,6 +78,11 @@ export function toLuceneRegex(source: string): LuceneRegex {
           }
         }
         out += '(';
+        if (body[i + 1] === '|') out += '""'; // an empty first branch: Lucene spells the empty string ""
+        break;
+      case '|':
+        out += '|';
+        if (i + 1 === body.length || body[i + 1] === '|' || body[i + 1] === ')') out += '""';
         break;
       case '^':
       case '$':

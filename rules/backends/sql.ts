@@ -43,9 +43,11 @@ function compile(expr: SearchExpr, pipeline: Pipeline, params: SqlParam[]): stri
     case 'const':
       return expr.value ? '1' : '0';
     case 'and':
-      return `(${expr.items.map((item) => compile(item, pipeline, params)).join(' AND ')})`;
     case 'or':
-      return `(${expr.items.map((item) => compile(item, pipeline, params)).join(' OR ')})`;
+      return balanced(
+        expr.items.map((item) => compile(item, pipeline, params)),
+        expr.type === 'and' ? ' AND ' : ' OR ',
+      );
     case 'not':
       return `((${compile(expr.item, pipeline, params)}) IS NOT 1)`;
     case 'test': {
@@ -57,6 +59,18 @@ function compile(expr: SearchExpr, pipeline: Pipeline, params: SqlParam[]): stri
       return `(${pipeline.keywordFields.map((field) => fieldTest(field, expr.value, params)).join(' OR ')})`;
     }
   }
+}
+
+/**
+ * Joins conditions in a balanced tree of parentheses: SQLite parses `a OR b OR c ...` as a chain one level
+ * deeper per term and refuses more than 1000 levels, which rules with long value lists reach.
+ */
+function balanced(parts: string[], operator: string): string {
+  if (parts.length <= 16) return `(${parts.join(operator)})`;
+  const size = Math.ceil(parts.length / 16);
+  const groups: string[] = [];
+  for (let i = 0; i < parts.length; i += size) groups.push(balanced(parts.slice(i, i + size), operator));
+  return `(${groups.join(operator)})`;
 }
 
 /** `$."a"."b"` for a dotted field; a field name holding a double quote cannot be addressed. */
