@@ -17,6 +17,9 @@ import { MemoryStateStore } from '../correlator/correlation/state-store.js';
 import { Escalation, MemoryEntityRegistry, RedisEntityRegistry } from '../correlator/escalation.js';
 import { IncidentWriter } from '../correlator/incidents.js';
 import { LiveRuleSet } from '../correlator/live-rules.js';
+import { EmailSender } from '../correlator/notify/email.js';
+import { Notifier } from '../correlator/notify/notifier.js';
+import { MemoryThrottle, RedisThrottle } from '../correlator/notify/throttle.js';
 import { createBatchProcessor } from '../correlator/pipeline.js';
 import { createNormaliser } from '../ingest/normalise.js';
 import { loadRuleSet, type RuleSet } from '../rules/index.js';
@@ -136,6 +139,7 @@ export async function createWorkerPipeline(
     { suppressionWindowMs, onRecurrence: config.incidents.on_recurrence },
     logger,
   ).withEscalation(new Escalation(stores.incidents, entities, { windowMs: suppressionWindowMs, logger }));
+  const notifier = createNotifier(config, logger);
   const feed = extras.changeFeed;
   const handler = createBatchProcessor({
     normalise: createNormaliser({
@@ -146,13 +150,10 @@ export async function createWorkerPipeline(
     ruleSet: () => rules.get(),
     correlator,
     incidents,
-    ...(feed
-      ? {
-          notify: async (changes) => {
-            for (const change of changes) await feed.publish(change);
-          },
-        }
-      : {}),
+    notify: async (changes) => {
+      if (feed) for (const change of changes) await feed.publish(change);
+      await notifier?.notify(changes);
+    },
     detectOptions: { groupBy: config.incidents.group_by },
     logger,
   });
@@ -160,9 +161,61 @@ export async function createWorkerPipeline(
     handler,
     rules,
     async close() {
+      await notifier?.drain();
+      await notifier?.close();
       await rules.close();
       await stateStore.close();
       await entities.close();
     },
   };
+}
+
+/** Webhooks and e-mail as configured (`notifications`); undefined when neither is. */
+function createNotifier(config: Config, logger: Logger): (Notifier & { close(): Promise<void> }) | undefined {
+  const settings = config.notifications;
+  if (settings.webhooks.length === 0 && !settings.email.enabled) return undefined;
+  const throttle =
+    config.mode === 'scale'
+      ? new RedisThrottle({ redisUrl: config.redis.url, prefix: config.redis.prefix })
+      : new MemoryThrottle();
+  const email = settings.email;
+  const sender = email.enabled
+    ? new EmailSender({
+        host: email.host,
+        port: email.port,
+        security: email.security,
+        ...(email.username ? { username: email.username } : {}),
+        ...(email.password ? { password: email.password } : {}),
+        ...(email.ca_file ? { caFile: email.ca_file } : {}),
+        from: email.from,
+      })
+    : undefined;
+  const agencies = loadAgencies(config);
+  const notifier = new Notifier({
+    webhooks: settings.webhooks.map((hook) => ({
+      url: hook.url,
+      ...(hook.secret ? { secret: hook.secret } : {}),
+      ...(hook.agencies ? { agencies: hook.agencies } : {}),
+      minSeverity: hook.min_severity,
+    })),
+    ...(sender
+      ? {
+          email: {
+            send: (message) => sender.send(message),
+            minSeverity: email.min_severity,
+            recipientOf: (agency) => agencies.get(agency)?.oncall_email ?? email.fallback_to,
+          },
+        }
+      : {}),
+    throttle,
+    throttleMs: parseDuration(settings.throttle)!,
+    retry: { attempts: settings.retry_attempts, backoffMs: parseDuration(settings.retry_backoff)! },
+    logger,
+  });
+  return Object.assign(notifier, {
+    async close() {
+      sender?.close();
+      await throttle.close();
+    },
+  });
 }

@@ -16,6 +16,8 @@ export interface Agency {
   tls_subjects?: string[];
   /** HTTP ingest tokens: `sha256:<hex>` of the token (preferred), or the token itself. */
   ingest_tokens?: string[];
+  /** Where high and critical incidents are e-mailed (the agency's on-call address). */
+  oncall_email?: string;
 }
 
 /** Agency id given to records whose source matches no agency: they are kept and marked, never dropped. */

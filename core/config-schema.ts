@@ -10,6 +10,7 @@ const Duration = T.String({
   description: 'a duration like 30s, 5m, 24h, 7d',
 });
 const Port = T.Integer({ minimum: 0, maximum: 65535 });
+const Severity = T.Union([T.Literal('low'), T.Literal('medium'), T.Literal('high'), T.Literal('critical')]);
 const strict = { additionalProperties: false } as const;
 
 export const ListenerSchema = T.Object(
@@ -115,6 +116,50 @@ export const ConfigSchema = T.Object(
         allowed_lateness: T.Union([Duration], { default: '5m' }),
         /** Hits retained per (correlation rule, group) at most; the oldest beyond are dropped and logged. */
         max_hits_per_group: T.Integer({ minimum: 10, maximum: 1_000_000, default: 10_000 }),
+      },
+      { ...strict, default: {} },
+    ),
+    notifications: T.Object(
+      {
+        /** One message per key (incident, or agency + rule for e-mail) per this window: a storm is one message. */
+        throttle: T.Union([Duration], { default: '15m' }),
+        /** Outbound webhooks: JSON POSTs signed with HMAC-SHA256 (`X-Siem-Signature: sha256=<hex>`). */
+        webhooks: T.Array(
+          T.Object(
+            {
+              url: T.String({ pattern: '^https?://' }),
+              /** HMAC key; without it the body is sent unsigned. */
+              secret: T.Optional(T.String({ minLength: 1 })),
+              /** Only these agencies' incidents (default: all). */
+              agencies: T.Optional(T.Array(T.String())),
+              min_severity: T.Union([Severity], { default: 'medium' }),
+            },
+            strict,
+          ),
+          { default: [] },
+        ),
+        /** Attempts per webhook delivery, with exponential backoff from `retry_backoff`. */
+        retry_attempts: T.Integer({ minimum: 1, maximum: 20, default: 5 }),
+        retry_backoff: T.Union([Duration], { default: '1s' }),
+        /** E-mail to the agency's on-call address (agencies file `oncall_email`) through SMTP over TLS. */
+        email: T.Object(
+          {
+            enabled: T.Boolean({ default: false }),
+            host: T.String({ default: '127.0.0.1' }),
+            port: T.Union([Port], { default: 587 }),
+            /** `starttls` (submission, port 587: TLS required) or `tls` (implicit TLS, port 465). */
+            security: T.Union([T.Literal('starttls'), T.Literal('tls')], { default: 'starttls' }),
+            username: T.Optional(T.String()),
+            password: T.Optional(T.String()),
+            /** PEM file of the CA that signed the server's certificate, when not a public one. */
+            ca_file: T.Optional(T.String()),
+            from: T.String({ default: 'siem-lite@localhost' }),
+            /** For agencies without an on-call address (and province-wide incidents). */
+            fallback_to: T.Optional(T.String()),
+            min_severity: T.Union([Severity], { default: 'high' }),
+          },
+          { ...strict, default: {} },
+        ),
       },
       { ...strict, default: {} },
     ),
