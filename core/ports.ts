@@ -47,9 +47,20 @@ export interface EventSearch {
   filters?: Record<string, string | number | boolean>;
   /** Analyst query language (docs/query-language.md), ANDed with the filters; errors are StoreQueryError. */
   query?: string;
+  /** A compiled Sigma detection rule (hunting), ANDed with the rest; each store takes its own backend's form. */
+  rule?: RuleCondition;
   limit?: number;
   /** Opaque cursor from a previous page. */
   after?: string;
+}
+
+/**
+ * A Sigma rule compiled for the stores (rules/ backends): Elasticsearch query DSL or a parameterised SQL
+ * condition over the embedded `events` table. Built lazily, so a store only pays for its own form.
+ */
+export interface RuleCondition {
+  elasticsearch(): unknown;
+  sql(): { where: string; params: (string | number | null)[] };
 }
 
 export interface EventPage {
@@ -380,6 +391,8 @@ export interface IncidentSummary {
  */
 export interface IncidentQueries {
   init(): Promise<void>;
+  /** Detections per rule (hit count, last hit) from the detections store, within the agency scope. */
+  ruleHits?(scope: { agencies?: string[]; from?: string; to?: string }): Promise<RuleHits[]>;
   search(query: IncidentQuery): Promise<IncidentPage>;
   summarize(scope: {
     agencies?: string[];
@@ -388,5 +401,64 @@ export interface IncidentQueries {
     bucketMs: number;
     topTactics?: number;
   }): Promise<IncidentSummary>;
+  close(): Promise<void>;
+}
+
+/** How often a rule fired: its stored detections in the scope. */
+export interface RuleHits {
+  ruleId: string;
+  count: number;
+  /** Newest detection time, ISO 8601. */
+  lastHit: string;
+}
+
+/** What the worker saw of one source in one batch (or a few): aggregated before it reaches the store. */
+export interface SourceObservation {
+  agency: string;
+  /** `host.hostname`, else the peer address, else `unknown`. */
+  host: string;
+  /** Listener id the records came in on. */
+  listener: string;
+  /** Datasets parsed (e.g. `system.auth`), failures excluded. */
+  parsers: string[];
+  events: number;
+  parseFailures: number;
+  /** Receive times (event.ingested) of the first and last record, ISO 8601. */
+  firstSeen: string;
+  lastSeen: string;
+}
+
+/** One counting slot of a source (a fixed, epoch-aligned window): the recent rate and failure rate. */
+export interface SourceSlot {
+  start: string;
+  events: number;
+  parseFailures: number;
+}
+
+/** A log source as the inventory keeps it: one per agency, host and listener. */
+export interface SourceRecord {
+  id: string;
+  agency: string;
+  host: string;
+  listener: string;
+  /** Datasets seen, most recent first (bounded). */
+  parsers: string[];
+  firstSeen: string;
+  lastSeen: string;
+  events: number;
+  parseFailures: number;
+  /** The current slot and the one before it (rate over the last complete slot). */
+  current: SourceSlot;
+  previous?: SourceSlot;
+}
+
+/**
+ * The source inventory: updated by the workers once per batch (aggregated, so the hot path stays cheap),
+ * read by the API (agencies and sources, silent sources). A SQLite table or an Elasticsearch index.
+ */
+export interface SourceInventory {
+  init(): Promise<void>;
+  record(observations: SourceObservation[]): Promise<void>;
+  list(scope: { agencies?: string[] }): Promise<SourceRecord[]>;
   close(): Promise<void>;
 }

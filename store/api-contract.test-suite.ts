@@ -4,7 +4,7 @@
  * same data from another connection/client, as another process would.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Incident } from '../core/model.js';
+import type { Detection, Incident } from '../core/model.js';
 import type {
   ApiKeyRepository,
   AuditEntry,
@@ -12,16 +12,20 @@ import type {
   IncidentQueries,
   IncidentStore,
   RuleRepository,
+  SourceInventory,
+  SourceObservation,
   StoredRule,
 } from '../core/ports.js';
 import { freshAgency, makeIncident } from './contract.test-suite.js';
 import { StoreQueryError } from './errors.js';
+import { SOURCE_SLOT_MS, sourceIdOf } from './source-inventory.js';
 
 export interface ApiStoresUnderTest {
   keys: ApiKeyRepository;
   audit: AuditLog;
   rules: RuleRepository;
   incidentQueries: IncidentQueries;
+  sources: SourceInventory;
   incidents: IncidentStore;
   /** The same data seen from another process. */
   second: { keys: ApiKeyRepository; rules: RuleRepository };
@@ -348,6 +352,117 @@ export function describeApiStoreContract(name: string, open: () => Promise<ApiSt
         expect(none.open).toEqual([]);
         expect(none.createdHistogram.map((bucket) => bucket.count)).toEqual([0, 0]);
       });
+    });
+    it('counts detections per rule with the last hit, within the agency scope and time range', async () => {
+      const a = freshAgency();
+      const b = freshAgency();
+      const detection = (id: string, ruleId: string, agency: string, timestamp: string): Detection => ({
+        id: `${id}-${a}`,
+        ruleId: `${ruleId}-${a}`,
+        ruleTitle: ruleId,
+        level: 'medium',
+        tags: [],
+        eventIds: [`e-${id}`],
+        groupBy: {},
+        agency,
+        timestamp,
+        batchId: 'b1',
+      });
+      await s.incidents.addDetections([
+        detection('d1', 'r1', a, '2025-03-01T08:00:00.000Z'),
+        detection('d2', 'r1', a, '2025-03-01T09:30:00.123Z'),
+        detection('d3', 'r1', b, '2025-03-01T11:00:00.000Z'),
+        detection('d4', 'r2', b, '2025-03-01T10:00:00.000Z'),
+        // Written twice (re-delivery): counted once.
+        detection('d4', 'r2', b, '2025-03-01T10:00:00.000Z'),
+      ]);
+      await s.incidents.refresh();
+      const mine = (hits: Awaited<ReturnType<NonNullable<IncidentQueries['ruleHits']>>>) =>
+        hits.filter((hit) => hit.ruleId.endsWith(a));
+      expect(mine(await s.incidentQueries.ruleHits!({ agencies: [a, b] }))).toEqual([
+        { ruleId: `r1-${a}`, count: 3, lastHit: '2025-03-01T11:00:00.000Z' },
+        { ruleId: `r2-${a}`, count: 1, lastHit: '2025-03-01T10:00:00.000Z' },
+      ]);
+      expect(mine(await s.incidentQueries.ruleHits!({ agencies: [a] }))).toEqual([
+        { ruleId: `r1-${a}`, count: 2, lastHit: '2025-03-01T09:30:00.123Z' },
+      ]);
+      expect(
+        mine(
+          await s.incidentQueries.ruleHits!({
+            agencies: [a, b],
+            from: '2025-03-01T09:00:00.000Z',
+            to: '2025-03-01T11:00:00.000Z',
+          }),
+        ),
+      ).toEqual([
+        { ruleId: `r1-${a}`, count: 1, lastHit: '2025-03-01T09:30:00.123Z' },
+        { ruleId: `r2-${a}`, count: 1, lastHit: '2025-03-01T10:00:00.000Z' },
+      ]);
+      expect(await s.incidentQueries.ruleHits!({ agencies: [] })).toEqual([]);
+    });
+
+    it('keeps a source inventory: totals, slots, parsers, scope, concurrent writers lose nothing', async () => {
+      const a = freshAgency();
+      const b = freshAgency();
+      const slot = Math.floor(Date.parse('2025-03-01T10:00:00.000Z') / SOURCE_SLOT_MS) * SOURCE_SLOT_MS;
+      const at = (ms: number) => new Date(slot + ms).toISOString();
+      const seen = (
+        agency: string,
+        host: string,
+        events: number,
+        failures: number,
+        ms: number,
+        parsers: string[],
+      ) =>
+        ({
+          agency,
+          host,
+          listener: 'syslog-tcp',
+          parsers,
+          events,
+          parseFailures: failures,
+          firstSeen: at(ms),
+          lastSeen: at(ms + 1000),
+        }) satisfies SourceObservation;
+      // Twenty concurrent writers (as several workers would be) on the same source.
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          s.sources.record([seen(a, 'web01', 10, 1, i * 1000, ['nginx.access'])]),
+        ),
+      );
+      await s.sources.record([
+        seen(a, 'web01', 5, 5, SOURCE_SLOT_MS, ['system.auth']),
+        seen(a, 'fw01', 7, 0, 0, ['fortinet.firewall']),
+        seen(b, 'dc01', 3, 0, 0, ['windows.security']),
+      ]);
+      const list = async (agencies: string[], expected: number) => {
+        const deadline = Date.now() + 5000;
+        for (;;) {
+          const sources = await s.sources.list({ agencies });
+          const total = sources.reduce((sum, source) => sum + source.events, 0);
+          if (total >= expected || Date.now() > deadline) return sources;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      };
+      const sources = await list([a, b], 215);
+      expect(sources.map((source) => `${source.agency}/${source.host}`)).toEqual([
+        `${a}/fw01`,
+        `${a}/web01`,
+        `${b}/dc01`,
+      ]);
+      const web = sources.find((source) => source.host === 'web01')!;
+      expect(web).toMatchObject({
+        id: sourceIdOf(a, 'web01', 'syslog-tcp'),
+        events: 205,
+        parseFailures: 25,
+        parsers: ['system.auth', 'nginx.access'],
+        firstSeen: at(0),
+        lastSeen: at(SOURCE_SLOT_MS + 1000),
+        current: { start: at(SOURCE_SLOT_MS), events: 5, parseFailures: 5 },
+        previous: { start: at(0), events: 200, parseFailures: 20 },
+      });
+      expect((await list([b], 3)).map((source) => source.host)).toEqual(['dc01']);
+      expect(await s.sources.list({ agencies: [] })).toEqual([]);
     });
   });
 }

@@ -3,7 +3,7 @@
  * filters and the analyst query become one checked query tree, time bounds become sort-time text.
  * Both stores therefore accept and refuse the same searches, with the same messages.
  */
-import type { EventSearch } from '../core/ports.js';
+import type { EventSearch, RuleCondition } from '../core/ports.js';
 import { decodeCursor, type PageCursor, pageSize } from './cursor.js';
 import { StoreQueryError } from './errors.js';
 import { toSortTime } from './event-document.js';
@@ -20,6 +20,8 @@ export interface SearchPlan {
   to: string | undefined;
   /** Filters and query together; `none` when nothing can match. */
   condition: QueryNode;
+  /** A compiled Sigma rule (hunting), ANDed with the condition in the store's own form. */
+  rule: RuleCondition | undefined;
   limit: number;
   after: PageCursor | undefined;
 }
@@ -34,6 +36,7 @@ export function planSearch(search: EventSearch): SearchPlan {
     from: timeBound(search.time?.from, 'time.from'),
     to: timeBound(search.time?.to, 'time.to'),
     condition: and(parts),
+    rule: search.rule,
     limit: pageSize(search.limit),
     after: search.after === undefined ? undefined : decodeCursor(search.after),
   };

@@ -1,20 +1,28 @@
 /**
  * What the API keeps in Elasticsearch (keys, audit, rules, incident reads), on its own client. Index
- * names follow the store's prefix: `<prefix>-api-keys`, `<prefix>-audit`, `<prefix>-rules`.
+ * names follow the store's prefix: `<prefix>-api-keys`, `<prefix>-audit`, `<prefix>-rules`, `<prefix>-sources`.
  */
 import { Client } from '@elastic/elasticsearch';
-import type { ApiKeyRepository, AuditLog, IncidentQueries, RuleRepository } from '../../core/ports.js';
+import type {
+  ApiKeyRepository,
+  AuditLog,
+  IncidentQueries,
+  RuleRepository,
+  SourceInventory,
+} from '../../core/ports.js';
 import { ElasticsearchApiKeyRepository } from './api-key-store.js';
 import { ElasticsearchAuditLog } from './audit-store.js';
 import { ElasticsearchIncidentQueries } from './incident-query-store.js';
 import { indexNames } from './mappings.js';
 import { ElasticsearchRuleRepository, type RuleNotifications } from './rule-store.js';
+import { ElasticsearchSourceInventory } from './source-inventory.js';
 
 export interface ElasticsearchApiStores {
   keys: ApiKeyRepository;
   audit: AuditLog;
   rules: RuleRepository;
   incidentQueries: IncidentQueries;
+  sources: SourceInventory;
   /** Creates indices (the incidents index must exist: initialise the incident store first). */
   init(): Promise<void>;
   close(): Promise<void>;
@@ -40,18 +48,25 @@ export function createElasticsearchApiStores(options: {
   const keys = new ElasticsearchApiKeyRepository(client, `${prefix}-api-keys`);
   const audit = new ElasticsearchAuditLog(client, `${prefix}-audit`);
   const rules = new ElasticsearchRuleRepository(client, `${prefix}-rules`, options.notifications);
-  const incidentQueries = new ElasticsearchIncidentQueries(client, indexNames(prefix).incidents);
+  const incidentQueries = new ElasticsearchIncidentQueries(
+    client,
+    indexNames(prefix).incidents,
+    indexNames(prefix).detections,
+  );
+  const sources = new ElasticsearchSourceInventory(client, `${prefix}-sources`);
   let closed: Promise<void> | undefined;
   return {
     keys,
     audit,
     rules,
     incidentQueries,
+    sources,
     async init() {
       await keys.init();
       await audit.init();
       await rules.init();
       await incidentQueries.init();
+      await sources.init();
     },
     close() {
       closed ??= (async () => {

@@ -339,6 +339,7 @@ export function toQuery(plan: SearchPlan): estypes.QueryDslQueryContainer {
     });
   }
   if (plan.condition.kind !== 'all') filter.push(toElasticsearchQuery(plan.condition));
+  if (plan.rule !== undefined) filter.push(plan.rule.elasticsearch() as estypes.QueryDslQueryContainer);
   return { bool: { filter } };
 }
 

@@ -12,6 +12,7 @@ import type {
   IncidentQuery,
   IncidentSortField,
   IncidentSummary,
+  RuleHits,
 } from '../../core/ports.js';
 import {
   checkPageLimit,
@@ -40,6 +41,8 @@ export class ElasticsearchIncidentQueries implements IncidentQueries {
   constructor(
     private readonly client: Client,
     private readonly index: string,
+    /** The detections index (rule hit counts); without it `ruleHits` answers nothing. */
+    private readonly detectionsIndex?: string,
   ) {}
 
   async init(): Promise<void> {
@@ -254,6 +257,43 @@ export class ElasticsearchIncidentQueries implements IncidentQueries {
         count: bucket.doc_count,
       })),
     };
+  }
+
+  /** Detections per rule: a terms aggregation on `ruleId` with the newest `timestamp` of each. */
+  async ruleHits(scope: { agencies?: string[]; from?: string; to?: string }): Promise<RuleHits[]> {
+    if (scope.agencies?.length === 0 || !this.detectionsIndex) return [];
+    const filter: estypes.QueryDslQueryContainer[] = [];
+    if (scope.agencies !== undefined) filter.push({ terms: { agency: scope.agencies } });
+    if (scope.from !== undefined || scope.to !== undefined) {
+      filter.push({
+        range: {
+          timestamp: {
+            ...(scope.from !== undefined ? { gte: timeBound(scope.from) } : {}),
+            ...(scope.to !== undefined ? { lt: timeBound(scope.to) } : {}),
+          },
+        },
+      });
+    }
+    const response = await this.client.search({
+      index: this.detectionsIndex,
+      size: 0,
+      query: { bool: { filter } },
+      aggs: {
+        rules: {
+          terms: { field: 'ruleId', size: 10_000, order: { _key: 'asc' } },
+          aggs: { last: { max: { field: 'timestamp' } } },
+        },
+      },
+    });
+    const rules = response.aggregations?.rules as
+      | { buckets: { key: string; doc_count: number; last: { value: number } }[] }
+      | undefined;
+    const buckets = rules?.buckets ?? [];
+    return buckets.map((bucket) => ({
+      ruleId: bucket.key,
+      count: bucket.doc_count,
+      lastHit: new Date(bucket.last.value).toISOString(),
+    }));
   }
 
   async close(): Promise<void> {}

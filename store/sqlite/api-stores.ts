@@ -5,17 +5,26 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import type { ApiKeyRepository, AuditLog, IncidentQueries, RuleRepository } from '../../core/ports.js';
+import type {
+  ApiKeyRepository,
+  AuditLog,
+  IncidentQueries,
+  RuleRepository,
+  SourceInventory,
+} from '../../core/ports.js';
 import { SqliteApiKeyRepository } from './api-key-store.js';
 import { SqliteAuditLog } from './audit-store.js';
 import { SqliteIncidentQueries } from './incident-query-store.js';
 import { SqliteRuleRepository } from './rule-store.js';
+import { SqliteSourceInventory } from './source-inventory.js';
 
 export interface ApiStores {
   keys: ApiKeyRepository;
   audit: AuditLog;
   rules: RuleRepository;
   incidentQueries: IncidentQueries;
+  /** Log sources seen by the workers (agency, host, listener, rates). */
+  sources: SourceInventory;
   /** Creates tables and indexes (the incident tables must exist: open the incident store first). */
   init(): Promise<void>;
   close(): Promise<void>;
@@ -31,17 +40,20 @@ export function createSqliteApiStores(options: { path: string; rulePollMs?: numb
   const audit = new SqliteAuditLog(db);
   const rules = new SqliteRuleRepository(db, { pollMs: options.rulePollMs });
   const incidentQueries = new SqliteIncidentQueries(db);
+  const sources = new SqliteSourceInventory(db);
   let closed = false;
   return {
     keys,
     audit,
     rules,
     incidentQueries,
+    sources,
     async init() {
       await keys.init();
       await audit.init();
       await rules.init();
       await incidentQueries.init();
+      await sources.init();
     },
     async close() {
       if (closed) return;

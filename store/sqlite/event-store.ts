@@ -228,6 +228,11 @@ export function toWhere(plan: SearchPlan): SqlCondition {
     clauses.push(condition.sql);
     params.push(...condition.params);
   }
+  if (plan.rule !== undefined) {
+    const rule = plan.rule.sql();
+    clauses.push(`(${rule.where})`);
+    params.push(...rule.params);
+  }
   return { sql: clauses.length === 0 ? '1' : clauses.join(' AND '), params };
 }
 

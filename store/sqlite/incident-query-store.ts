@@ -13,6 +13,7 @@ import type {
   IncidentQuery,
   IncidentSortField,
   IncidentSummary,
+  RuleHits,
 } from '../../core/ports.js';
 import {
   checkPageLimit,
@@ -21,6 +22,7 @@ import {
   MAX_INCIDENT_PAGE,
   timeBound,
 } from '../api-cursors.js';
+import { StoreQueryError } from '../errors.js';
 import { toSortTime } from '../event-document.js';
 import { textTokens } from '../text-tokens.js';
 
@@ -177,6 +179,39 @@ export class SqliteIncidentQueries implements IncidentQueries {
       return n < size;
     });
     return { open, created, createdHistogram: buckets, topTactics, tacticsByAgency };
+  }
+
+  /** Detections per rule from the `detections` table (indexed by rule and time). */
+  async ruleHits(scope: { agencies?: string[]; from?: string; to?: string }): Promise<RuleHits[]> {
+    if (scope.agencies?.length === 0) return [];
+    const clauses: string[] = [];
+    const params: string[] = [];
+    if (scope.agencies !== undefined) {
+      clauses.push(`agency IN (${scope.agencies.map(() => '?').join(', ')})`);
+      params.push(...scope.agencies);
+    }
+    for (const [bound, op] of [
+      [scope.from, '>='],
+      [scope.to, '<'],
+    ] as const) {
+      if (bound === undefined) continue;
+      const time = toSortTime(timeBound(bound));
+      if (time === null) throw new StoreQueryError(`invalid time ${bound}`);
+      clauses.push(`ts ${op} ?`);
+      params.push(time);
+    }
+    const rows = this.#db
+      .prepare(
+        `SELECT rule_id AS ruleId, count(*) AS count, max(ts) AS last FROM detections
+         WHERE ${clauses.length === 0 ? '1' : clauses.join(' AND ')} GROUP BY rule_id ORDER BY rule_id`,
+      )
+      .all(...params) as { ruleId: string; count: number; last: string }[];
+    // Sort times are fixed-width nanosecond UTC text: the first 23 characters are the millisecond ISO time.
+    return rows.map((row) => ({
+      ruleId: row.ruleId,
+      count: row.count,
+      lastHit: `${row.last.slice(0, 23)}Z`,
+    }));
   }
 
   async close(): Promise<void> {}

@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Logger } from '../../core/logger.js';
 import type { EventStore, IncidentStore } from '../../core/ports.js';
+import { registerSigmaSqlFunctions } from '../../rules/backends/sql.js';
 import { toSortTime } from '../event-document.js';
 import { KEYWORD_IGNORE_ABOVE } from '../fields.js';
 import { ipToBytes } from '../ip.js';
@@ -38,6 +39,8 @@ export function createSqliteStores(options: SqliteStoreOptions): SqliteStores {
   db.pragma('cache_size = -65536');
   db.pragma('temp_store = MEMORY');
   registerFunctions(db);
+  // Hunting: rules compiled by the rules' SQL backend call these (EventSearch.rule).
+  registerSigmaSqlFunctions(db);
   db.transaction(() => {
     for (const statement of schemaStatements()) db.exec(statement);
   })();
