@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { type Config, ConfigError, loadConfig } from '../core/config.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { createKey, formatKeys, KeysCommandError, listKeys, revokeKey } from './commands/keys.js';
+import { type ReplayOptions, replay } from './commands/replay.js';
 import { serve } from './commands/serve.js';
 import { worker } from './commands/worker.js';
 import { VERSION } from './runtime.js';
@@ -137,6 +138,57 @@ withConfig(keys.command('revoke'))
       process.stderr.write(`revoked key ${revoked.id} (${revoked.name})\n`);
       process.exit(0);
     });
+  });
+
+program
+  .command('replay <file-or-dir>')
+  .description(
+    'send recorded logs (a file, or a folder merged in time order) to a receiver at a chosen rate, timestamps shifted to now',
+  )
+  .option(
+    '-t, --target <url>',
+    'udp://, tcp://, tls:// host:port, or an http(s):// ingest URL',
+    'tcp://127.0.0.1:5514',
+  )
+  .option('-r, --rate <lines/s>', 'lines per second (0: as fast as possible)', '1000')
+  .option('--route <sub=url...>', 'send the files under sub-folder <sub> to <url> (repeatable)')
+  .option('--start-at <time>', 'move the earliest line to this ISO 8601 time instead of now')
+  .option('--keep-times', 'send the timestamps as recorded')
+  .option('--zone <offset>', 'zone of timestamps without one (RFC 3164)', '+07:00')
+  .option('--year <year>', 'year of RFC 3164 timestamps (they have none)')
+  .option('--framing <lf|octet>', 'TCP/TLS framing (RFC 6587)', 'lf')
+  .option('--ca <file>', 'TLS: CA certificate to trust')
+  .option('--insecure', 'TLS: do not verify the server certificate (test setups only)')
+  .option('--token <token>', 'HTTP: the agency ingest token')
+  .option('-q, --quiet', 'no progress bar')
+  .action(async (path: string, flags: Record<string, string | string[] | boolean | undefined>) => {
+    const routes: Record<string, string> = {};
+    for (const route of (flags.route as string[] | undefined) ?? []) {
+      const at = route.indexOf('=');
+      if (at <= 0) throw new Error(`--route: expected <sub-folder>=<url>, got ${route}`);
+      routes[route.slice(0, at)] = route.slice(at + 1);
+    }
+    const options: ReplayOptions = {
+      path,
+      target: flags.target as string,
+      routes,
+      rate: Number(flags.rate),
+      startAt: flags.keepTimes ? false : (flags.startAt as string | undefined),
+      zone: flags.zone as string,
+      framing: flags.framing === 'octet' ? 'octet' : 'lf',
+      progress: !flags.quiet,
+      ...(flags.year ? { year: Number(flags.year) } : {}),
+      ...(flags.ca ? { ca: flags.ca as string } : {}),
+      ...(flags.insecure ? { insecure: true } : {}),
+      ...(flags.token ? { token: flags.token as string } : {}),
+    };
+    if (!Number.isFinite(options.rate) || options.rate < 0) throw new Error('--rate: expected a number ≥ 0');
+    const summary = await replay(options);
+    process.stderr.write(
+      `replayed ${summary.lines} lines in ${summary.seconds.toFixed(1)} s (${Object.entries(summary.byTarget)
+        .map(([target, n]) => `${n} → ${target}`)
+        .join(', ')})\n`,
+    );
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {
