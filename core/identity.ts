@@ -1,14 +1,13 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import type { RawRecord } from './model.js';
 
-/** Short, URL-safe digest used for deterministic ids (events, detections, incidents). */
+/**
+ * Short, URL-safe digest used for deterministic ids (events, detections, incidents): SHA-256 of the parts,
+ * each followed by NUL. One-shot `crypto.hash` (no Hash object per call: this runs once per event).
+ */
 export function digest(...parts: string[]): string {
-  const hash = createHash('sha256');
-  for (const part of parts) {
-    hash.update(part);
-    hash.update('\u0000');
-  }
-  return hash.digest('base64url').slice(0, 22);
+  const input = parts.length === 0 ? '' : `${parts.join('\u0000')}\u0000`;
+  return hash('sha256', input, 'base64url').slice(0, 22);
 }
 
 /**

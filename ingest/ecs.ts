@@ -71,11 +71,37 @@ export function addRelated(event: EcsEvent, kind: 'ip' | 'user' | 'hosts', value
   else if (!list.includes(value)) list.push(value);
 }
 
+/** True for an IPv4 or IPv6 address; dotted quads are checked inline (most addresses, no regex). */
+export function isIpAddress(address: string): boolean {
+  const length = address.length;
+  if (length >= 7 && length <= 15) {
+    let dots = 0;
+    let digits = 0;
+    let value = 0;
+    let i = 0;
+    for (; i < length; i++) {
+      const c = address.charCodeAt(i);
+      if (c === 46) {
+        if (digits === 0 || ++dots > 3) break;
+        digits = 0;
+        value = 0;
+      } else if (c >= 48 && c <= 57) {
+        value = value * 10 + (c - 48);
+        if (++digits > 3 || value > 255 || (digits === 2 && value < 10)) break;
+      } else {
+        break;
+      }
+    }
+    if (i === length && dots === 3 && digits > 0) return true;
+  }
+  return address.includes(':') && isIP(address) === 6;
+}
+
 /** Sets `source.ip` (or `source.domain` for a name), `source.port` and `related.ip`. */
 export function setSourceAddress(event: EcsEvent, address: string, port?: number): void {
   const source = event.source ?? {};
   event.source = source;
-  if (isIP(address) !== 0) {
+  if (isIpAddress(address)) {
     source.ip = address;
     addRelated(event, 'ip', address);
   } else {

@@ -30,6 +30,28 @@ export interface SyslogEnvelope {
   message: string;
 }
 
+/**
+ * A new envelope with every field present (undefined until known): all envelopes share one object shape,
+ * which keeps the property accesses downstream monomorphic and fast.
+ */
+export function newEnvelope(format: EnvelopeFormat): SyslogEnvelope {
+  return {
+    format,
+    priority: undefined,
+    version: undefined,
+    timestamp: undefined,
+    subMillis: undefined,
+    zoneAssumed: undefined,
+    hostname: undefined,
+    appName: undefined,
+    procId: undefined,
+    msgId: undefined,
+    structuredData: undefined,
+    structuredDataInvalid: undefined,
+    message: '',
+  };
+}
+
 /** What the envelope parsers need to know about where a message came from. */
 export interface EnvelopeContext {
   /** Receive time, epoch ms: the reference for RFC 3164 year inference. */

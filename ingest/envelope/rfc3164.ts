@@ -1,4 +1,4 @@
-import { type EnvelopeContext, readPri, type SyslogEnvelope } from './envelope.js';
+import { type EnvelopeContext, newEnvelope, readPri, type SyslogEnvelope } from './envelope.js';
 import { parseIsoTimestamp } from './iso-timestamp.js';
 import { inferYearEpoch, zonedTimeToEpoch } from './zoned-time.js';
 
@@ -52,7 +52,7 @@ interface HeaderTime {
  * Never fails: the worst case is an envelope holding the whole text as the message.
  */
 export function parseRfc3164(text: string, context: EnvelopeContext): SyslogEnvelope {
-  const envelope: SyslogEnvelope = { format: 'rfc3164', message: '' };
+  const envelope = newEnvelope('rfc3164');
   let i = 0;
   const pri = readPri(text, 0);
   if (pri) {
@@ -67,7 +67,7 @@ export function parseRfc3164(text: string, context: EnvelopeContext): SyslogEnve
   const time = readHeaderTime(text, i, context);
   if (time) {
     envelope.timestamp = time.epoch;
-    if (time.subMillis !== undefined) envelope.subMillis = time.subMillis;
+    envelope.subMillis = time.subMillis;
     if (time.zoneAssumed) envelope.zoneAssumed = true;
     i = time.end;
     if (text.charCodeAt(i) === COLON) i++; // Cisco ASA: `... 10:00:00: %ASA-...`

@@ -1,4 +1,10 @@
-import { type EnvelopeContext, readPri, type StructuredData, type SyslogEnvelope } from './envelope.js';
+import {
+  type EnvelopeContext,
+  newEnvelope,
+  readPri,
+  type StructuredData,
+  type SyslogEnvelope,
+} from './envelope.js';
 import { parseIsoTimestamp } from './iso-timestamp.js';
 
 const SP = 32;
@@ -54,18 +60,16 @@ export function parseRfc5424(text: string, context: EnvelopeContext): SyslogEnve
   const msgIdStop = msgIdEnd < 0 ? text.length : msgIdEnd;
   if (msgIdStop <= procEnd + 1) return undefined;
 
-  const envelope: SyslogEnvelope = { format: 'rfc5424', priority: pri.priority, version, message: '' };
-  if (timestamp !== undefined) envelope.timestamp = timestamp;
-  if (subMillis !== undefined) envelope.subMillis = subMillis;
+  const envelope = newEnvelope('rfc5424');
+  envelope.priority = pri.priority;
+  envelope.version = version;
+  envelope.timestamp = timestamp;
+  envelope.subMillis = subMillis;
   if (zoneAssumed) envelope.zoneAssumed = true;
-  const hostname = field(text, i, hostEnd);
-  if (hostname !== undefined) envelope.hostname = hostname;
-  const appName = field(text, hostEnd + 1, appEnd);
-  if (appName !== undefined) envelope.appName = appName;
-  const procId = field(text, appEnd + 1, procEnd);
-  if (procId !== undefined) envelope.procId = procId;
-  const msgId = field(text, procEnd + 1, msgIdStop);
-  if (msgId !== undefined) envelope.msgId = msgId;
+  envelope.hostname = field(text, i, hostEnd);
+  envelope.appName = field(text, hostEnd + 1, appEnd);
+  envelope.procId = field(text, appEnd + 1, procEnd);
+  envelope.msgId = field(text, procEnd + 1, msgIdStop);
   if (msgIdEnd < 0) return envelope;
 
   i = msgIdEnd + 1;
@@ -129,6 +133,16 @@ function parseStructuredData(text: string, start: number, into: StructuredData):
       if (i === nameStart || text.charCodeAt(i) !== 61 || text.charCodeAt(i + 1) !== 34) return -1;
       const name = text.slice(nameStart, i);
       i += 2;
+      // Fast path: no backslash before the closing quote, so nothing to unescape.
+      const quote = text.indexOf('"', i);
+      if (quote < 0) return -1;
+      let backslash = i;
+      while (backslash < quote && text.charCodeAt(backslash) !== 92) backslash++;
+      if (backslash === quote) {
+        params[name] = text.slice(i, quote);
+        i = quote + 1;
+        continue;
+      }
       let value = '';
       let chunkStart = i;
       for (;;) {

@@ -20,6 +20,26 @@ export const fortigateParser: SourceParser = {
   parse: parseFortigate,
 };
 
+/** Fields kept under `fortinet.firewall` (the rest of the log is in event.original). */
+const FORTINET_FIELDS = [
+  'type',
+  'subtype',
+  'vd',
+  'level',
+  'logdesc',
+  'service',
+  'policytype',
+  'crscore',
+  'craction',
+  'utmaction',
+  'tunneltype',
+  'tunnelid',
+  'reason',
+  'status',
+  'ui',
+  'method',
+] as const;
+
 function parseFortigate(
   message: string,
   event: EcsEvent,
@@ -50,25 +70,9 @@ function parseFortigate(
     };
   }
   const fortinet: Record<string, string> = {};
-  for (const key of [
-    'type',
-    'subtype',
-    'vd',
-    'level',
-    'logdesc',
-    'service',
-    'policytype',
-    'crscore',
-    'craction',
-    'utmaction',
-    'tunneltype',
-    'tunnelid',
-    'reason',
-    'status',
-    'ui',
-    'method',
-  ]) {
-    if (f[key] !== undefined) fortinet[key] = f[key]!;
+  for (const key of FORTINET_FIELDS) {
+    const value = f[key];
+    if (value !== undefined) fortinet[key] = value;
   }
   event.fortinet = { firewall: fortinet };
 

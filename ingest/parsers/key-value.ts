@@ -41,7 +41,7 @@ export function parseKeyValues(
     i++; // =
     const quote = text.charCodeAt(i);
     if (quote === 34 /* " */ || quote === 39 /* ' */) {
-      const close = text.indexOf(String.fromCharCode(quote), i + 1);
+      const close = text.indexOf(quote === 34 ? '"' : "'", i + 1);
       if (close < 0) {
         if (!Object.hasOwn(out, key)) out[key] = text.slice(i + 1);
         break;

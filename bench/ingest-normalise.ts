@@ -1,0 +1,76 @@
+/**
+ * Full parse + normalise (envelope, agency, source parser, ECS event) for sshd, FortiGate and nginx lines,
+ * one core.
+ *
+ *   npx tsx bench/ingest-normalise.ts
+ */
+import { resolve } from 'node:path';
+import { AgencyDirectory } from '../core/agencies.js';
+import type { RawRecord } from '../core/model.js';
+import { createNormaliser } from '../ingest/normalise.js';
+import { compare, report } from './ingest-measure.js';
+
+const agencies = AgencyDirectory.fromFile(resolve('fixtures/agencies/hau-giang.yaml'));
+const normalise = createNormaliser({ agencies, defaultTimezone: 'Asia/Ho_Chi_Minh' });
+const N = 10_000;
+const receivedAt = Date.parse('2024-06-15T13:00:00Z');
+
+function records(make: (i: number) => string): RawRecord[] {
+  return Array.from({ length: N }, (_, i) => ({
+    text: make(i),
+    receivedAt: receivedAt + i,
+    transport: 'udp',
+    peer: `10.93.${(i % 30) + 1}.${i % 250}:514`,
+    listener: 'syslog-udp',
+    seq: i,
+  }));
+}
+
+const ip = (i: number) => `203.0.${(i >> 8) & 255}.${i & 255}`;
+const sshd = records((i) =>
+  i % 4 === 3
+    ? `<86>Jun 15 19:59:${String(i % 60).padStart(2, '0')} bastion sshd[${800 + (i % 50)}]: Accepted publickey for deploy from 10.93.2.44 port ${40000 + (i % 20000)} ssh2: ED25519 SHA256:Xf3vQ1Jb9aY0pWm5b8c7`
+    : `<38>Jun 15 19:59:${String(i % 60).padStart(2, '0')} bastion sshd[${800 + (i % 50)}]: Failed password for invalid user user${i % 300} from ${ip(i)} port ${40000 + (i % 20000)} ssh2`,
+);
+const fortigate = records(
+  (i) =>
+    `<189>date=2024-06-15 time=19:59:${String(i % 60).padStart(2, '0')} devname="FG100F-STTTT" devid="FG100FTK20001234" eventtime=${1718456340000000000 + i * 1000000} tz="+0700" logid="0000000013" type="traffic" subtype="forward" level="notice" vd="root" srcip=10.93.2.${i % 250} srcport=${50000 + (i % 10000)} srcintf="port2" srcintfrole="lan" dstip=${ip(i)} dstport=443 dstintf="wan1" dstintfrole="wan" sessionid=${8800000 + i} proto=6 action="close" policyid=12 policytype="policy" policyname="LAN-to-Internet" service="HTTPS" trandisp="snat" transip=113.161.10.2 transport=${50000 + (i % 10000)} duration=62 sentbyte=${3000 + i} rcvdbyte=${90000 + i} sentpkt=28 rcvdpkt=80`,
+);
+const nginx = records(
+  (i) =>
+    `<190>Jun 15 19:59:${String(i % 60).padStart(2, '0')} portal nginx: ${ip(i)} - - [15/Jun/2024:19:59:${String(i % 60).padStart(2, '0')} +0700] "GET /api/v1/ho-so/${i}?trang=${i % 10} HTTP/1.1" ${i % 10 === 0 ? 404 : 200} ${1000 + i} "https://portal.haugiang.gov.vn/" "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"`,
+);
+
+// The normaliser takes batches: run it on batches of 500 as the worker does.
+const batches = (all: RawRecord[]) =>
+  Array.from({ length: all.length / 500 }, (_, b) => all.slice(b * 500, b * 500 + 500));
+let sink = 0;
+const results = compare([
+  {
+    name: 'normalise sshd (3/4 failed, 1/4 accepted)',
+    items: batches(sshd),
+    run: (batch: RawRecord[]) => {
+      sink += normalise(batch).length;
+    },
+  },
+  {
+    name: 'normalise FortiGate traffic',
+    items: batches(fortigate),
+    run: (batch: RawRecord[]) => {
+      sink += normalise(batch).length;
+    },
+  },
+  {
+    name: 'normalise nginx combined access',
+    items: batches(nginx),
+    run: (batch: RawRecord[]) => {
+      sink += normalise(batch).length;
+    },
+  },
+]).map((result) => ({
+  ...result,
+  perSecond: result.perSecond * 500,
+  rounds: result.rounds.map((r) => r * 500),
+}));
+report(results);
+if (sink === 0) console.log('(no output)');

@@ -1,0 +1,41 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { digest, eventIdOf } from './identity.js';
+
+/** The original streaming definition: ids stored before the one-shot rewrite must stay the same. */
+function reference(...parts: string[]): string {
+  const hash = createHash('sha256');
+  for (const part of parts) {
+    hash.update(part);
+    hash.update('\u0000');
+  }
+  return hash.digest('base64url').slice(0, 22);
+}
+
+describe('digest', () => {
+  it('equals the streaming SHA-256 definition, Unicode and empty parts included', () => {
+    for (const parts of [
+      [],
+      [''],
+      ['a', 'b'],
+      ['ab', ''],
+      ['Sở Thông tin', 'x\u0000y', '🔥'],
+      ['x'.repeat(70_000)],
+    ]) {
+      expect(digest(...parts)).toBe(reference(...parts));
+    }
+  });
+
+  it('gives an event id from the record and its receive context', () => {
+    const record = {
+      text: 'line',
+      receivedAt: 1,
+      transport: 'udp' as const,
+      peer: '10.0.0.1:514',
+      listener: 'l',
+      seq: 7,
+    };
+    expect(eventIdOf(record)).toBe(reference('l', '10.0.0.1:514', '1', '7', 'line'));
+    expect(eventIdOf({ ...record, seq: 8 })).not.toBe(eventIdOf(record));
+  });
+});
