@@ -13,7 +13,9 @@ import type {
   IncidentQueries,
   IncidentStore,
   RuleRepository,
+  SourceInventory,
 } from '../core/ports.js';
+import { BUNDLED_PACK } from '../rules/index.js';
 import { Auditor } from './audit.js';
 import { registerAuth } from './auth.js';
 import { type ErrorBody, registerErrorHandling } from './errors.js';
@@ -21,12 +23,18 @@ import { type ApiKeyService, keyIdOf } from './keys.js';
 import { AuditEntrySchema, auditRoutes } from './routes/audit.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
 import { eventRoutes } from './routes/events.js';
+import { falsePositiveRoutes } from './routes/false-positive.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
+import { HuntJobSchema, huntRoutes } from './routes/hunts.js';
 import { incidentActionRoutes } from './routes/incident-actions.js';
 import { incidentRoutes } from './routes/incidents.js';
+import { inventoryRoutes, SourceSchema } from './routes/inventory.js';
 import { ApiKeySchema, keyRoutes } from './routes/keys.js';
+import { RuleDetailSchema, RuleSummarySchema, ruleRoutes } from './routes/rules.js';
 import { streamRoutes } from './routes/stream.js';
 import { TileSchema, tileRoutes } from './routes/tiles.js';
+import { RuleCatalog } from './rules/catalog.js';
+import { type HuntJobStore, Hunts, MemoryHuntJobStore } from './rules/hunts.js';
 import { DetectionSchema, ErrorSchema, EventSchema, IncidentSchema } from './schemas.js';
 import { TilesService } from './tiles/snapshot.js';
 import { IncidentTriage } from './triage/incident-service.js';
@@ -39,6 +47,12 @@ export interface ApiDependencies {
   keys: ApiKeyService;
   audit: AuditLog;
   rules?: RuleRepository;
+  /** Rule packs on disk (the bundled rules the repository overlays); default: the bundled pack. */
+  rulePacks?: string[];
+  /** Where hunt jobs live (Redis in scale mode, so any API process answers for them); default: memory. */
+  huntJobs?: HuntJobStore;
+  /** The source inventory the workers keep (`/api/sources`, `/api/agencies`). */
+  sources?: SourceInventory;
   /** Known agencies (key creation checks names against it; tiles list them). */
   agencies?: AgencyDirectory;
   /** Live incident changes (SSE `/api/stream`); published to on every change made through the API. */
@@ -52,6 +66,8 @@ export interface ApiDependencies {
   tilesTtlMs?: number;
   /** Requests per key (or per address without a key) per minute; default 1200. */
   rateLimitPerMinute?: number;
+  /** Shared rate-limit counters (scale mode: every API process counts together), with its key prefix. */
+  rateLimitRedis?: { client: import('ioredis').Redis; prefix: string };
   logger: Logger;
   mode: 'embedded' | 'scale';
   version: string;
@@ -85,6 +101,10 @@ export async function buildApiServer(deps: ApiDependencies): Promise<FastifyInst
     AuditEntrySchema,
     IncidentStatsSchema,
     TileSchema,
+    RuleSummarySchema,
+    RuleDetailSchema,
+    HuntJobSchema,
+    SourceSchema,
   ]) {
     app.addSchema(schema);
   }
@@ -107,6 +127,14 @@ export async function buildApiServer(deps: ApiDependencies): Promise<FastifyInst
   await app.register(rateLimit, {
     max: deps.rateLimitPerMinute ?? 1200,
     timeWindow: 60_000,
+    ...(deps.rateLimitRedis
+      ? {
+          redis: deps.rateLimitRedis.client,
+          nameSpace: `${deps.rateLimitRedis.prefix}:api-rate:`,
+          // Redis unreachable: serve rather than refuse everyone (readiness reports the outage).
+          skipOnError: true,
+        }
+      : {}),
     // Per key (its id, never its secret), else per address: one noisy client cannot starve the others.
     keyGenerator: (request) => {
       const header = request.headers.authorization;
@@ -177,6 +205,30 @@ export async function buildApiServer(deps: ApiDependencies): Promise<FastifyInst
     deps.tilesTtlMs,
   );
   await app.register(tileRoutes, { tiles });
+  if (deps.rules) {
+    const catalog = new RuleCatalog({ packs: deps.rulePacks ?? [BUNDLED_PACK], repository: deps.rules });
+    await catalog.start();
+    app.addHook('onClose', async () => catalog.close());
+    await app.register(ruleRoutes, {
+      catalog,
+      repository: deps.rules,
+      queries: deps.incidentQueries,
+      auditor,
+    });
+    await app.register(falsePositiveRoutes, { triage, catalog, repository: deps.rules, auditor });
+    const hunts = new Hunts(
+      deps.events,
+      catalog,
+      deps.huntJobs ?? new MemoryHuntJobStore(),
+      deps.mode,
+      deps.logger,
+    );
+    await app.register(huntRoutes, { hunts });
+  }
+  await app.register(inventoryRoutes, {
+    ...(deps.agencies ? { agencies: deps.agencies } : {}),
+    ...(deps.sources ? { sources: deps.sources } : {}),
+  });
   if (deps.changes) await app.register(streamRoutes, { changes: deps.changes });
   if (deps.deadLetters) await app.register(deadLetterRoutes, { deadLetters: deps.deadLetters, auditor });
   for (const plugin of deps.plugins ?? []) await app.register(plugin);

@@ -238,6 +238,10 @@ export interface StoredRule {
   origin: 'bundled' | 'api';
   updatedAt: string;
   updatedBy: string;
+  /** False-positive filters: the agency of the incident that made it (scoped analysts see their own only). */
+  agency?: string;
+  /** False-positive filters: the incident marked. */
+  incidentId?: string;
 }
 
 /**

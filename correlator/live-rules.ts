@@ -12,7 +12,6 @@ import {
   type DetectionRule,
   type FilterRule,
   loadPipeline,
-  loadRuleFiles,
   loadRuleSet,
   parseRuleText,
   type RuleProblem,
@@ -77,8 +76,14 @@ export class LiveRuleSet {
       this.generation++;
       return;
     }
-    const { rules, problems } = loadRuleFiles(this.options.packs);
-    const byId = new Map<string, SigmaRule>(rules.map((rule) => [rule.id, rule]));
+    // The packs' own loader, for its rules and the upstream links of SigmaHQ-derived ones (the Detection
+    // Rule License asks for them on every alert), kept when a stored edit or filter overlays the rule.
+    const disk = loadRuleSet({ packs: this.options.packs });
+    const problems = disk.problems.filter((problem) => !problem.message.startsWith('cannot compile'));
+    const links = new Map<string, string>();
+    for (const info of disk.ruleSet.rules) if (info.link) links.set(info.id, info.link);
+    for (const c of disk.ruleSet.correlations) if (c.info.link) links.set(c.info.id, c.info.link);
+    const byId = new Map<string, SigmaRule>(disk.rules.map((rule) => [rule.id, rule]));
     for (const { value: rule } of stored) {
       if (!rule.enabled) {
         byId.delete(rule.id);
@@ -95,7 +100,7 @@ export class LiveRuleSet {
     const filters = all.filter((r): r is FilterRule => r.kind === 'filter');
     const detections = all.filter((r): r is DetectionRule => r.kind === 'detection');
     for (const rule of detections) {
-      const problem = ruleSet.add(rule, undefined, filters);
+      const problem = ruleSet.add(rule, links.get(rule.id), filters);
       if (problem) problems.push(problem);
     }
     const correlations = compileCorrelations(
@@ -104,7 +109,7 @@ export class LiveRuleSet {
       pipeline,
     );
     problems.push(...correlations.problems);
-    ruleSet.setCorrelations(correlations.compiled, () => undefined);
+    ruleSet.setCorrelations(correlations.compiled, (rule) => links.get(rule.id));
     this.report(problems, ruleSet, filters.length);
     this.current = ruleSet;
     this.generation++;

@@ -119,6 +119,7 @@ export async function openHarness(
     keys,
     audit: apiStores.audit,
     rules: apiStores.rules,
+    sources: apiStores.sources,
     agencies,
     logger,
     mode,
