@@ -3,7 +3,7 @@
  * rules — detection or correlation — within the suppression window is worth more than each hit alone, so
  * every open incident of that entity is raised one step (low → medium → high → critical), once.
  *
- * The entity → {rule → incident} registry is shared by all workers (a Redis hash per entity in scale mode,
+ * The entity → {incident → rule} registry is shared by all workers (a Redis hash per entity in scale mode,
  * a Map in embedded mode). Recording is a set union, so the final severities do not depend on the order
  * in which workers applied their batches: an incident opened before the second rule arrived is raised when
  * it does.
@@ -21,7 +21,10 @@ export interface EntityHit {
 }
 
 export interface EntityRegistry {
-  /** Records the hits; returns, per entity recorded, every rule → incident known for it. */
+  /**
+   * Records the hits; returns, per entity recorded, every incident known for it → its rule (one rule may
+   * have several incidents on one entity, e.g. one per agency).
+   */
   record(hits: EntityHit[], ttlMs: number): Promise<Map<string, Map<string, string>>>;
   close(): Promise<void>;
 }
@@ -43,7 +46,7 @@ export class MemoryEntityRegistry implements EntityRegistry {
         entry = { rules: new Map(), expiresAt: 0 };
         this.entities.set(hit.entity, entry);
       }
-      entry.rules.set(hit.ruleId, hit.incidentId);
+      entry.rules.set(hit.incidentId, hit.ruleId);
       entry.expiresAt = now + ttlMs;
       result.set(hit.entity, entry.rules);
     }
@@ -69,7 +72,7 @@ export class RedisEntityRegistry implements EntityRegistry {
     if (entities.length === 0) return new Map();
     const keyOf = (entity: string) => `${this.options.prefix}:entity:${digest(entity)}`;
     const transaction = this.redis.multi();
-    for (const hit of hits) transaction.hset(keyOf(hit.entity), hit.ruleId, hit.incidentId);
+    for (const hit of hits) transaction.hset(keyOf(hit.entity), hit.incidentId, hit.ruleId);
     for (const entity of entities) {
       transaction.pexpire(keyOf(entity), Math.ceil(ttlMs));
       transaction.hgetall(keyOf(entity));
@@ -117,10 +120,11 @@ export class Escalation {
     if (hits.length === 0) return [];
     const known = await this.registry.record(hits, this.options.windowMs);
     const toRaise = new Map<string, { entity: string; rules: string[] }>();
-    for (const [entity, rules] of known) {
-      if (rules.size < 2) continue;
-      for (const incidentId of rules.values()) {
-        if (!toRaise.has(incidentId)) toRaise.set(incidentId, { entity, rules: [...rules.keys()].sort() });
+    for (const [entity, incidentsToRules] of known) {
+      const rules = [...new Set(incidentsToRules.values())].sort();
+      if (rules.length < 2) continue;
+      for (const incidentId of incidentsToRules.keys()) {
+        if (!toRaise.has(incidentId)) toRaise.set(incidentId, { entity, rules });
       }
     }
     const changes: IncidentChange[] = [];
