@@ -161,4 +161,40 @@ describe('scale mode with several worker processes', () => {
       ['SSH Failed Password', 2000, 100],
     ]);
   }, 180_000);
+
+  it('a worker stopped with SIGTERM finishes its batch and exits cleanly; the rest waits for the next worker', async () => {
+    const deployment = new ScaleDeployment('graceful', [
+      'queue: { worker_concurrency: 1, stall_timeout: 60s }',
+    ]);
+    deployments.push(deployment);
+    const first = deployment.startWorker();
+    const lines = Array.from({ length: 1500 }, (_, i) =>
+      sshd(i / 10, `Failed password for root from 203.0.113.67 port ${30000 + i} ssh2`),
+    );
+    await deployment.enqueue(
+      batchesOf(recordsOf(lines, { agency: 'so-tttt', peer: '10.93.2.15:40514' }), 250, 'g'),
+    );
+    await waitFor(
+      async () => ((await deployment.active()) > 0 ? true : undefined),
+      'the first worker to take a batch',
+      60_000,
+      () => deployment.output(),
+    );
+    const exited = new Promise<number | null>((resolve) => first.child.once('exit', (code) => resolve(code)));
+    first.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    // Nothing is left half-done: no batch active (the stall timeout is a minute, so none was abandoned).
+    expect(await deployment.active()).toBe(0);
+    const leftOver = await deployment.pending();
+    expect(leftOver).toBeGreaterThan(0);
+
+    deployment.startWorker();
+    await drained(deployment, 'the second worker to finish the stream');
+    expect(await deployment.eventCount()).toBe(1500);
+    const incidents = await settledIncidents(deployment);
+    expect(incidents.map((i) => [i.rule, i.detectionCount])).toEqual([
+      ['SSH Brute Force', 150],
+      ['SSH Failed Password', 1500],
+    ]);
+  }, 180_000);
 });
