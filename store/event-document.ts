@@ -6,7 +6,7 @@
  */
 import { isIP } from 'node:net';
 import type { SecurityEvent } from '../core/model.js';
-import { EVENT_FIELDS, type FieldSpec, fieldSpec, KEYWORD_IGNORE_ABOVE } from './fields.js';
+import { EVENT_FIELDS, type FieldSpec, KEYWORD_IGNORE_ABOVE } from './fields.js';
 
 export interface PreparedEvent {
   /** The document to store: dotted keys expanded, catalogue values coerced to their types. */
@@ -18,15 +18,30 @@ export interface PreparedEvent {
 
 export type Prepared = { ok: true; event: PreparedEvent } | { ok: false; reason: string };
 
-/** Objects in the catalogue (`source`, `log.syslog`, ...): a scalar there is a mapping conflict in ES. */
-const objectPaths = new Set<string>();
+/**
+ * The catalogue as a tree of path segments, so the shape check walks a document without building a path
+ * string per key (paths are spelled out only for error messages). A node with children is an object in
+ * ES's mapping (`source`, `log.syslog`, ...): a scalar there is a mapping conflict.
+ */
+interface CatalogueNode {
+  spec: FieldSpec | undefined;
+  children: Map<string, CatalogueNode> | undefined;
+}
+
+const catalogueRoot: CatalogueNode = { spec: undefined, children: new Map() };
 
 for (const field of EVENT_FIELDS) {
-  let dot = field.name.indexOf('.');
-  while (dot !== -1) {
-    objectPaths.add(field.name.slice(0, dot));
-    dot = field.name.indexOf('.', dot + 1);
+  let node = catalogueRoot;
+  for (const part of field.name.split('.')) {
+    node.children ??= new Map();
+    let child = node.children.get(part);
+    if (child === undefined) {
+      child = { spec: undefined, children: undefined };
+      node.children.set(part, child);
+    }
+    node = child;
   }
+  node.spec = field;
 }
 
 const ISO_TIME =
@@ -47,6 +62,8 @@ export function toSortTime(value: unknown): string | null {
     return fromEpoch(ms, subMs);
   }
   if (typeof value !== 'string') return null;
+  const canonical = canonicalUtc(value);
+  if (canonical !== null) return canonical;
   if (value.length > 0 && value.length <= 16 && /^-?\d+$/.test(value)) return fromEpoch(Number(value), 0);
   const match = ISO_TIME.exec(value);
   if (!match) return null;
@@ -68,6 +85,47 @@ export function toSortTime(value: unknown): string | null {
   }
   const nanos = fraction.padEnd(9, '0');
   return fromEpoch(ms + Number(nanos.slice(0, 3)), Number(nanos.slice(3)));
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Two ASCII digits at `at` as a number, or -1. */
+function twoDigits(text: string, at: number): number {
+  const high = text.charCodeAt(at) - 48;
+  const low = text.charCodeAt(at + 1) - 48;
+  return high >= 0 && high <= 9 && low >= 0 && low <= 9 ? high * 10 + low : -1;
+}
+
+/**
+ * The fast path for what the pipeline writes (`YYYY-MM-DDTHH:MM:SS.mmmZ`, or nanoseconds): checked field
+ * by field without a regex or a Date, since every event carries two or three such times. Anything else
+ * (offsets, fewer digits, epoch numbers) returns null and takes the general path.
+ */
+function canonicalUtc(value: string): string | null {
+  const length = value.length;
+  if ((length !== 24 && length !== 30) || value.charCodeAt(length - 1) !== 90 /* Z */) return null;
+  if (value[4] !== '-' || value[7] !== '-' || value[10] !== 'T' || value[13] !== ':' || value[16] !== ':') {
+    return null;
+  }
+  if (value[19] !== '.') return null;
+  for (let i = 20; i < length - 1; i++) {
+    const digit = value.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return null;
+  }
+  const century = twoDigits(value, 0);
+  const yearInCentury = twoDigits(value, 2);
+  const month = twoDigits(value, 5);
+  const day = twoDigits(value, 8);
+  const hour = twoDigits(value, 11);
+  const minute = twoDigits(value, 14);
+  const second = twoDigits(value, 17);
+  if (century < 0 || yearInCentury < 0 || month < 1 || month > 12 || day < 1) return null;
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return null;
+  const year = century * 100 + yearInCentury;
+  if (year < MIN_YEAR || year > MAX_YEAR) return null;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!)) return null;
+  return length === 30 ? value : `${value.slice(0, 23)}000000Z`;
 }
 
 function fromEpoch(ms: number, subMsNanos: number): string | null {
@@ -105,6 +163,7 @@ export function prepareEvent(event: SecurityEvent): Prepared {
   const problems: string[] = [];
   const document = normaliseObject(
     event as unknown as Record<string, unknown>,
+    catalogueRoot,
     '',
     problems,
   ) as SecurityEvent;
@@ -115,48 +174,60 @@ export function prepareEvent(event: SecurityEvent): Prepared {
 
 /**
  * Copies an object with dotted keys expanded (`{"source.ip": x}` → `{source: {ip: x}}`) and catalogue
- * values coerced; records a problem for each value Elasticsearch's mapping would refuse.
+ * values coerced; records a problem for each value Elasticsearch's mapping would refuse. `node` is the
+ * catalogue node of the object (undefined outside the catalogue), `prefix` its path for messages.
  */
 function normaliseObject(
   input: Record<string, unknown>,
+  node: CatalogueNode | undefined,
   prefix: string,
   problems: string[],
 ): Record<string, unknown> {
   const output: Record<string, unknown> = {};
-  for (const key of Object.keys(input)) {
+  for (const key in input) {
+    if (!Object.hasOwn(input, key)) continue;
     const value = input[key];
     if (value === undefined) continue;
-    if (key.length === 0 || key.startsWith('.') || key.endsWith('.') || key.includes('..')) {
-      problems.push(`field name ${JSON.stringify(prefix + key)} is empty or has an empty segment`);
-      continue;
-    }
     let target = output;
     let leafKey = key;
-    const path = prefix + key;
-    if (key.indexOf('.') !== -1) {
+    let leafNode: CatalogueNode | undefined;
+    let leafPrefix = prefix;
+    if (key.indexOf('.') === -1) {
+      if (key.length === 0) {
+        problems.push(`field name ${JSON.stringify(prefix + key)} is empty or has an empty segment`);
+        continue;
+      }
+      leafNode = node?.children?.get(key);
+    } else {
+      if (key.startsWith('.') || key.endsWith('.') || key.includes('..')) {
+        problems.push(`field name ${JSON.stringify(prefix + key)} is empty or has an empty segment`);
+        continue;
+      }
       const parts = key.split('.');
       leafKey = parts.pop()!;
-      let objectPath = prefix;
       let conflict = false;
+      let walk = node;
       for (const part of parts) {
-        objectPath += part;
+        leafPrefix += part;
+        walk = walk?.children?.get(part);
         const existing = target[part];
         if (existing === undefined) {
           const created: Record<string, unknown> = {};
           target[part] = created;
           target = created;
-        } else if (existing !== null && typeof existing === 'object' && !Array.isArray(existing)) {
-          target = existing as Record<string, unknown>;
+        } else if (isPlainObject(existing)) {
+          target = existing;
         } else {
-          problems.push(`${objectPath} holds a value and an object`);
+          problems.push(`${leafPrefix} holds a value and an object`);
           conflict = true;
           break;
         }
-        objectPath += '.';
+        leafPrefix += '.';
       }
       if (conflict) continue;
+      leafNode = walk?.children?.get(leafKey);
     }
-    const normalised = normaliseValue(value, path, problems);
+    const normalised = normaliseValue(value, leafNode, leafPrefix, leafKey, problems);
     if (normalised === undefined) continue;
     const existing = target[leafKey];
     if (existing !== undefined && isPlainObject(existing) && isPlainObject(normalised)) {
@@ -172,18 +243,31 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-function normaliseValue(value: unknown, path: string, problems: string[]): unknown {
-  const spec = fieldSpec(path);
-  if (spec !== undefined) return coerceField(value, spec, problems);
-  if (isPlainObject(value)) return normaliseObject(value, `${path}.`, problems);
-  if (objectPaths.has(path) && value !== null) {
-    problems.push(`${path} must be an object, got ${typeof value}`);
+/** One value at `prefix + key`, whose catalogue node is `node`. */
+function normaliseValue(
+  value: unknown,
+  node: CatalogueNode | undefined,
+  prefix: string,
+  key: string,
+  problems: string[],
+): unknown {
+  if (node?.spec !== undefined) return coerceField(value, node.spec, problems);
+  if (value === null || typeof value !== 'object') {
+    if (node?.children !== undefined && value !== null) {
+      problems.push(`${prefix}${key} must be an object, got ${typeof value}`);
+      return undefined;
+    }
+    return value;
+  }
+  if (!Array.isArray(value))
+    return normaliseObject(value as Record<string, unknown>, node, `${prefix}${key}.`, problems);
+  if (node?.children !== undefined) {
+    problems.push(`${prefix}${key} must be an object, got object`);
     return undefined;
   }
-  if (Array.isArray(value)) {
-    return value.map((item) => (isPlainObject(item) ? normaliseObject(item, `${path}.`, problems) : item));
-  }
-  return value;
+  return value.map((item) =>
+    isPlainObject(item) ? normaliseObject(item, undefined, `${prefix}${key}.`, problems) : item,
+  );
 }
 
 function coerceField(value: unknown, spec: FieldSpec, problems: string[]): unknown {

@@ -16,12 +16,13 @@ import { type HistogramPlan, planHistogram, termsSize, valueField } from '../agg
 import { bytesToIp } from '../ip.js';
 import type { FieldRef } from '../query/ast.js';
 import { planSearch } from '../search-plan.js';
-import { toWhere } from './event-store.js';
+import { type EventsWhere, toWhere } from './event-store.js';
 import { jsonPath } from './json-path.js';
 import { elementValue, type SqlValue } from './query-sql.js';
+import { EVENT_DOC } from './schema.js';
 
 /** Epoch ms of `ts` (fixed-width UTC text). */
-const TS_MS = '(unixepoch(substr(ts, 1, 19)) * 1000 + CAST(substr(ts, 21, 3) AS INTEGER))';
+const TS_MS = '(unixepoch(substr(events.ts, 1, 19)) * 1000 + CAST(substr(events.ts, 21, 3) AS INTEGER))';
 
 interface ValueSource {
   /** FROM clause (events, plus json_each for document fields). */
@@ -34,12 +35,12 @@ interface ValueSource {
   perElement: boolean;
 }
 
-function valueSource(field: FieldRef): ValueSource {
+function valueSource(field: FieldRef, where: EventsWhere): ValueSource {
   if (field.column !== undefined) {
-    return { from: 'events', value: `events.${field.column}`, params: [], perElement: false };
+    return { from: where.from, value: `events.${field.column}`, params: [], perElement: false };
   }
   return {
-    from: 'events, json_each(events.doc, ?) AS j',
+    from: `${where.from}, json_each(${EVENT_DOC}, ?) AS j`,
     value: elementValue(field),
     params: [jsonPath(field.name)],
     perElement: true,
@@ -57,7 +58,7 @@ export function topValues(db: Database, search: EventSearch, fieldName: string, 
   const plan = planSearch({ ...search, after: undefined, limit: undefined });
   if (plan.condition.kind === 'none') return { buckets: [], other: 0 };
   const where = toWhere(plan);
-  const source = valueSource(field);
+  const source = valueSource(field, where);
   const rows = db
     .prepare(
       `SELECT key, n, sum(n) OVER () AS total FROM (
@@ -78,7 +79,7 @@ export function distinctCount(db: Database, search: EventSearch, fieldName: stri
   const plan = planSearch({ ...search, after: undefined, limit: undefined });
   if (plan.condition.kind === 'none') return 0;
   const where = toWhere(plan);
-  const source = valueSource(field);
+  const source = valueSource(field, where);
   const row = db
     .prepare(`SELECT count(DISTINCT ${source.value}) AS n FROM ${source.from} WHERE ${where.sql}`)
     .get([...source.params, ...where.params]) as { n: number };
@@ -91,7 +92,7 @@ export function lastSeenBy(db: Database, search: EventSearch, fieldName: string,
   const plan = planSearch({ ...search, after: undefined, limit: undefined });
   if (plan.condition.kind === 'none') return [];
   const where = toWhere(plan);
-  const source = valueSource(field);
+  const source = valueSource(field, where);
   const rows = db
     .prepare(
       `SELECT key, max(ts) AS last, count(*) AS n FROM (
@@ -115,7 +116,9 @@ export function histogram(db: Database, search: EventSearch, options?: Histogram
     const where = toWhere(histogramPlan.plan);
     const bucket = `((${TS_MS} / ${histogramPlan.intervalMs}) * ${histogramPlan.intervalMs})`;
     const rows = db
-      .prepare(`SELECT ${bucket} AS bucket, count(*) AS n FROM events WHERE ${where.sql} GROUP BY bucket`)
+      .prepare(
+        `SELECT ${bucket} AS bucket, count(*) AS n FROM ${where.from} WHERE ${where.sql} GROUP BY bucket`,
+      )
       .all(where.params) as { bucket: number; n: number }[];
     for (const row of rows) counts.set(row.bucket, row.n);
     if (histogramPlan.split !== undefined) collectSplits(db, histogramPlan, bucket, splits);
@@ -147,7 +150,7 @@ function collectSplits(
   splits: Map<number, { key: unknown; count: number }[]>,
 ): void {
   const where = toWhere(histogramPlan.plan);
-  const source = valueSource(histogramPlan.split!.field);
+  const source = valueSource(histogramPlan.split!.field, where);
   const rows = db
     .prepare(
       `SELECT bucket, key, count(*) AS n FROM (

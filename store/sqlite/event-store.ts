@@ -20,7 +20,7 @@ import type {
 } from '../../core/ports.js';
 import { encodeCursor } from '../cursor.js';
 import { prepareEvent, retentionCutoffDay } from '../event-document.js';
-import { type FieldSpec, KEYWORD_IGNORE_ABOVE, valueAt } from '../fields.js';
+import { type FieldSpec, KEYWORD_IGNORE_ABOVE } from '../fields.js';
 import { ipToBytes } from '../ip.js';
 import { planSearch, type SearchPlan } from '../search-plan.js';
 import { textTokens } from '../text-tokens.js';
@@ -32,6 +32,7 @@ export class SqliteEventStore implements EventStore {
   readonly #db: Database;
   readonly #logger: Logger | undefined;
   #insert: Statement | undefined;
+  #insertDoc: Statement | undefined;
   #deadletter: Statement | undefined;
   #insertText: Statement | undefined;
 
@@ -41,10 +42,11 @@ export class SqliteEventStore implements EventStore {
   }
 
   async init(): Promise<void> {
-    const columns = ['id', 'ts', 'agency', ...EXTRA_HOT_FIELDS.map((field) => field.column), 'doc'];
+    const columns = ['id', 'ts', 'agency', ...EXTRA_HOT_FIELDS.map((field) => field.column)];
     this.#insert = this.#db.prepare(
-      `INSERT OR IGNORE INTO events (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
+      `INSERT OR IGNORE INTO event_rows (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
     );
+    this.#insertDoc = this.#db.prepare('INSERT INTO event_docs (rid, doc) VALUES (?, ?)');
     this.#insertText = this.#db.prepare('INSERT INTO events_fts (rowid, terms) VALUES (?, ?)');
     this.#deadletter = this.#db.prepare(
       'INSERT INTO deadletter (at, event_id, agency, reason, error_type, original) VALUES (?, ?, ?, ?, ?, ?)',
@@ -53,15 +55,22 @@ export class SqliteEventStore implements EventStore {
 
   async index(events: SecurityEvent[]): Promise<IndexResult> {
     const insert = this.#insert;
+    const insertDoc = this.#insertDoc;
     const deadletter = this.#deadletter;
     const insertText = this.#insertText;
-    if (insert === undefined || deadletter === undefined || insertText === undefined) {
+    if (
+      insert === undefined ||
+      insertDoc === undefined ||
+      deadletter === undefined ||
+      insertText === undefined
+    ) {
       throw new Error('SqliteEventStore.init() was not called');
     }
     const result: IndexResult = { indexed: 0, duplicates: 0, deadLettered: 0 };
     const now = new Date().toISOString();
     const write = this.#db.transaction(() => {
-      const row: SqlValue[] = [];
+      // One row array for the whole batch: better-sqlite3 binds it by position.
+      const row: SqlValue[] = new Array(3 + EXTRA_HOT_FIELDS.length);
       for (const event of events) {
         const prepared = prepareEvent(event);
         if (!prepared.ok) {
@@ -78,18 +87,23 @@ export class SqliteEventStore implements EventStore {
           continue;
         }
         const { document, id, sortTime } = prepared.event;
-        row.length = 0;
-        row.push(id, sortTime, document.agency.id);
-        for (const field of EXTRA_HOT_FIELDS) row.push(columnValue(valueAt(document, field.name), field));
-        row.push(JSON.stringify(document));
+        row[0] = id;
+        row[1] = sortTime;
+        row[2] = document.agency.id;
+        for (let i = 0; i < HOT_COLUMNS.length; i++) {
+          const column = HOT_COLUMNS[i]!;
+          row[3 + i] = columnValue(valueAtPath(document, column.path), column.field);
+        }
         const written = insert.run(row);
         if (written.changes !== 1) {
           result.duplicates++;
           continue;
         }
         result.indexed++;
+        const rid = written.lastInsertRowid;
+        insertDoc.run(rid, JSON.stringify(document));
         const terms = messageTerms(document.message);
-        if (terms !== '') insertText.run(written.lastInsertRowid, terms);
+        if (terms !== '') insertText.run(rid, terms);
       }
     });
     write.immediate();
@@ -103,15 +117,17 @@ export class SqliteEventStore implements EventStore {
     const where = toWhere(plan);
     const total = this.#count(where);
     const params = [...where.params];
-    let sql = `SELECT ts, id, doc FROM events WHERE ${where.sql}`;
+    let sql = `SELECT events.rid AS rid, events.ts AS ts, events.id AS id FROM ${where.from} WHERE ${where.sql}`;
     if (plan.after !== undefined) {
-      sql += ' AND (ts, id) < (?, ?)';
+      sql += ' AND (events.ts, events.id) < (?, ?)';
       params.push(plan.after.sort[0], plan.after.sort[1]);
     }
-    sql += ' ORDER BY ts DESC, id DESC LIMIT ?';
+    sql += ' ORDER BY events.ts DESC, events.id DESC LIMIT ?';
     params.push(plan.limit);
-    const rows = this.#db.prepare(sql).all(params) as { ts: string; id: string; doc: string }[];
-    const events = rows.map((row) => JSON.parse(row.doc) as SecurityEvent);
+    const rows = this.#db.prepare(sql).all(params) as { rid: number; ts: string; id: string }[];
+    // Documents only for the page: the search itself reads the narrow rows.
+    const readDoc = this.#db.prepare('SELECT doc FROM event_docs WHERE rid = ?').pluck();
+    const events = rows.map((row) => JSON.parse(readDoc.get(row.rid) as string) as SecurityEvent);
     const last = rows[rows.length - 1];
     return rows.length === plan.limit && last !== undefined
       ? { events, total, next: encodeCursor({ sort: [last.ts, last.id] }) }
@@ -124,8 +140,10 @@ export class SqliteEventStore implements EventStore {
     return this.#count(toWhere(plan));
   }
 
-  #count(where: { sql: string; params: SqlValue[] }): number {
-    const row = this.#db.prepare(`SELECT count(*) AS n FROM events WHERE ${where.sql}`).get(where.params) as {
+  #count(where: EventsWhere): number {
+    const row = this.#db
+      .prepare(`SELECT count(*) AS n FROM ${where.from} WHERE ${where.sql}`)
+      .get(where.params) as {
       n: number;
     };
     return row.n;
@@ -138,14 +156,20 @@ export class SqliteEventStore implements EventStore {
 
   async deleteBefore(cutoff: string | number): Promise<RetentionResult> {
     const cutoffTime = `${retentionCutoffDay(cutoff)}T00:00:00.000000000Z`;
-    const days = (
-      this.#db
-        .prepare('SELECT DISTINCT substr(ts, 1, 10) AS day FROM events WHERE ts < ? ORDER BY day')
-        .all(cutoffTime) as { day: string }[]
-    ).map((row) => row.day);
-    const select = this.#db.prepare('SELECT rid FROM events WHERE ts < ? LIMIT 5000');
+    // The days present, one index probe per day rather than a scan of every row to delete.
+    const firstFrom = this.#db.prepare('SELECT min(ts) FROM event_rows WHERE ts >= ? AND ts < ?').pluck();
+    const days: string[] = [];
+    for (let from = ''; ; ) {
+      const first = firstFrom.get(from, cutoffTime) as string | null;
+      if (first === null) break;
+      const day = first.slice(0, 10);
+      days.push(day);
+      from = `${nextDay(day)}T00:00:00.000000000Z`;
+    }
+    const select = this.#db.prepare('SELECT rid FROM event_rows WHERE ts < ? LIMIT 5000');
     const deleteText = this.#db.prepare('DELETE FROM events_fts WHERE rowid = ?');
-    const deleteEvent = this.#db.prepare('DELETE FROM events WHERE rid = ?');
+    const deleteDoc = this.#db.prepare('DELETE FROM event_docs WHERE rid = ?');
+    const deleteEvent = this.#db.prepare('DELETE FROM event_rows WHERE rid = ?');
     let events = 0;
     // Small transactions: ingest keeps writing between them instead of waiting for one long delete.
     for (;;) {
@@ -154,6 +178,7 @@ export class SqliteEventStore implements EventStore {
       this.#db.transaction(() => {
         for (const rid of rids) {
           deleteText.run(rid);
+          deleteDoc.run(rid);
           deleteEvent.run(rid);
         }
       })();
@@ -193,6 +218,18 @@ function messageTerms(message: unknown): string {
   return '';
 }
 
+/** The hot columns in insert order, with their dotted paths split once. */
+const HOT_COLUMNS = EXTRA_HOT_FIELDS.map((field) => ({ field, path: field.name.split('.') }));
+
+function valueAtPath(document: unknown, path: readonly string[]): unknown {
+  let current = document;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object' || Array.isArray(current)) return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
 /** The value a hot column holds: what ES would index for the field, or NULL where it indexes nothing. */
 function columnValue(value: unknown, field: FieldSpec): SqlValue {
   if (value === undefined || value === null) return null;
@@ -208,19 +245,24 @@ function columnValue(value: unknown, field: FieldSpec): SqlValue {
   }
 }
 
-export function toWhere(plan: SearchPlan): SqlCondition {
+/** A WHERE over the events, with the FROM it needs (the `events` view when a rule reads `events.doc`). */
+export interface EventsWhere extends SqlCondition {
+  from: string;
+}
+
+export function toWhere(plan: SearchPlan): EventsWhere {
   const clauses: string[] = [];
   const params: SqlValue[] = [];
   if (plan.agencies !== undefined) {
-    clauses.push(`agency IN (${plan.agencies.map(() => '?').join(', ')})`);
+    clauses.push(`events.agency IN (${plan.agencies.map(() => '?').join(', ')})`);
     params.push(...plan.agencies);
   }
   if (plan.from !== undefined) {
-    clauses.push('ts >= ?');
+    clauses.push('events.ts >= ?');
     params.push(plan.from);
   }
   if (plan.to !== undefined) {
-    clauses.push('ts < ?');
+    clauses.push('events.ts < ?');
     params.push(plan.to);
   }
   if (plan.condition.kind !== 'all') {
@@ -233,7 +275,16 @@ export function toWhere(plan: SearchPlan): SqlCondition {
     clauses.push(`(${rule.where})`);
     params.push(...rule.params);
   }
-  return { sql: clauses.length === 0 ? '1' : clauses.join(' AND '), params };
+  return {
+    sql: clauses.length === 0 ? '1' : clauses.join(' AND '),
+    params,
+    from: plan.rule === undefined ? 'event_rows AS events' : 'events',
+  };
+}
+
+/** `YYYY-MM-DD` of the day after `day` (UTC). */
+function nextDay(day: string): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 }
 
 function safeJson(value: unknown): string {

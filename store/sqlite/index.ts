@@ -13,7 +13,7 @@ import { ipToBytes } from '../ip.js';
 import { textTokens } from '../text-tokens.js';
 import { SqliteEventStore } from './event-store.js';
 import { SqliteIncidentStore } from './incident-store.js';
-import { schemaStatements } from './schema.js';
+import { migrationStatements, SCHEMA_VERSION, schemaStatements } from './schema.js';
 
 export interface SqliteStoreOptions {
   /** Database file, e.g. `./data/siem-lite.db`; its folder is created if missing. */
@@ -32,6 +32,8 @@ export { SqliteEventStore, SqliteIncidentStore };
 export function createSqliteStores(options: SqliteStoreOptions): SqliteStores {
   if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
   const db = new BetterSqlite3(options.path);
+  // Larger pages: fewer B-tree splits per inserted document (a new file only; an existing one keeps its own).
+  db.pragma('page_size = 16384');
   db.pragma('journal_mode = WAL');
   // NORMAL in WAL mode: a crash can lose the last transactions but never corrupts the file.
   db.pragma('synchronous = NORMAL');
@@ -41,9 +43,7 @@ export function createSqliteStores(options: SqliteStoreOptions): SqliteStores {
   registerFunctions(db);
   // Hunting: rules compiled by the rules' SQL backend call these (EventSearch.rule).
   registerSigmaSqlFunctions(db);
-  db.transaction(() => {
-    for (const statement of schemaStatements()) db.exec(statement);
-  })();
+  createOrMigrateSchema(db, options.logger);
   const events = new SqliteEventStore({ db, logger: options.logger });
   const incidents = new SqliteIncidentStore({ db });
   let closed = false;
@@ -56,6 +56,28 @@ export function createSqliteStores(options: SqliteStoreOptions): SqliteStores {
       db.close();
     },
   };
+}
+
+function createOrMigrateSchema(db: BetterSqlite3.Database, logger: Logger | undefined): void {
+  db.transaction(() => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    const oldEvents = db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'")
+      .get();
+    if (version < SCHEMA_VERSION && oldEvents !== undefined) {
+      const indexes = (
+        db
+          .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL",
+          )
+          .all() as { name: string }[]
+      ).map((row) => row.name);
+      for (const statement of migrationStatements(version, indexes)) db.exec(statement);
+      logger?.info({ from: version, to: SCHEMA_VERSION }, 'sqlite store migrated to the split events layout');
+    }
+    for (const statement of schemaStatements()) db.exec(statement);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
 }
 
 /** SQL functions that give SQLite Elasticsearch's view of a JSON value. */

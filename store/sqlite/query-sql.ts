@@ -1,5 +1,5 @@
 /**
- * Query tree → a parameterised SQL condition over the `events` table. Every value (and every JSON path)
+ * Query tree → a parameterised SQL condition over the event rows (`events`: see schema.ts). Every value (and every JSON path)
  * is a bound parameter; the SQL text is built only from column names in the catalogue and fixed
  * fragments, so no query can inject into it. Semantics follow Elasticsearch's: a field matches when any
  * of its values matches (arrays included), a missing field matches nothing, and `not` matches documents
@@ -8,6 +8,7 @@
 import { ipToBytes } from '../ip.js';
 import type { FieldRef, PatternPart, QueryNode, RangeOp } from '../query/ast.js';
 import { jsonPath } from './json-path.js';
+import { EVENT_DOC } from './schema.js';
 
 export type SqlValue = string | number | bigint | Buffer | null;
 
@@ -47,10 +48,10 @@ type Leaf = Exclude<QueryNode, { kind: 'all' | 'none' | 'and' | 'or' | 'not' | '
 
 function leaf(node: Leaf, params: SqlValue[]): string {
   const field = node.field;
-  if (field.column !== undefined) return predicate(node, field.column, params);
+  if (field.column !== undefined) return predicate(node, `events.${field.column}`, params);
   params.push(jsonPath(field.source ?? field.name));
   const element = elementValue(field);
-  return `EXISTS (SELECT 1 FROM json_each(events.doc, ?) AS j WHERE ${predicate(node, element, params)})`;
+  return `EXISTS (SELECT 1 FROM json_each(${EVENT_DOC}, ?) AS j WHERE ${predicate(node, element, params)})`;
 }
 
 /** The value ES indexes for one JSON element of the field, or NULL when it indexes none. */
@@ -125,5 +126,5 @@ function textCondition(node: Extract<QueryNode, { kind: 'text' }>, params: SqlVa
     jsonPath(node.field.source ?? node.field.name),
     JSON.stringify({ tokens: node.tokens, prefix: node.prefix }),
   );
-  return 'EXISTS (SELECT 1 FROM json_each(events.doc, ?) AS j WHERE text_match(j.value, ?))';
+  return `EXISTS (SELECT 1 FROM json_each(${EVENT_DOC}, ?) AS j WHERE text_match(j.value, ?))`;
 }

@@ -1,14 +1,32 @@
 /**
- * The SQLite schema of the embedded store. Events keep the whole document as JSON, plus the hot ECS fields
- * of the catalogue as indexed columns; incidents and dedup pointers carry an integer version for
- * optimistic concurrency; detections are keyed by their deterministic id.
+ * The SQLite schema of the embedded store.
+ *
+ * Events are split in two tables on one integer key (`rid`, in arrival order): `event_rows` holds the
+ * hot ECS fields as columns (about 150 bytes a row), `event_docs` the whole document as JSON (about
+ * 1.3 KB). Filters, counts and aggregations read the narrow rows; only the page of results and the
+ * filters on other fields read documents. The view `events` joins both, for the rules' SQL backend
+ * (`events.doc`) and for anyone reading the file. Incidents and dedup pointers carry an integer version
+ * for optimistic concurrency; detections are keyed by their deterministic id.
+ *
+ * Indexes are few on purpose: each one costs every insert (issue 5: ≥ 50k events/s). Time is the first
+ * filter of every search, so `(ts, id)` and `(agency, ts)` carry the searches, and `source_ip`, the
+ * analysts' usual pivot, has its own; the other hot columns are read from the narrow rows.
  */
 import { type FieldSpec, HOT_FIELDS } from '../fields.js';
+
+/** `PRAGMA user_version` of this layout; 0 = the first layout (one `events` table with `doc`). */
+export const SCHEMA_VERSION = 2;
 
 /** Hot columns other than the three every row has (id, ts, agency). */
 export const EXTRA_HOT_FIELDS = HOT_FIELDS.filter(
   (field) => field.column !== 'id' && field.column !== 'ts' && field.column !== 'agency',
 );
+
+/** Hot columns with an index of their own, `(column, ts)`. */
+export const INDEXED_HOT_COLUMNS: readonly string[] = ['source_ip'];
+
+/** The document of the event row `events` in a query over `event_rows AS events`. */
+export const EVENT_DOC = '(SELECT doc FROM event_docs WHERE event_docs.rid = events.rid)';
 
 export function sqlColumnType(field: FieldSpec): string {
   switch (field.type) {
@@ -24,27 +42,34 @@ export function sqlColumnType(field: FieldSpec): string {
   }
 }
 
+const FTS_TABLE = `CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5(
+  terms, content='', contentless_delete=1, tokenize="ascii tokenchars '_:.'',;'"
+)`;
+
 export function schemaStatements(): string[] {
   const hotColumns = EXTRA_HOT_FIELDS.map((field) => `${field.column} ${sqlColumnType(field)}`).join(',\n  ');
+  const columns = ['rid', 'id', 'ts', 'agency', ...EXTRA_HOT_FIELDS.map((field) => field.column)];
   return [
-    `CREATE TABLE IF NOT EXISTS events (
+    `CREATE TABLE IF NOT EXISTS event_rows (
   rid INTEGER PRIMARY KEY,
   id TEXT NOT NULL UNIQUE,
   ts TEXT NOT NULL,
   agency TEXT NOT NULL,
-  ${hotColumns},
-  doc TEXT NOT NULL
+  ${hotColumns}
 )`,
-    'CREATE INDEX IF NOT EXISTS events_ts ON events (ts, id)',
-    'CREATE INDEX IF NOT EXISTS events_agency_ts ON events (agency, ts)',
-    ...EXTRA_HOT_FIELDS.map(
-      (field) => `CREATE INDEX IF NOT EXISTS events_${field.column}_ts ON events (${field.column}, ts)`,
+    'CREATE TABLE IF NOT EXISTS event_docs (rid INTEGER PRIMARY KEY, doc TEXT NOT NULL)',
+    'CREATE INDEX IF NOT EXISTS events_ts ON event_rows (ts, id)',
+    'CREATE INDEX IF NOT EXISTS events_agency_ts ON event_rows (agency, ts)',
+    ...INDEXED_HOT_COLUMNS.map(
+      (column) => `CREATE INDEX IF NOT EXISTS events_${column}_ts ON event_rows (${column}, ts)`,
     ),
+    `CREATE VIEW IF NOT EXISTS events AS
+  SELECT ${columns.map((column) => `r.${column} AS ${column}`).join(', ')}, d.doc AS doc
+  FROM event_rows AS r JOIN event_docs AS d ON d.rid = r.rid`,
     // Contentless FTS over message: the terms are the standard analyzer's tokens joined by spaces, and the
     // ascii tokenizer with these token characters splits them back exactly (see store/text-tokens.ts).
-    `CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5(
-  terms, content='', contentless_delete=1, tokenize="ascii tokenchars '_:.'',;'"
-)`,
+    // Positions are kept (detail=full): phrases need them.
+    FTS_TABLE,
     `CREATE TABLE IF NOT EXISTS deadletter (
   rid INTEGER PRIMARY KEY,
   at TEXT NOT NULL,
@@ -78,5 +103,22 @@ export function schemaStatements(): string[] {
   doc TEXT NOT NULL
 ) WITHOUT ROWID`,
     'CREATE INDEX IF NOT EXISTS detections_rule ON detections (rule_id, ts)',
+  ];
+}
+
+/**
+ * Statements that bring a file of the first layout (one `events` table with the document) to this one:
+ * the table becomes `event_rows`, the documents move to `event_docs`, indexes no longer kept are dropped.
+ * Row ids are kept, so the full-text index stays valid.
+ */
+export function migrationStatements(fromVersion: number, existingIndexes: string[]): string[] {
+  if (fromVersion !== 0) return [];
+  const kept = new Set(['events_ts', 'events_agency_ts']);
+  return [
+    'ALTER TABLE events RENAME TO event_rows',
+    'CREATE TABLE event_docs (rid INTEGER PRIMARY KEY, doc TEXT NOT NULL)',
+    'INSERT INTO event_docs (rid, doc) SELECT rid, doc FROM event_rows',
+    ...existingIndexes.filter((name) => !kept.has(name)).map((name) => `DROP INDEX ${name}`),
+    'ALTER TABLE event_rows DROP COLUMN doc',
   ];
 }

@@ -1,0 +1,82 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createSqliteStores } from './index.js';
+import { SCHEMA_VERSION } from './schema.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'siem-migrate-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A file as the first layout wrote it: one `events` table holding the document, one index per hot column. */
+function writeFirstLayout(path: string): void {
+  const db = new BetterSqlite3(path);
+  db.exec(`CREATE TABLE events (
+    rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, ts TEXT NOT NULL, agency TEXT NOT NULL,
+    event_action TEXT, event_outcome TEXT, event_dataset TEXT, host_hostname TEXT, source_ip BLOB,
+    destination_ip BLOB, user_name TEXT, doc TEXT NOT NULL)`);
+  db.exec('CREATE INDEX events_ts ON events (ts, id)');
+  db.exec('CREATE INDEX events_agency_ts ON events (agency, ts)');
+  db.exec('CREATE INDEX events_user_name_ts ON events (user_name, ts)');
+  db.exec(`CREATE VIRTUAL TABLE events_fts USING fts5(
+    terms, content='', contentless_delete=1, tokenize="ascii tokenchars '_:.'',;'")`);
+  const doc = {
+    '@timestamp': '2025-03-01T10:00:00.000Z',
+    message: 'Failed password for root',
+    event: { id: 'old-1', ingested: '2025-03-01T10:00:00.000Z', original: 'x' },
+    agency: { id: 'ag-old' },
+    user: { name: 'root' },
+  };
+  db.prepare(
+    `INSERT INTO events (rid, id, ts, agency, user_name, doc)
+     VALUES (7, 'old-1', '2025-03-01T10:00:00.000000000Z', 'ag-old', 'root', ?)`,
+  ).run(JSON.stringify(doc));
+  db.prepare('INSERT INTO events_fts (rowid, terms) VALUES (7, ?)').run('failed password for root');
+  db.close();
+}
+
+describe('sqlite store layout', () => {
+  it('moves a first-layout file to the split layout, keeping events searchable', async () => {
+    const path = join(dir, 'old.db');
+    writeFirstLayout(path);
+    const stores = createSqliteStores({ path });
+    await stores.events.init();
+    const byWord = await stores.events.search({ query: '"failed password" and user.name:root' });
+    expect(byWord.events.map((event) => event.event.id)).toEqual(['old-1']);
+    await stores.events.index([
+      {
+        '@timestamp': '2025-03-02T10:00:00.000Z',
+        message: 'Failed password for admin',
+        event: { id: 'new-1', ingested: '2025-03-02T10:00:00.000Z', original: 'y' },
+        agency: { id: 'ag-old' },
+      },
+    ]);
+    expect((await stores.events.search({ query: 'failed' })).total).toBe(2);
+    expect(await stores.events.deleteBefore!('2025-03-02T00:00:00Z')).toEqual({
+      days: ['2025-03-01'],
+      events: 1,
+    });
+    await stores.close();
+    const db = new BetterSqlite3(path, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    const indexes = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+      .pluck()
+      .all();
+    expect(indexes).not.toContain('events_user_name_ts');
+    // The view keeps `events.doc` readable for the rules' SQL backend.
+    expect(db.prepare("SELECT json_extract(doc, '$.event.id') FROM events").pluck().all()).toEqual(['new-1']);
+    db.close();
+  });
+
+  it('opens a new file at the current layout', async () => {
+    const path = join(dir, 'new.db');
+    const stores = createSqliteStores({ path });
+    await stores.close();
+    const db = new BetterSqlite3(path, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(db.pragma('page_size', { simple: true })).toBe(16384);
+    db.close();
+  });
+});
