@@ -91,6 +91,24 @@ export class ApiKeyService {
     agencies?: string[];
     createdBy?: string;
   }): Promise<{ key: string; info: ApiKeyInfo }> {
+    return (await this.#create(input))!;
+  }
+
+  /**
+   * Creates a key with this id unless one exists (`undefined` then): processes racing on the same id
+   * create it once.
+   */
+  async createIfAbsent(
+    id: string,
+    input: { name: string; role: Role; agencies?: string[]; createdBy?: string },
+  ): Promise<{ key: string; info: ApiKeyInfo } | undefined> {
+    return this.#create(input, id);
+  }
+
+  async #create(
+    input: { name: string; role: Role; agencies?: string[]; createdBy?: string },
+    fixedId?: string,
+  ): Promise<{ key: string; info: ApiKeyInfo } | undefined> {
     const agencies = [...new Set(input.agencies ?? [])];
     checkKeyPolicy(input.role, agencies);
     const secret = randomBytes(24).toString('base64url');
@@ -98,7 +116,7 @@ export class ApiKeyService {
     const hash = await scrypt(secret, salt, HASH_BYTES);
     for (;;) {
       const record: StoredApiKey = {
-        id: randomBytes(6).toString('hex'),
+        id: fixedId ?? randomBytes(6).toString('hex'),
         name: input.name,
         role: input.role,
         agencies,
@@ -111,6 +129,7 @@ export class ApiKeyService {
       if ((await this.repository.create(record)) === 'ok') {
         return { key: `${KEY_PREFIX}${record.id}_${secret}`, info: visible(record) };
       }
+      if (fixedId !== undefined) return undefined;
     }
   }
 
@@ -171,11 +190,26 @@ export async function ensureAdminKey(
   keys: ApiKeyService,
   dataDir: string,
 ): Promise<{ key: string; file: string } | undefined> {
-  if (await keys.hasActive('admin')) return undefined;
-  const { key } = await keys.create({ name: 'admin (first start)', role: 'admin', createdBy: 'system' });
+  const existing = await keys.list();
+  if (existing.some((record) => record.role === 'admin' && !record.revokedAt)) return undefined;
+  // Several API processes may start at once on an empty store: they all derive the same id from what
+  // they see, so exactly one creates the key (the others get a conflict) and one file holds it.
+  const generation = existing.filter((record) => record.role === 'admin').length;
+  const created = await keys.createIfAbsent(firstStartAdminId(generation), {
+    name: 'admin (first start)',
+    role: 'admin',
+    createdBy: 'system',
+  });
+  if (!created) return undefined;
+  const { key } = created;
   const file = join(dataDir, 'admin.key');
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, `${key}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
   return { key, file };
+}
+
+/** The id of the first-start admin key when `generation` admin keys (all revoked) exist already. */
+export function firstStartAdminId(generation: number): string {
+  return `ad${generation.toString(16).padStart(10, '0')}`;
 }

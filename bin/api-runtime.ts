@@ -6,9 +6,10 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { ApiKeyService, ensureAdminKey } from '../api/keys.js';
 import type { ReadinessCheck } from '../api/routes/health.js';
+import { MemoryHuntJobStore, RedisHuntJobStore } from '../api/rules/hunts.js';
 import { buildApiServer } from '../api/server.js';
 import type { Config } from '../core/config.js';
 import { parseDuration } from '../core/duration.js';
@@ -35,6 +36,9 @@ export function openApiStores(config: Config): ApiStores {
   return createSqliteApiStores({ path: join(ensureDataDir(config), 'siem.sqlite') });
 }
 
+/** `/readyz` fails when a batch has waited this long for a worker: the workers are stuck or gone. */
+export const READY_MAX_QUEUE_AGE_MS = 5 * 60_000;
+
 export interface StartedApi {
   api: FastifyInstance;
   apiStores: ApiStores;
@@ -54,6 +58,8 @@ export async function startApi(
     changes?: ChangeFeed;
     deadLetters?: DeadLetterQueue;
     queue?: RecordQueue;
+    /** `/readyz` fails when the oldest waiting batch is older (default READY_MAX_QUEUE_AGE_MS). */
+    readyMaxQueueAgeMs?: number;
     plugins?: ((app: FastifyInstance) => Promise<void>)[];
   },
 ): Promise<StartedApi> {
@@ -85,18 +91,48 @@ export async function startApi(
       },
     });
   }
+  // Rate-limit counters and hunt jobs shared by every API process (scale mode).
+  let shared: Redis | undefined;
+  if (config.mode === 'scale') {
+    shared = new Redis(config.redis.url, { connectTimeout: 2000, maxRetriesPerRequest: 1 });
+    shared.on('error', () => {}); // reported by the readiness check; rate limits fail open meanwhile
+  }
+  const processMetrics = new Registry();
+  collectDefaultMetrics({ register: processMetrics, prefix: 'siem_api_' });
   if (input.queue) {
     const queue = input.queue;
+    const maxAgeMs = input.readyMaxQueueAgeMs ?? READY_MAX_QUEUE_AGE_MS;
     readiness.push({
       name: 'queue',
       check: async () => {
         const depth = await queue.depth();
         if (queue.saturated()) throw new Error(`queue saturated (${depth} batches waiting)`);
+        const oldest = (await queue.oldestWaitingAt?.()) ?? null;
+        if (oldest !== null && Date.now() - oldest > maxAgeMs) {
+          throw new Error(
+            `the oldest batch has waited ${Math.round((Date.now() - oldest) / 1000)} s for a worker (limit ${maxAgeMs / 1000} s)`,
+          );
+        }
+      },
+    });
+    new Gauge({
+      name: 'siem_queue_depth',
+      help: 'Record batches waiting or in flight between ingest and the workers',
+      registers: [processMetrics],
+      async collect() {
+        this.set(await queue.depth().catch(() => Number.NaN));
+      },
+    });
+    new Gauge({
+      name: 'siem_queue_oldest_waiting_seconds',
+      help: 'Age of the oldest batch still waiting for a worker (0 when none waits)',
+      registers: [processMetrics],
+      async collect() {
+        const oldest = await (queue.oldestWaitingAt?.() ?? Promise.resolve(null)).catch(() => Number.NaN);
+        this.set(oldest === null ? 0 : (Date.now() - oldest) / 1000);
       },
     });
   }
-  const processMetrics = new Registry();
-  collectDefaultMetrics({ register: processMetrics, prefix: 'siem_api_' });
   const api = await buildApiServer({
     events: input.events,
     incidents: input.incidents,
@@ -104,6 +140,10 @@ export async function startApi(
     keys,
     audit: apiStores.audit,
     rules: apiStores.rules,
+    rulePacks: config.rules.packs,
+    sources: apiStores.sources,
+    huntJobs: shared ? new RedisHuntJobStore(shared, config.redis.prefix) : new MemoryHuntJobStore(),
+    ...(shared ? { rateLimitRedis: { client: shared, prefix: config.redis.prefix } } : {}),
     agencies: loadAgencies(config),
     ...(input.changes ? { changes: input.changes } : {}),
     ...(input.deadLetters ? { deadLetters: input.deadLetters } : {}),
@@ -123,6 +163,7 @@ export async function startApi(
       closing ??= (async () => {
         await api.close();
         redis?.disconnect();
+        shared?.disconnect();
         await apiStores.close();
       })();
       return closing;

@@ -9,7 +9,14 @@ import { AgencyDirectory } from '../core/agencies.js';
 import type { Config } from '../core/config.js';
 import { parseDuration } from '../core/duration.js';
 import type { Logger } from '../core/logger.js';
-import type { BatchHandler, ChangeFeed, EventStore, IncidentStore, RuleRepository } from '../core/ports.js';
+import type {
+  BatchHandler,
+  ChangeFeed,
+  EventStore,
+  IncidentStore,
+  RuleRepository,
+  SourceInventory,
+} from '../core/ports.js';
 import { MemoryChangeFeed, RedisChangeFeed } from '../correlator/change-feed.js';
 import { Correlator } from '../correlator/correlation/correlate.js';
 import { RedisStateStore } from '../correlator/correlation/redis-state-store.js';
@@ -21,6 +28,7 @@ import { EmailSender } from '../correlator/notify/email.js';
 import { Notifier } from '../correlator/notify/notifier.js';
 import { MemoryThrottle, RedisThrottle } from '../correlator/notify/throttle.js';
 import { createBatchProcessor } from '../correlator/pipeline.js';
+import { SourceTracker } from '../correlator/source-tracker.js';
 import { createNormaliser } from '../ingest/normalise.js';
 import { loadRuleSet, type RuleSet } from '../rules/index.js';
 import { createElasticsearchStores } from '../store/elasticsearch/index.js';
@@ -113,7 +121,7 @@ export async function createWorkerPipeline(
   config: Config,
   stores: Stores,
   logger: Logger,
-  extras: { changeFeed?: ChangeFeed; ruleRepository?: RuleRepository } = {},
+  extras: { changeFeed?: ChangeFeed; ruleRepository?: RuleRepository; sources?: SourceInventory } = {},
 ): Promise<WorkerPipeline> {
   const rules = new LiveRuleSet({
     packs: config.rules.packs,
@@ -141,11 +149,20 @@ export async function createWorkerPipeline(
   ).withEscalation(new Escalation(stores.incidents, entities, { windowMs: suppressionWindowMs, logger }));
   const notifier = createNotifier(config, logger);
   const feed = extras.changeFeed;
+  const normaliser = createNormaliser({
+    agencies: loadAgencies(config),
+    defaultTimezone: config.ingest.default_timezone,
+  });
+  // The source inventory (API /api/sources): counted per batch in memory, written every few seconds.
+  const sources = extras.sources ? new SourceTracker(extras.sources, logger) : undefined;
   const handler = createBatchProcessor({
-    normalise: createNormaliser({
-      agencies: loadAgencies(config),
-      defaultTimezone: config.ingest.default_timezone,
-    }),
+    normalise: sources
+      ? (records) => {
+          const events = normaliser(records);
+          sources.observe(records, events);
+          return events;
+        }
+      : normaliser,
     events: stores.events,
     ruleSet: () => rules.get(),
     correlator,

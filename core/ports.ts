@@ -20,6 +20,8 @@ export interface RecordQueue {
   saturated(): boolean;
   /** Batches waiting or in flight. */
   depth(): Promise<number>;
+  /** Epoch ms at which the oldest batch still waiting for a worker was queued; null when none waits. */
+  oldestWaitingAt?(): Promise<number | null>;
   close(): Promise<void>;
 }
 

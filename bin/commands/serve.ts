@@ -43,6 +43,7 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     pipeline = await createWorkerPipeline(config, stores, logger, {
       changeFeed,
       ruleRepository: apiStores.rules,
+      sources: apiStores.sources,
     });
     await inProcess.start(pipeline.handler);
     queue = inProcess;

@@ -2,6 +2,7 @@ import type { Config } from '../../core/config.js';
 import { parseDuration } from '../../core/duration.js';
 import type { Logger } from '../../core/logger.js';
 import { BullRecordConsumer } from '../../correlator/queue/bullmq.js';
+import { openApiStores } from '../api-runtime.js';
 import { createWorkerPipeline, openChangeFeed, openStores } from '../runtime.js';
 
 /** `siem-lite worker` (scale mode): consumes record batches from BullMQ; run as many as needed. */
@@ -20,7 +21,14 @@ export async function worker(config: Config, logger: Logger): Promise<{ close():
     logger,
   });
   const changeFeed = openChangeFeed(config, logger);
-  const pipeline = await createWorkerPipeline(config, stores, logger, { changeFeed });
+  // Rules and filters changed through the API (reloaded on change in every worker), and the source inventory.
+  const apiStores = openApiStores(config);
+  await apiStores.init();
+  const pipeline = await createWorkerPipeline(config, stores, logger, {
+    changeFeed,
+    ruleRepository: apiStores.rules,
+    sources: apiStores.sources,
+  });
   await consumer.start(pipeline.handler);
   logger.info({ concurrency: config.queue.worker_concurrency }, 'worker consuming record batches');
   let closing: Promise<void> | undefined;
@@ -29,6 +37,7 @@ export async function worker(config: Config, logger: Logger): Promise<{ close():
       closing ??= (async () => {
         await consumer.close();
         await pipeline.close();
+        await apiStores.close();
         await changeFeed.close();
         await stores.close();
       })();

@@ -81,6 +81,12 @@ export class BullRecordQueue implements RecordQueue {
     return this.waiting;
   }
 
+  /** When the oldest batch still waiting for a worker was queued (readiness, queue age metric). */
+  async oldestWaitingAt(): Promise<number | null> {
+    const [job] = await this.queue.getJobs(['waiting', 'prioritized'], 0, 0, true);
+    return job?.timestamp ?? null;
+  }
+
   async close(): Promise<void> {
     clearInterval(this.poll);
     await this.queue.close();

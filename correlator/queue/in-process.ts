@@ -28,7 +28,7 @@ export type { DeadLetter };
  * stays bounded; a batch is never dropped here.
  */
 export class InProcessQueue implements RecordQueue, RecordConsumer, DeadLetterQueue {
-  private readonly pending: { batch: RecordBatch; attempt: number }[] = [];
+  private readonly pending: { batch: RecordBatch; attempt: number; at?: number }[] = [];
   private handler?: BatchHandler;
   private running = 0;
   private retrying = 0;
@@ -40,8 +40,16 @@ export class InProcessQueue implements RecordQueue, RecordConsumer, DeadLetterQu
 
   async enqueue(batch: RecordBatch): Promise<void> {
     if (this.closed) throw new Error('queue is closed');
-    this.pending.push({ batch, attempt: 1 });
+    this.pending.push({ batch, attempt: 1, at: Date.now() });
     this.pump();
+  }
+
+  /** When the oldest batch still waiting for a worker was queued (readiness, queue age metric). */
+  async oldestWaitingAt(): Promise<number | null> {
+    let oldest: number | null = null;
+    for (const job of this.pending)
+      if (job.at !== undefined && (oldest === null || job.at < oldest)) oldest = job.at;
+    return oldest;
   }
 
   saturated(): boolean {
@@ -79,7 +87,7 @@ export class InProcessQueue implements RecordQueue, RecordConsumer, DeadLetterQu
     const at = this.deadLetters.findIndex((letter) => letter.id === id);
     if (at < 0 || this.closed) return false;
     const [letter] = this.deadLetters.splice(at, 1);
-    this.pending.push({ batch: letter!.batch, attempt: 1 });
+    this.pending.push({ batch: letter!.batch, attempt: 1, at: Date.now() });
     this.pump();
     return true;
   }
@@ -132,7 +140,7 @@ export class InProcessQueue implements RecordQueue, RecordConsumer, DeadLetterQu
     this.retrying++;
     setTimeout(() => {
       this.retrying--;
-      this.pending.unshift({ batch: job.batch, attempt: job.attempt + 1 });
+      this.pending.unshift({ batch: job.batch, attempt: job.attempt + 1, at: Date.now() });
       this.pump();
     }, delay);
   }
