@@ -70,6 +70,7 @@ const results = compare([
 ]).map((result) => ({
   ...result,
   perSecond: result.perSecond * 500,
+  wallPerSecond: result.wallPerSecond * 500,
   rounds: result.rounds.map((r) => r * 500),
 }));
 report(results);

@@ -7,6 +7,9 @@ const DAY_MS = 86_400_000;
 const TWO_DIGITS = Array.from({ length: 100 }, (_, n) => (n < 10 ? `0${n}` : String(n)));
 const THREE_DIGITS = Array.from({ length: 1000 }, (_, n) => String(n).padStart(3, '0'));
 let cachedDay = Number.NaN;
+/** The last conversion, so that reading a time back (clock-skew check) needs no Date.parse. */
+let lastEpoch = Number.NaN;
+let lastIso = '';
 let cachedDate = '';
 
 export function isoOf(epochMs: number, subMillis?: string): string {
@@ -27,5 +30,13 @@ export function isoOf(epochMs: number, subMillis?: string): string {
   ms -= minutes * 60_000;
   const seconds = Math.floor(ms / 1000);
   const millis = Math.floor(ms - seconds * 1000);
-  return `${cachedDate}${TWO_DIGITS[hours]}:${TWO_DIGITS[minutes]}:${TWO_DIGITS[seconds]}.${THREE_DIGITS[millis]}${subMillis ?? ''}Z`;
+  const iso = `${cachedDate}${TWO_DIGITS[hours]}:${TWO_DIGITS[minutes]}:${TWO_DIGITS[seconds]}.${THREE_DIGITS[millis]}${subMillis ?? ''}Z`;
+  lastEpoch = epochMs;
+  lastIso = iso;
+  return iso;
+}
+
+/** Epoch ms of an ISO string: free when it is the one `isoOf` wrote last, else `Date.parse`. */
+export function epochOfIso(iso: string): number {
+  return iso === lastIso ? lastEpoch : Date.parse(iso);
 }

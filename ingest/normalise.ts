@@ -7,7 +7,7 @@ import { addTag, type EcsEvent } from './ecs.js';
 import { FACILITY_NAMES, SEVERITY_NAMES, type SyslogEnvelope } from './envelope/envelope.js';
 import { parseSyslog } from './envelope/parse-syslog.js';
 import { isKnownTimezone } from './envelope/zoned-time.js';
-import { isoOf } from './iso.js';
+import { epochOfIso, isoOf } from './iso.js';
 import { defaultParserRegistry, type ParserRegistry } from './parsers/registry.js';
 import type { ParseOutcome } from './parsers/source-parser.js';
 
@@ -172,7 +172,7 @@ function markFailure(event: EcsEvent, reason: string): void {
 
 function checkClockSkew(event: EcsEvent, receivedAt: number, thresholdMs: number): void {
   if (event['@timestamp'] === event.event.ingested) return;
-  const time = Date.parse(event['@timestamp']);
+  const time = epochOfIso(event['@timestamp']);
   if (Number.isFinite(time) && Math.abs(time - receivedAt) > thresholdMs) addTag(event, '_clock_skew');
 }
 

@@ -1,7 +1,7 @@
 import { addRelated, type EcsEvent, setSourceAddress, setUserName } from '../ecs.js';
 import { zonedTimeToEpoch } from '../envelope/zoned-time.js';
 import { isoOf } from '../iso.js';
-import { parseKeyValues, toInt, transportName } from './key-value.js';
+import { KeySelector, parseSelectedKeyValues, toInt, transportName } from './key-value.js';
 import { invalid, PARSED, type ParseContext, type ParseOutcome, type SourceParser } from './source-parser.js';
 
 /**
@@ -40,6 +40,14 @@ const FORTINET_FIELDS = [
   'method',
 ] as const;
 
+/** Every FortiGate key the mapping reads: the others stay in event.original only and are not copied. */
+const KEYS = new KeySelector([
+  ...FORTINET_FIELDS,
+  ...'action app attack attackid catdesc cfgpath date devid devname dstintf dstip dstport eventtime filename hostname level locip locport logdesc logid msg policyid policyname proto qname qtype rcvdbyte rcvdpkt remip remport sentbyte sentpkt service srcintf srcip srcmac srcport srcuser status subtype time transip transport type tz ui unauthuser url user virus'.split(
+    ' ',
+  ),
+]);
+
 function parseFortigate(
   message: string,
   event: EcsEvent,
@@ -48,7 +56,7 @@ function parseFortigate(
 ): ParseOutcome {
   event.event.module = 'fortinet';
   event.event.dataset = 'fortinet.firewall';
-  const f = parseKeyValues(message);
+  const f = parseSelectedKeyValues(message, 0, KEYS);
   if (f.logid === undefined || f.type === undefined) return invalid('FortiGate log without logid/type');
   event.event.kind = 'event';
   event.event.code = f.logid;

@@ -122,19 +122,29 @@ function closingQuote(text: string, from: number): number {
   return at;
 }
 
-/** `05/Jan/2024:10:00:00 +0700` in text[start, end). */
+/** `05/Jan/2024:10:00:00 +0700` in text[start, end), read digit by digit (no substrings). */
 function accessTime(text: string, start: number, end: number): number | undefined {
   if (end - start !== 26) return undefined;
-  const day = Number(text.slice(start, start + 2));
+  const day = digitsAt(text, start, 2);
   const month = MONTHS[text.slice(start + 3, start + 6)];
-  const year = Number(text.slice(start + 7, start + 11));
-  const hour = Number(text.slice(start + 12, start + 14));
-  const minute = Number(text.slice(start + 15, start + 17));
-  const second = Number(text.slice(start + 18, start + 20));
+  const year = digitsAt(text, start + 7, 4);
+  const hour = digitsAt(text, start + 12, 2);
+  const minute = digitsAt(text, start + 15, 2);
+  const second = digitsAt(text, start + 18, 2);
   const sign = text.charCodeAt(start + 21) === 45 ? -1 : 1;
-  const offset =
-    sign * (Number(text.slice(start + 22, start + 24)) * 60 + Number(text.slice(start + 24, start + 26)));
+  const offset = sign * (digitsAt(text, start + 22, 2) * 60 + digitsAt(text, start + 24, 2));
   if (month === undefined || ![day, year, hour, minute, second, offset].every(Number.isFinite))
     return undefined;
   return Date.UTC(year, month, day, hour, minute, second) - offset * 60_000;
+}
+
+/** The number written by `count` digits at `at`, NaN if any is not a digit. */
+function digitsAt(text: string, at: number, count: number): number {
+  let value = 0;
+  for (let i = at; i < at + count; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (!(c >= 0 && c <= 9)) return Number.NaN;
+    value = value * 10 + c;
+  }
+  return value;
 }
