@@ -173,6 +173,15 @@ export const ConfigSchema = T.Object(
       },
       { ...strict, default: {} },
     ),
+    retention: T.Object(
+      {
+        /** Events older than this many whole UTC days are deleted (daily indices / SQLite rows). */
+        events_days: T.Integer({ minimum: 1, maximum: 3650, default: 30 }),
+        /** How often `serve` checks for days past retention. */
+        check_every: T.Union([Duration], { default: '1h' }),
+      },
+      { ...strict, default: {} },
+    ),
   },
   strict,
 );

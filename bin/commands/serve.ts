@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../core/config.js';
+import { parseDuration } from '../../core/duration.js';
 import type { Logger } from '../../core/logger.js';
 import type { ChangeFeed, DeadLetterQueue, RecordQueue } from '../../core/ports.js';
 import { BullDeadLetterQueue, BullRecordQueue } from '../../correlator/queue/bullmq.js';
 import { InProcessQueue } from '../../correlator/queue/in-process.js';
 import { startIngest } from '../../ingest/service.js';
+import { startRetention } from '../../store/retention.js';
 import { openApiStores, startApi } from '../api-runtime.js';
 import { createWorkerPipeline, ensureDataDir, openChangeFeed, openStores, VERSION } from '../runtime.js';
 
@@ -25,6 +27,12 @@ export interface RunningService {
 export async function serve(config: Config, logger: Logger): Promise<RunningService> {
   const dataDir = ensureDataDir(config);
   const stores = await openStores(config, logger);
+  // Retention runs in every serve process, in both modes: deleting past days is idempotent.
+  const retention = startRetention(stores.events, {
+    eventsDays: config.retention.events_days,
+    checkEveryMs: parseDuration(config.retention.check_every)!,
+    logger,
+  });
   // Keys, audit, rules and incident reads: opened before the worker stages, which read the rules from it.
   const apiStores = openApiStores(config);
   await apiStores.init();
@@ -106,6 +114,7 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
         await pipeline?.close();
         await started.close();
         await changeFeed.close();
+        await retention.stop();
         await stores.close();
       })();
       return closing;
