@@ -34,6 +34,7 @@ export {
 } from './correlation/evaluate.js';
 export type { RuleProblem } from './load.js';
 export { listRuleFiles, loadRuleFiles, parseRuleText } from './load.js';
+export { expandDottedKeys } from './matcher/event-view.js';
 export type * from './model.js';
 export { BUNDLED_PIPELINES, loadPipelineFiles } from './pipeline/load-pipelines.js';
 export { ECS_IDENTITY, NO_PIPELINE, type Pipeline, PipelineSet } from './pipeline/pipeline.js';

@@ -8,6 +8,7 @@ import type { CompiledCorrelation } from './correlation/compile.js';
 import type { RuleProblem } from './load.js';
 import { type CompiledExpr, ExprCompiler } from './matcher/compile.js';
 import { EventView, FieldTable } from './matcher/event-view.js';
+import { Prefilter } from './matcher/prefilter.js';
 import type { DetectionRule, FilterRule, SearchExpr, SigmaRule } from './model.js';
 import { resolveCondition } from './parse/condition.js';
 import { applyPipeline, logsourceCovers, type Pipeline } from './pipeline/pipeline.js';
@@ -100,14 +101,22 @@ export class CompiledRuleSet implements RuleSet {
   private readonly fields = new FieldTable();
   private readonly compiler: ExprCompiler;
 
-  constructor(private readonly pipeline: Pipeline) {
+  constructor(
+    private readonly pipeline: Pipeline,
+    readonly options: { prefilter?: boolean } = {},
+  ) {
     this.compiler = new ExprCompiler(this.fields, { keywordFields: pipeline.keywordFields });
+    if (options.prefilter !== false) this.prefilter = new Prefilter(this.fields, pipeline.keywordFields);
   }
+
+  private readonly prefilter: Prefilter | undefined;
 
   /** Compiles and adds a rule; returns a problem instead when it cannot be compiled. */
   add(rule: DetectionRule, link?: string, filters: FilterRule[] = []): RuleProblem | undefined {
     try {
-      const test = this.compiler.compile(detectionExpr(rule, this.pipeline, filters));
+      const expr = detectionExpr(rule, this.pipeline, filters);
+      const test = this.compiler.compile(expr);
+      this.prefilter?.add(expr);
       const info = ruleInfoOf(rule, link);
       this.compiled.push({ info, source: rule, test });
       this.rules.push(info);
@@ -168,10 +177,21 @@ export class CompiledRuleSet implements RuleSet {
     return tests.filter(([, test]) => test(view)).map(([name]) => name);
   }
 
+  /** One view reused for every event (matching is synchronous), so caches are not reallocated per event. */
+  private view: EventView | undefined;
+
   match(event: SecurityEvent | Record<string, unknown>): RuleMatch[] {
-    const view = new EventView(event, this.fields);
+    this.view ??= new EventView(undefined, this.fields);
+    const view = this.view.reset(event);
     const matches: RuleMatch[] = [];
-    for (const rule of this.compiled) if (rule.test(view)) matches.push({ rule: rule.info });
+    if (this.prefilter) {
+      for (const index of this.prefilter.candidates(view)) {
+        const rule = this.compiled[index]!;
+        if (rule.test(view)) matches.push({ rule: rule.info });
+      }
+    } else {
+      for (const rule of this.compiled) if (rule.test(view)) matches.push({ rule: rule.info });
+    }
     return matches;
   }
 }

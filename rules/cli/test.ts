@@ -19,6 +19,7 @@ import { createNormaliser } from '../../ingest/normalise.js';
 import { evaluateCorrelations, type RuleHit } from '../correlation/evaluate.js';
 import { loadRuleSet, NO_PIPELINE } from '../index.js';
 import type { RuleProblem } from '../load.js';
+import { expandDottedKeys } from '../matcher/event-view.js';
 import { type CliResult, formatProblem } from './check.js';
 
 export interface RulesTestArgs {
@@ -158,7 +159,7 @@ function readEvents(args: RulesTestArgs, deps: RulesTestDeps, errors: RuleProble
         errors.push({ file: args.events, line, message: 'an event must be a JSON object' });
         continue;
       }
-      events.push(parsed as SecurityEvent);
+      events.push(expandDottedKeys(parsed) as SecurityEvent);
     }
     return events;
   }

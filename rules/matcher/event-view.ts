@@ -9,42 +9,86 @@
 
 export type FieldAccessor = (root: unknown) => unknown[];
 
+/** Shared result for an absent field: accessors allocate nothing when there is nothing to return. */
+const NONE: unknown[] = [];
+Object.freeze(NONE);
+
 export function compileAccessor(field: string): FieldAccessor {
   const segments = field.split('.');
   if (segments.length === 1) {
     return (root) => {
-      const out: unknown[] = [];
-      if (root !== null && typeof root === 'object') pushLeaf((root as Record<string, unknown>)[field], out);
-      return out;
+      if (root === null || typeof root !== 'object') return NONE;
+      const value = (root as Record<string, unknown>)[field];
+      return value === undefined ? NONE : leafValues(value);
     };
   }
+  const collect = (node: unknown, index: number, out: unknown[]): void => {
+    if (index === segments.length) {
+      pushLeaf(node, out);
+      return;
+    }
+    if (node === null || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const item of node) collect(item, index, out);
+      return;
+    }
+    const child = (node as Record<string, unknown>)[segments[index]!];
+    if (child !== undefined) collect(child, index + 1, out);
+  };
   return (root) => {
+    // Fast path: plain nested objects all the way down.
+    let node = root;
+    let i = 0;
+    for (; i < segments.length; i++) {
+      if (node === null || typeof node !== 'object') return NONE;
+      if (Array.isArray(node)) break;
+      node = (node as Record<string, unknown>)[segments[i]!];
+      if (node === undefined) return NONE;
+    }
+    if (i === segments.length) return leafValues(node);
+    // An array on the way: any element may hold the rest of the path.
     const out: unknown[] = [];
-    collect(root, segments, 0, out);
-    return out;
+    collect(node, i, out);
+    return out.length === 0 ? NONE : out;
   };
 }
 
-function collect(node: unknown, segments: string[], index: number, out: unknown[]): void {
-  if (index === segments.length) {
-    pushLeaf(node, out);
-    return;
+/**
+ * Events with dotted keys (`{"source.ip": ...}`, as some shippers send them) in ECS's nested shape, as
+ * Elasticsearch and the stores read them. The matcher reads nested paths only, so inputs are expanded
+ * once at the edge (the normaliser, `rules test --ecs`) instead of on every field access.
+ */
+export function expandDottedKeys<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(expandDottedKeys) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
+    const expanded = expandDottedKeys(child);
+    const parts = key.split('.');
+    let node = out;
+    for (const part of parts.slice(0, -1)) {
+      const next = node[part];
+      if (next === null || typeof next !== 'object' || Array.isArray(next)) node[part] = {};
+      node = node[part] as Record<string, unknown>;
+    }
+    const last = parts[parts.length - 1]!;
+    const existing = node[last];
+    node[last] =
+      existing !== null &&
+      typeof existing === 'object' &&
+      !Array.isArray(existing) &&
+      typeof expanded === 'object'
+        ? { ...(existing as object), ...(expanded as object) }
+        : expanded;
   }
-  if (node === null || typeof node !== 'object') return;
-  if (Array.isArray(node)) {
-    for (const item of node) collect(item, segments, index, out);
-    return;
-  }
-  const record = node as Record<string, unknown>;
-  const child = record[segments[index]!];
-  if (child !== undefined) collect(child, segments, index + 1, out);
-  // Flat keys holding dots (`{"winlog.event_data": {...}}` or `{"source.ip": ...}`).
-  let key = segments[index]!;
-  for (let j = index + 1; j < segments.length; j++) {
-    key += `.${segments[j]}`;
-    const flat = record[key];
-    if (flat !== undefined) collect(flat, segments, j + 1, out);
-  }
+  return out as T;
+}
+
+function leafValues(value: unknown): unknown[] {
+  if (!Array.isArray(value)) return [value];
+  const out: unknown[] = [];
+  pushLeaf(value, out);
+  return out;
 }
 
 function pushLeaf(value: unknown, out: unknown[]): void {
@@ -105,51 +149,94 @@ export function stringOf(value: unknown): string | undefined {
   }
 }
 
-/** One event as the compiled rules see it: lazily resolved, cached field values. */
+/**
+ * One event as the compiled rules see it: lazily resolved, cached field values. A view is reusable: `reset`
+ * points it at the next event, and epoch stamps (not clearing) invalidate the caches, so matching allocates
+ * nothing per event beyond the values it reads.
+ */
 export class EventView {
-  private readonly valueCache: (unknown[] | undefined)[];
-  private readonly stringCache: (string[] | undefined)[];
-  private readonly lowerCache: (string[] | undefined)[];
+  event: unknown = undefined;
+  private valueCache: unknown[][] = [];
+  private stringCache: string[][] = [];
+  private lowerCache: string[][] = [];
+  private valueStamp = new Uint32Array(0);
+  private stringStamp = new Uint32Array(0);
+  private lowerStamp = new Uint32Array(0);
+  private epoch = 0;
 
   constructor(
-    readonly event: unknown,
+    event: unknown,
     private readonly table: FieldTable,
   ) {
-    const n = table.size;
-    this.valueCache = new Array(n);
-    this.stringCache = new Array(n);
-    this.lowerCache = new Array(n);
+    this.reset(event);
+  }
+
+  /** Points the view at another event. */
+  reset(event: unknown): this {
+    this.event = event;
+    const n = this.table.size;
+    if (this.valueStamp.length < n) {
+      const size = Math.max(n, this.valueStamp.length * 2, 16);
+      this.valueStamp = new Uint32Array(size);
+      this.stringStamp = new Uint32Array(size);
+      this.lowerStamp = new Uint32Array(size);
+      this.epoch = 0;
+    }
+    this.epoch++;
+    if (this.epoch === 0xffffffff) {
+      this.valueStamp.fill(0);
+      this.stringStamp.fill(0);
+      this.lowerStamp.fill(0);
+      this.epoch = 1;
+    }
+    return this;
+  }
+
+  private grow(slot: number): void {
+    // A slot registered after reset (explanations compile lazily): widen the stamps, keeping this epoch.
+    const size = Math.max(slot + 1, this.valueStamp.length * 2);
+    for (const key of ['valueStamp', 'stringStamp', 'lowerStamp'] as const) {
+      const wider = new Uint32Array(size);
+      wider.set(this[key]);
+      this[key] = wider;
+    }
   }
 
   values(slot: number): unknown[] {
-    let values = this.valueCache[slot];
-    if (values === undefined) {
-      values = this.table.accessors[slot]!(this.event);
-      this.valueCache[slot] = values;
-    }
+    if (slot >= this.valueStamp.length) this.grow(slot);
+    if (this.valueStamp[slot] === this.epoch) return this.valueCache[slot]!;
+    const values = this.table.accessors[slot]!(this.event);
+    this.valueCache[slot] = values;
+    this.valueStamp[slot] = this.epoch;
     return values;
   }
 
   strings(slot: number): string[] {
-    let strings = this.stringCache[slot];
-    if (strings === undefined) {
+    if (slot >= this.stringStamp.length) this.grow(slot);
+    if (this.stringStamp[slot] === this.epoch) return this.stringCache[slot]!;
+    const values = this.values(slot);
+    let strings: string[];
+    if (values.length === 0) strings = NONE as string[];
+    else if (values.length === 1 && typeof values[0] === 'string') strings = values as string[];
+    else {
       strings = [];
-      for (const value of this.values(slot)) {
+      for (const value of values) {
         const s = stringOf(value);
         if (s !== undefined) strings.push(s);
       }
-      this.stringCache[slot] = strings;
     }
+    this.stringCache[slot] = strings;
+    this.stringStamp[slot] = this.epoch;
     return strings;
   }
 
   lowerStrings(slot: number): string[] {
-    let lower = this.lowerCache[slot];
-    if (lower === undefined) {
-      const strings = this.strings(slot);
-      lower = strings.length === 1 ? [strings[0]!.toLowerCase()] : strings.map((s) => s.toLowerCase());
-      this.lowerCache[slot] = lower;
-    }
+    if (slot >= this.lowerStamp.length) this.grow(slot);
+    if (this.lowerStamp[slot] === this.epoch) return this.lowerCache[slot]!;
+    const strings = this.strings(slot);
+    const lower = strings.length === 0 ? (NONE as string[]) : strings.map((s) => s.toLowerCase());
+    this.lowerCache[slot] = lower;
+    this.lowerStamp[slot] = this.epoch;
     return lower;
   }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NO_PIPELINE, ruleSetFromText } from '../index.js';
+import { expandDottedKeys } from './event-view.js';
 
 /** A rule around a detection section (indented YAML), compiled with rule field names as written. */
 function compile(detection: string) {
@@ -46,13 +47,19 @@ condition: sel`);
     expect(m({ Image: 'c:\\windows\\system32\\cmd.exe.bak', EventID: 4625 })).toBe(false);
   });
 
-  it('reads dotted paths through nested objects, flat dotted keys and arrays', () => {
+  it('reads dotted paths through nested objects and arrays; flat dotted keys once expanded', () => {
     const m = compile(`sel:
   source.ip: 203.0.113.5
   user.roles: admin
 condition: sel`);
     expect(m({ source: { ip: '203.0.113.5' }, user: { roles: ['dev', 'Admin'] } })).toBe(true);
-    expect(m({ 'source.ip': '203.0.113.5', user: [{ roles: 'x' }, { roles: 'admin' }] })).toBe(true);
+    expect(
+      m(expandDottedKeys({ 'source.ip': '203.0.113.5', user: [{ roles: 'x' }, { roles: 'admin' }] })),
+    ).toBe(true);
+    expect(expandDottedKeys({ 'a.b': 1, a: { c: 2 }, 'd.e.f': [{ 'g.h': 3 }] })).toEqual({
+      a: { b: 1, c: 2 },
+      d: { e: { f: [{ g: { h: 3 } }] } },
+    });
     expect(m({ source: { ip: '203.0.113.6' }, user: { roles: 'admin' } })).toBe(false);
   });
 

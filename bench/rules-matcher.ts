@@ -1,0 +1,125 @@
+/**
+ * Matcher throughput, one core: events/s through `RuleSet.match` on a mixed stream (Windows events from
+ * SigmaHQ's regression data in Winlogbeat's shape, real OpenSSH and Linux syslog lines from loghub through
+ * the real normaliser, and the bundled pack's fixtures: web, firewall, sudo, Windows) with 100, 1,000 and
+ * all loadable rules (SigmaHQ's corpus + the bundled pack), next to the cost of `JSON.parse` of the same
+ * events (the floor for any JS pipeline). Needs ../shared/data.
+ *
+ *   npx tsx bench/rules-matcher.ts [--events 20000] [--no-prefilter]
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { evtxToWinlogbeat, parseConcatenatedJson } from '../conformance/support/evtx.js';
+import { AgencyDirectory } from '../core/agencies.js';
+import type { RawRecord, SecurityEvent } from '../core/model.js';
+import { createNormaliser } from '../ingest/normalise.js';
+import { loadFixtures } from '../rules/fixtures/fixtures.js';
+import { BUNDLED_PACK, CompiledRuleSet, loadRuleSet, type SigmaRule } from '../rules/index.js';
+
+const args = process.argv.slice(2);
+const EVENTS = Number(args[args.indexOf('--events') + 1] ?? 20_000) || 20_000;
+const PREFILTER = !args.includes('--no-prefilter');
+const SHARED = process.env.SIEM_SHARED_DATA ?? fileURLToPath(new URL('../../shared/data', import.meta.url));
+
+function windowsEvents(dir: string, out: unknown[] = []): unknown[] {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) windowsEvents(path, out);
+    else if (entry.name.endsWith('.json')) {
+      for (const record of parseConcatenatedJson(readFileSync(path, 'utf8')))
+        out.push(evtxToWinlogbeat(record));
+    }
+  }
+  return out;
+}
+
+function syslogEvents(): SecurityEvent[] {
+  const normalise = createNormaliser({ agencies: new AgencyDirectory([]), defaultTimezone: 'UTC' });
+  const lines = ['OpenSSH_1k.log', 'Linux_1k.log'].flatMap((f) =>
+    readFileSync(join(SHARED, 'logs/loghub', f), 'utf8')
+      .split('\n')
+      .filter(Boolean),
+  );
+  const records: RawRecord[] = lines.map((text, seq) => ({
+    text,
+    receivedAt: Date.parse('2026-11-26T00:00:00Z'),
+    transport: 'file',
+    peer: '',
+    listener: 'bench',
+    seq,
+  }));
+  return normalise(records);
+}
+
+/** A deterministic shuffle (by hash), so runs compare. */
+function shuffled<T>(items: T[], salt: string): T[] {
+  const key = (i: number) => createHash('md5').update(`${salt}${i}`).digest().readUInt32BE(0);
+  return items
+    .map((item, i) => ({ item, k: key(i) }))
+    .sort((a, b) => a.k - b.k)
+    .map((x) => x.item);
+}
+
+const base = [
+  ...windowsEvents(join(SHARED, 'sigma/regression')),
+  ...syslogEvents(),
+  ...loadFixtures().flatMap((c) => c.events),
+];
+const stream = shuffled(
+  Array.from({ length: EVENTS }, (_, i) => base[i % base.length]!),
+  'stream',
+) as SecurityEvent[];
+const lines = stream.map((e) => JSON.stringify(e));
+
+const corpus = loadRuleSet({ packs: [join(SHARED, 'sigma/rules'), BUNDLED_PACK] });
+const detections = shuffled(
+  corpus.rules.filter((r) => r.kind === 'detection'),
+  'rules',
+);
+
+function timeIt(run: () => void): number {
+  run(); // warm up
+  let best = Number.POSITIVE_INFINITY;
+  for (let round = 0; round < 3; round++) {
+    const started = process.hrtime.bigint();
+    run();
+    best = Math.min(best, Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  return best;
+}
+
+const parseMs = timeIt(() => {
+  for (const line of lines) JSON.parse(line);
+});
+const perSecond = (ms: number) => Math.round((EVENTS / ms) * 1000);
+console.log(
+  `stream: ${EVENTS} events (${base.length} distinct: Windows regression, loghub sshd/linux, pack fixtures), ` +
+    `avg ${Math.round(lines.reduce((n, l) => n + l.length, 0) / lines.length)} bytes of JSON`,
+);
+console.log(
+  `JSON.parse floor: ${perSecond(parseMs).toLocaleString('en')} events/s (${parseMs.toFixed(0)} ms)`,
+);
+console.log(`prefilter: ${PREFILTER ? 'on' : 'off'}`);
+
+const results: { rules: number; ms: number; matches: number }[] = [];
+for (const count of [100, 1000, detections.length]) {
+  const ruleSet = new CompiledRuleSet(corpus.pipeline, { prefilter: PREFILTER });
+  for (const rule of detections.slice(0, count) as Extract<SigmaRule, { kind: 'detection' }>[])
+    ruleSet.add(rule);
+  let matches = 0;
+  const ms = timeIt(() => {
+    matches = 0;
+    for (const event of stream) matches += ruleSet.match(event).length;
+  });
+  results.push({ rules: ruleSet.rules.length, ms, matches });
+  console.log(
+    `${String(ruleSet.rules.length).padStart(5)} rules: ${perSecond(ms).toLocaleString('en').padStart(9)} events/s ` +
+      `(${ms.toFixed(0)} ms, ${(((ms / EVENTS) * 1e6) / 1000).toFixed(1)} µs/event, ${matches} matches)`,
+  );
+}
+const [hundred, thousand] = results;
+if (hundred && thousand) {
+  console.log(`10× the rules (100 → 1,000) cost ${(thousand.ms / hundred.ms).toFixed(2)}× the time`);
+}
