@@ -28,6 +28,8 @@ const MAX_LINKED_DETECTIONS = 200;
 const MAX_APPLIED_BATCHES = 64;
 /** Optimistic-concurrency retries before giving up (the batch is then retried by the queue). */
 const MAX_ATTEMPTS = 20;
+/** Dedup keys applied at once per batch. */
+const KEY_CONCURRENCY = 16;
 
 const SEVERITY_OF_LEVEL: Record<SigmaLevel, Severity> = {
   informational: 'low',
@@ -81,10 +83,15 @@ export class IncidentWriter {
       if (group) group.push(detection);
       else byKey.set(key, [detection]);
     }
+    // Keys are independent (each has its own pointer and version): apply several at once, so a batch with
+    // many attackers costs a few store round trips, not one per attacker in sequence.
     const changes: IncidentChange[] = [];
-    for (const [key, group] of byKey) {
-      const change = await this.applyToKey(key, group);
-      if (change) changes.push(change);
+    const keys = [...byKey];
+    for (let at = 0; at < keys.length; at += KEY_CONCURRENCY) {
+      const done = await Promise.all(
+        keys.slice(at, at + KEY_CONCURRENCY).map(([key, group]) => this.applyToKey(key, group)),
+      );
+      for (const change of done) if (change) changes.push(change);
     }
     if (this.escalation) changes.push(...(await this.escalation.apply(changes.map((c) => c.incident))));
     return changes;

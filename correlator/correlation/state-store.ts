@@ -84,9 +84,13 @@ export function decodeState(text: string): GroupState {
   };
 }
 
-/** Embedded mode: the same records in a Map, expired by wall-clock time like Redis keys. */
+/**
+ * Embedded mode: the same records in a Map, expired by wall-clock time like Redis keys. States are kept as
+ * objects (the state machine never mutates one it was given), so no encoding on the hot path; `usage()`
+ * reports their encoded size, the figure Redis would hold.
+ */
 export class MemoryStateStore implements CorrelationStateStore {
-  private readonly groups = new Map<string, { version: number; text: string; expiresAt: number }>();
+  private readonly groups = new Map<string, { version: number; state: GroupState; expiresAt: number }>();
   private writes = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
@@ -96,7 +100,7 @@ export class MemoryStateStore implements CorrelationStateStore {
     return keys.map((key) => {
       const group = this.groups.get(key);
       if (!group || group.expiresAt <= now) return null;
-      return { version: group.version, state: decodeState(group.text), bytes: group.text.length };
+      return { version: group.version, state: group.state, bytes: 0 };
     });
   }
 
@@ -108,12 +112,7 @@ export class MemoryStateStore implements CorrelationStateStore {
       const version = current && current.expiresAt > now ? current.version : 0;
       if (version !== write.expected) return false;
       if (write.state === null) this.groups.delete(write.key);
-      else
-        this.groups.set(write.key, {
-          version: version + 1,
-          text: encodeState(write.state),
-          expiresAt: now + write.ttlMs,
-        });
+      else this.groups.set(write.key, { version: version + 1, state: write.state, expiresAt: now + write.ttlMs });
       return true;
     });
   }
@@ -121,7 +120,7 @@ export class MemoryStateStore implements CorrelationStateStore {
   async usage(): Promise<{ groups: number; bytes: number }> {
     this.expire(this.now());
     let bytes = 0;
-    for (const group of this.groups.values()) bytes += group.text.length;
+    for (const group of this.groups.values()) bytes += Buffer.byteLength(encodeState(group.state));
     return { groups: this.groups.size, bytes };
   }
 

@@ -1,0 +1,202 @@
+/**
+ * End to end: syslog over TCP → indexed + matched + correlated, through the real CLI (`siem-lite serve`, and
+ * `siem-lite worker`s in scale mode), with the bundled pack. Reports
+ * - throughput: lines sent, and events indexed per second until every line is indexed (the sustained rate);
+ * - latency from receipt to incident visible through the API: every 2 s a probe (10 failed SSH passwords
+ *   from a fresh address, which the SSH Brute Force correlation turns into an incident) is timed from its
+ *   last line written to the incident listed by `GET /api/incidents`;
+ * - peak RSS of the process that runs the worker stages (serve in embedded mode, each worker in scale mode).
+ *
+ *   npx tsx bench/e2e.ts --mode embedded|scale [--workers 1] [--seconds 60] [--rate 2000]
+ *
+ * `--rate 0` sends as fast as the listener takes lines. The mix: 70% firewall (iptables), 20% nginx access,
+ * 10% sshd, from 31 agencies' address ranges; keep runs to a minute on the shared 2-core machine.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { deleteIndices, ELASTICSEARCH_URL, REDIS_URL, uniquePrefix } from '../test/support/services.js';
+import { freePort, type SiemProcess, startSiem, waitFor } from '../test/support/siem-process.js';
+
+const args = process.argv.slice(2);
+const option = (name: string, fallback: string) => {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 ? args[at + 1]! : fallback;
+};
+const MODE = option('mode', 'embedded') as 'embedded' | 'scale';
+const WORKERS = Number(option('workers', '1'));
+const SECONDS = Number(option('seconds', '60'));
+const RATE = Number(option('rate', '2000'));
+const BRUTE_FORCE = 'd10613ff-c77f-4b3d-a40c-cbc0d0a9d789';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+function line(i: number, now: number): string {
+  const agency = 1 + (i % 31);
+  const host = `10.93.${agency}.${10 + (i % 200)}`;
+  const kind = i % 10;
+  if (kind < 7) {
+    const verdict = i % 3 === 0 ? '[UFW BLOCK]' : 'nft-accept';
+    return `<4>1 ${iso(now)} gw${agency} kernel - - - ${verdict} IN=eth0 OUT= SRC=198.18.${i % 250}.${(i >> 8) % 250} DST=${host} LEN=60 TTL=52 PROTO=TCP SPT=${40000 + (i % 20000)} DPT=${[22, 80, 443, 3389, 8080][i % 5]} SYN`;
+  }
+  if (kind < 9) {
+    const local = iso(now).replace(/^(\d{4})-(\d{2})-(\d{2})T(\d{2}:\d{2}:\d{2}).*$/, '$3/Nov/$1:$4 +0000');
+    return `<190>1 ${iso(now)} portal${agency} nginx - - - 198.19.${i % 250}.${(i >> 8) % 250} - - [${local}] "GET /van-ban/${i % 5000} HTTP/1.1" 200 ${1000 + (i % 9000)} "-" "Mozilla/5.0 (Windows NT 10.0) Chrome/124.0"`;
+  }
+  return `<86>1 ${iso(now)} app${agency} sshd ${1000 + (i % 5000)} - - Accepted publickey for deploy from ${host} port ${50000 + (i % 10000)} ssh2`;
+}
+const probeLine = (probe: number, n: number, now: number) =>
+  `<38>1 ${iso(now)} bastion sshd 811 - - Failed password for root from 203.0.${113 + (probe >> 8)}.${probe & 255} port ${41000 + n} ssh2`;
+
+function rssOf(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+};
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), `siem-bench-${MODE}-`));
+  const prefix = uniquePrefix(`bench-e2e-${MODE}`);
+  const apiPort = await freePort();
+  const tcpPort = await freePort();
+  const config = join(dir, 'siem-lite.yaml');
+  writeFileSync(
+    config,
+    [
+      `mode: ${MODE}`,
+      `data_dir: ${join(dir, 'data')}`,
+      'log_level: warn',
+      `elasticsearch: { url: "${ELASTICSEARCH_URL}", index_prefix: ${prefix} }`,
+      `redis: { url: "${REDIS_URL}", prefix: ${prefix} }`,
+      `api: { host: 127.0.0.1, port: ${apiPort} }`,
+      'ingest:',
+      `  listeners: [{ id: bench-tcp, transport: tcp, host: 127.0.0.1, port: ${tcpPort}, agency: so-tttt }]`,
+    ].join('\n'),
+  );
+  const processes: SiemProcess[] = [startSiem(['serve', '--config', config])];
+  for (let w = 0; MODE === 'scale' && w < WORKERS; w++)
+    processes.push(startSiem(['worker', '--config', config]));
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const output = () =>
+    processes
+      .map((p) => p.output())
+      .join('\n')
+      .slice(-3000);
+  try {
+    await waitFor(
+      async () => ((await fetch(`${apiUrl}/healthz`)).ok ? true : undefined),
+      'API',
+      90_000,
+      output,
+    );
+    const key = readFileSync(join(dir, 'data', 'admin.key'), 'utf8').trim();
+    const api = async <T>(path: string) =>
+      (await (await fetch(`${apiUrl}${path}`, { headers: { authorization: `Bearer ${key}` } })).json()) as T;
+    if (MODE === 'scale') await new Promise((resolve) => setTimeout(resolve, 8000)); // workers up
+    const stagePids = (MODE === 'scale' ? processes.slice(1) : processes.slice(0, 1)).map(
+      (p) => p.child.pid!,
+    );
+    let peakRss = 0;
+    const rssTimer = setInterval(() => {
+      for (const pid of stagePids) peakRss = Math.max(peakRss, rssOf(pid));
+    }, 500);
+
+    const socket = connect({ host: '127.0.0.1', port: tcpPort });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const write = (text: string) =>
+      socket.write(`${text}\n`) ? Promise.resolve() : new Promise((resolve) => socket.once('drain', resolve));
+
+    const probes = new Map<string, number>(); // address → time its last line was written
+    let lastProbe = performance.now();
+    const latencies: number[] = [];
+    let polling = true;
+    const poller = (async () => {
+      while (polling || probes.size > 0) {
+        if (probes.size > 0) {
+          const list = await api<{ incidents: { groupBy: Record<string, string> }[] }>(
+            `/api/incidents?rule=${BRUTE_FORCE}&limit=200`,
+          ).catch(() => ({ incidents: [] }));
+          const now = performance.now();
+          for (const incident of list.incidents) {
+            const sent = probes.get(incident.groupBy['source.ip'] ?? '');
+            if (sent !== undefined) {
+              latencies.push(now - sent);
+              probes.delete(incident.groupBy['source.ip']!);
+            }
+          }
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        if (!polling && performance.now() - lastProbe > 60_000) break;
+      }
+    })();
+
+    let sent = 0;
+    let probe = 0;
+    const started = performance.now();
+    const end = started + SECONDS * 1000;
+    let nextProbe = started + 2000;
+    while (performance.now() < end) {
+      const now = performance.now();
+      if (now >= nextProbe) {
+        const address = `203.0.${113 + (probe >> 8)}.${probe & 255}`;
+        for (let n = 0; n < 10; n++) await write(probeLine(probe, n, Date.now()));
+        sent += 10;
+        lastProbe = performance.now();
+        probes.set(address, lastProbe);
+        probe++;
+        nextProbe += 2000;
+      }
+      const due = RATE > 0 ? Math.floor(((now - started) / 1000) * RATE) : sent + 500;
+      const wall = Date.now();
+      while (sent < due) await write(line(sent++, wall));
+      if (RATE > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      else await new Promise((resolve) => setImmediate(resolve));
+    }
+    const sendSeconds = (performance.now() - started) / 1000;
+    socket.end();
+    const indexedBy = await waitFor(
+      async () => {
+        const page = await api<{ total: number }>('/api/events?limit=1');
+        return page.total >= sent ? performance.now() : undefined;
+      },
+      `${sent} events indexed`,
+      600_000,
+      output,
+    );
+    polling = false;
+    await Promise.race([poller, new Promise((resolve) => setTimeout(resolve, 30_000))]);
+    clearInterval(rssTimer);
+    const allSeconds = (indexedBy - started) / 1000;
+    console.log(
+      `${MODE}${MODE === 'scale' ? ` (${WORKERS} worker${WORKERS > 1 ? 's' : ''})` : ''}: sent ${sent} lines in ${sendSeconds.toFixed(1)} s ` +
+        `(${Math.round(sent / sendSeconds)} lines/s offered); all indexed + matched + correlated after ${allSeconds.toFixed(1)} s: ` +
+        `${Math.round(sent / allSeconds)} events/s sustained`,
+    );
+    console.log(
+      `latency receipt → incident visible (${latencies.length}/${probe} probes): p50 ${Math.round(percentile(latencies, 50))} ms, ` +
+        `p99 ${Math.round(percentile(latencies, 99))} ms, max ${Math.round(Math.max(...latencies))} ms`,
+    );
+    console.log(`peak RSS of the worker stages: ${Math.round(peakRss / 1024 / 1024)} MB`);
+  } finally {
+    await Promise.all(processes.map((p) => p.stop()));
+    if (MODE === 'scale') {
+      await deleteIndices(prefix);
+      const redis = new Redis(REDIS_URL);
+      const keys = await redis.keys(`${prefix}:*`);
+      for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
+      redis.disconnect();
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

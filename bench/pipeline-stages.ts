@@ -1,0 +1,125 @@
+/**
+ * Where a worker's time goes: the stages of one batch (normalise → match → correlate → index → incidents)
+ * timed separately over the same mixed syslog stream as bench/e2e.ts, in embedded mode (SQLite, windows in
+ * memory) or scale mode (Elasticsearch, windows in Redis). In-process, no listener and no queue.
+ *
+ *   npx tsx bench/pipeline-stages.ts [--mode embedded|scale] [--events 50000] [--batch 500]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { AgencyDirectory } from '../core/agencies.js';
+import { createLogger } from '../core/logger.js';
+import type { RawRecord } from '../core/model.js';
+import { Correlator } from '../correlator/correlation/correlate.js';
+import { RedisStateStore } from '../correlator/correlation/redis-state-store.js';
+import { MemoryStateStore } from '../correlator/correlation/state-store.js';
+import { detect } from '../correlator/detect.js';
+import { IncidentWriter } from '../correlator/incidents.js';
+import { createNormaliser } from '../ingest/normalise.js';
+import { BUNDLED_PACK, loadRuleSet } from '../rules/index.js';
+import { createElasticsearchStores } from '../store/elasticsearch/index.js';
+import { createSqliteStores } from '../store/sqlite/index.js';
+import { deleteIndices, ELASTICSEARCH_URL, REDIS_URL, uniquePrefix } from '../test/support/services.js';
+
+const args = process.argv.slice(2);
+const option = (name: string, fallback: string) => {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 ? args[at + 1]! : fallback;
+};
+const MODE = option('mode', 'embedded');
+const EVENTS = Number(option('events', '50000'));
+const BATCH = Number(option('batch', '500'));
+const logger = createLogger({ level: 'silent' });
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function line(i: number, now: number): string {
+  const agency = 1 + (i % 31);
+  const host = `10.93.${agency}.${10 + (i % 200)}`;
+  const kind = i % 10;
+  if (kind < 7) {
+    const verdict = i % 3 === 0 ? '[UFW BLOCK]' : 'nft-accept';
+    return `<4>1 ${iso(now)} gw${agency} kernel - - - ${verdict} IN=eth0 OUT= SRC=198.18.${i % 250}.${(i >> 8) % 250} DST=${host} LEN=60 TTL=52 PROTO=TCP SPT=${40000 + (i % 20000)} DPT=${[22, 80, 443, 3389, 8080][i % 5]} SYN`;
+  }
+  if (kind < 9) {
+    return `<190>1 ${iso(now)} portal${agency} nginx - - - 198.19.${i % 250}.${(i >> 8) % 250} - - [26/Nov/2026:02:00:00 +0000] "GET /van-ban/${i % 5000} HTTP/1.1" 200 ${1000 + (i % 9000)} "-" "Mozilla/5.0 Chrome/124.0"`;
+  }
+  return `<38>1 ${iso(now)} app${agency} sshd 1000 - - Failed password for root from 198.20.${i % 250}.${(i >> 8) % 250} port ${50000 + (i % 10000)} ssh2`;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'siem-stages-'));
+const prefix = uniquePrefix('bench-stages');
+const redis = new Redis(REDIS_URL);
+const stores =
+  MODE === 'scale'
+    ? createElasticsearchStores({ url: ELASTICSEARCH_URL, indexPrefix: prefix, logger })
+    : createSqliteStores({ path: join(dir, 'siem.sqlite'), logger });
+await stores.events.init();
+await stores.incidents.init();
+const normalise = createNormaliser({
+  agencies: AgencyDirectory.fromFile('fixtures/agencies/hau-giang.yaml'),
+  defaultTimezone: 'Asia/Ho_Chi_Minh',
+});
+const { ruleSet } = loadRuleSet({ packs: [BUNDLED_PACK] });
+const correlator = new Correlator(
+  MODE === 'scale' ? new RedisStateStore({ redis, prefix }) : new MemoryStateStore(),
+  {
+    latenessMs: 300_000,
+    maxHitsPerGroup: 10_000,
+    logger,
+  },
+);
+const incidents = new IncidentWriter(stores.incidents, { suppressionWindowMs: 86_400_000 }, logger);
+const spent = { normalise: 0, match: 0, correlate: 0, index: 0, incidents: 0 };
+const base = Date.UTC(2026, 10, 26, 2, 0, 0);
+const started = performance.now();
+for (let b = 0; b * BATCH < EVENTS; b++) {
+  const records: RawRecord[] = [];
+  for (let i = b * BATCH; i < Math.min(EVENTS, (b + 1) * BATCH); i++) {
+    records.push({
+      text: line(i, base + i * 10),
+      receivedAt: Date.now(),
+      transport: 'tcp',
+      peer: '10.93.2.1:514',
+      listener: 'bench',
+      seq: i,
+    });
+  }
+  let t = performance.now();
+  const events = normalise(records);
+  spent.normalise += performance.now() - t;
+  t = performance.now();
+  const matched = detect(events, ruleSet, `b${b}`, { groupBy: ['source.ip'] });
+  spent.match += performance.now() - t;
+  t = performance.now();
+  const correlated = await correlator.correlate(ruleSet, matched, `b${b}`);
+  spent.correlate += performance.now() - t;
+  t = performance.now();
+  await stores.events.index(events);
+  spent.index += performance.now() - t;
+  t = performance.now();
+  const generating = matched.filter((m) => m.generates).map((m) => m.detection);
+  await incidents.apply(
+    [...generating, ...correlated.detections],
+    matched.filter((m) => !m.generates).map((m) => m.detection),
+  );
+  spent.incidents += performance.now() - t;
+}
+const total = (performance.now() - started) / 1000;
+console.log(
+  `${MODE}: ${EVENTS} events in ${total.toFixed(1)} s = ${Math.round(EVENTS / total)} events/s (batches of ${BATCH})`,
+);
+for (const [stage, ms] of Object.entries(spent)) {
+  console.log(
+    `  ${stage.padEnd(10)} ${(ms / 1000).toFixed(2).padStart(7)} s  ${Math.round(EVENTS / (ms / 1000))
+      .toString()
+      .padStart(8)} events/s  ${((ms / 1000 / total) * 100).toFixed(0)}%`,
+  );
+}
+await stores.close();
+if (MODE === 'scale') await deleteIndices(prefix);
+const keys = await redis.keys(`${prefix}:*`);
+for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
+redis.disconnect();
+rmSync(dir, { recursive: true, force: true });
