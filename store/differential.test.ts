@@ -254,6 +254,17 @@ describe('Elasticsearch and SQLite give the same answers', () => {
             { maxKeys: 2 },
           ),
         ),
+        // Full text with a time range: SQLite bounds its FTS lookup to the range's row ids.
+        query: maybe(
+          fc.constantFrom(
+            'failed',
+            '"failed password"',
+            'not password',
+            'nhập or error',
+            'thất bại',
+            'pass*',
+          ),
+        ),
       });
       await fc.assert(
         fc.asyncProperty(searchArbitrary, async (search) => {

@@ -57,7 +57,7 @@ export function topValues(db: Database, search: EventSearch, fieldName: string, 
   const limit = termsSize(size);
   const plan = planSearch({ ...search, after: undefined, limit: undefined });
   if (plan.condition.kind === 'none') return { buckets: [], other: 0 };
-  const where = toWhere(plan);
+  const where = toWhere(plan, db);
   const source = valueSource(field, where);
   const rows = db
     .prepare(
@@ -78,7 +78,7 @@ export function distinctCount(db: Database, search: EventSearch, fieldName: stri
   const field = valueField(fieldName);
   const plan = planSearch({ ...search, after: undefined, limit: undefined });
   if (plan.condition.kind === 'none') return 0;
-  const where = toWhere(plan);
+  const where = toWhere(plan, db);
   const source = valueSource(field, where);
   const row = db
     .prepare(`SELECT count(DISTINCT ${source.value}) AS n FROM ${source.from} WHERE ${where.sql}`)
@@ -91,7 +91,7 @@ export function lastSeenBy(db: Database, search: EventSearch, fieldName: string,
   const limit = termsSize(size, 100);
   const plan = planSearch({ ...search, after: undefined, limit: undefined });
   if (plan.condition.kind === 'none') return [];
-  const where = toWhere(plan);
+  const where = toWhere(plan, db);
   const source = valueSource(field, where);
   const rows = db
     .prepare(
@@ -113,7 +113,7 @@ export function histogram(db: Database, search: EventSearch, options?: Histogram
   const counts = new Map<number, number>();
   const splits = new Map<number, { key: unknown; count: number }[]>();
   if (histogramPlan.plan.condition.kind !== 'none') {
-    const where = toWhere(histogramPlan.plan);
+    const where = toWhere(histogramPlan.plan, db);
     const bucket = `((${TS_MS} / ${histogramPlan.intervalMs}) * ${histogramPlan.intervalMs})`;
     const rows = db
       .prepare(
@@ -149,7 +149,7 @@ function collectSplits(
   bucket: string,
   splits: Map<number, { key: unknown; count: number }[]>,
 ): void {
-  const where = toWhere(histogramPlan.plan);
+  const where = toWhere(histogramPlan.plan, db);
   const source = valueSource(histogramPlan.split!.field, where);
   const rows = db
     .prepare(

@@ -25,7 +25,7 @@ import { ipToBytes } from '../ip.js';
 import { planSearch, type SearchPlan } from '../search-plan.js';
 import { textTokens } from '../text-tokens.js';
 import * as aggregations from './aggregations.js';
-import { type SqlCondition, type SqlValue, toSqlCondition } from './query-sql.js';
+import { hasMessageText, type SqlCondition, type SqlValue, toSqlCondition } from './query-sql.js';
 import { EXTRA_HOT_FIELDS } from './schema.js';
 
 export class SqliteEventStore implements EventStore {
@@ -114,7 +114,7 @@ export class SqliteEventStore implements EventStore {
   async search(search: EventSearch): Promise<EventPage> {
     const plan = planSearch(search);
     if (plan.condition.kind === 'none') return { events: [], total: 0 };
-    const where = toWhere(plan);
+    const where = toWhere(plan, this.#db);
     const total = this.#count(where);
     const params = [...where.params];
     let sql = `SELECT events.rid AS rid, events.ts AS ts, events.id AS id FROM ${where.from} WHERE ${where.sql}`;
@@ -137,7 +137,7 @@ export class SqliteEventStore implements EventStore {
   async count(search: EventSearch): Promise<number> {
     const plan = planSearch({ ...search, after: undefined, limit: undefined });
     if (plan.condition.kind === 'none') return 0;
-    return this.#count(toWhere(plan));
+    return this.#count(toWhere(plan, this.#db));
   }
 
   #count(where: EventsWhere): number {
@@ -250,7 +250,23 @@ export interface EventsWhere extends SqlCondition {
   from: string;
 }
 
-export function toWhere(plan: SearchPlan): EventsWhere {
+/**
+ * The row ids of the events in the plan's time range (one covering scan of the `(ts, id)` index), when
+ * the plan has a range and a full-text clause to bound with them; `null` when the range holds no event.
+ */
+function ridRangeFor(db: Database | undefined, plan: SearchPlan): [number, number] | null | undefined {
+  if (db === undefined || (plan.from === undefined && plan.to === undefined)) return undefined;
+  if (!hasMessageText(plan.condition)) return undefined;
+  const row = db
+    .prepare(
+      'SELECT min(rid) AS low, max(rid) AS high FROM event_rows INDEXED BY events_ts WHERE ts >= ? AND ts < ?',
+    )
+    .get(plan.from ?? '', plan.to ?? '~') as { low: number | null; high: number | null };
+  return row.low === null || row.high === null ? null : [row.low, row.high];
+}
+
+/** `db` lets full-text clauses be bounded to the time range's row ids (see ridRangeFor). */
+export function toWhere(plan: SearchPlan, db?: Database): EventsWhere {
   const clauses: string[] = [];
   const params: SqlValue[] = [];
   if (plan.agencies !== undefined) {
@@ -265,8 +281,10 @@ export function toWhere(plan: SearchPlan): EventsWhere {
     clauses.push('events.ts < ?');
     params.push(plan.to);
   }
+  const ridRange = ridRangeFor(db, plan);
+  if (ridRange === null) clauses.push('0');
   if (plan.condition.kind !== 'all') {
-    const condition = toSqlCondition(plan.condition);
+    const condition = toSqlCondition(plan.condition, ridRange ? { ridRange } : {});
     clauses.push(condition.sql);
     params.push(...condition.params);
   }

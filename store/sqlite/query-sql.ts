@@ -19,26 +19,49 @@ export interface SqlCondition {
 
 const COMPARE: Record<RangeOp, string> = { gt: '>', gte: '>=', lt: '<', lte: '<=' };
 
-export function toSqlCondition(node: QueryNode): SqlCondition {
+export interface CompileOptions {
+  /**
+   * Row ids that can hold the search's time range: full-text lookups are bounded to them, so FTS5 reads
+   * the posting lists of that slice only instead of every match in the store.
+   */
+  ridRange?: readonly [number, number];
+}
+
+export function toSqlCondition(node: QueryNode, options: CompileOptions = {}): SqlCondition {
   const params: SqlValue[] = [];
-  const sql = compile(node, params);
+  const sql = compile(node, params, options);
   return { sql, params };
 }
 
-function compile(node: QueryNode, params: SqlValue[]): string {
+/** Whether the tree has a full-text clause on `message` (the FTS5 index). */
+export function hasMessageText(node: QueryNode): boolean {
+  switch (node.kind) {
+    case 'and':
+    case 'or':
+      return node.children.some(hasMessageText);
+    case 'not':
+      return hasMessageText(node.child);
+    case 'text':
+      return node.field.name === 'message';
+    default:
+      return false;
+  }
+}
+
+function compile(node: QueryNode, params: SqlValue[], options: CompileOptions): string {
   switch (node.kind) {
     case 'all':
       return '1';
     case 'none':
       return '0';
     case 'and':
-      return `(${node.children.map((child) => compile(child, params)).join(' AND ')})`;
+      return `(${node.children.map((child) => compile(child, params, options)).join(' AND ')})`;
     case 'or':
-      return `(${node.children.map((child) => compile(child, params)).join(' OR ')})`;
+      return `(${node.children.map((child) => compile(child, params, options)).join(' OR ')})`;
     case 'not':
-      return `(${compile(node.child, params)}) IS NOT 1`;
+      return `(${compile(node.child, params, options)}) IS NOT 1`;
     case 'text':
-      return textCondition(node, params);
+      return textCondition(node, params, options);
     default:
       return leaf(node, params);
   }
@@ -115,11 +138,19 @@ export function ftsQuery(tokens: string[], prefix: boolean): string {
   return prefix ? `${phrase} *` : phrase;
 }
 
-function textCondition(node: Extract<QueryNode, { kind: 'text' }>, params: SqlValue[]): string {
+function textCondition(
+  node: Extract<QueryNode, { kind: 'text' }>,
+  params: SqlValue[],
+  options: CompileOptions,
+): string {
   if (node.tokens.length === 0) return '0';
   if (node.field.name === 'message') {
     params.push(ftsQuery(node.tokens, node.prefix));
-    return 'events.rid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)';
+    if (options.ridRange === undefined) {
+      return 'events.rid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)';
+    }
+    params.push(options.ridRange[0], options.ridRange[1]);
+    return 'events.rid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ? AND rowid BETWEEN ? AND ?)';
   }
   // `.text` sub-fields have no FTS index: their values are tokenised per row (slower, same answers).
   params.push(
