@@ -15,7 +15,7 @@ import { SyslogFramer } from './framing/syslog-framer.js';
 import { createNormaliser } from './normalise.js';
 import { BUILTIN_PARSERS } from './parsers/registry.js';
 
-const RUNS = 300;
+const RUNS = 200;
 const agencies = AgencyDirectory.fromFile(resolve('fixtures/agencies/hau-giang.yaml'));
 const normalise = createNormaliser({ agencies, defaultTimezone: 'Asia/Ho_Chi_Minh' });
 
