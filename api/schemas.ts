@@ -149,7 +149,30 @@ export const EventSchema = T.Object(
     ),
     agency: T.Object({ id: T.String() }),
   },
-  { $id: 'Event', additionalProperties: true },
+  {
+    $id: 'Event',
+    additionalProperties: true,
+    examples: [
+      {
+        '@timestamp': '2025-03-01T02:14:40.000Z',
+        message: 'Failed password for root from 203.0.113.5 port 40022 ssh2',
+        event: {
+          id: 'qk3M1v0cQ2yq7x9Lr5bT0A',
+          ingested: '2025-03-01T02:14:40.120Z',
+          original:
+            '<38>1 2025-03-01T09:14:40+07:00 web01 sshd 4242 - - Failed password for root from 203.0.113.5 port 40022 ssh2',
+          action: 'ssh_login',
+          outcome: 'failure',
+          dataset: 'system.auth',
+        },
+        agency: { id: 'so-tttt' },
+        host: { hostname: 'web01' },
+        source: { ip: '203.0.113.5', port: 40022 },
+        user: { name: 'root' },
+        process: { name: 'sshd', pid: 4242 },
+      },
+    ],
+  },
 );
 
 export function page<S extends TSchema>(items: S, name: string) {

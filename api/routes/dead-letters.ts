@@ -39,7 +39,28 @@ export async function deadLetterRoutes(
           { limit: T.Integer({ minimum: 1, maximum: 500, default: 50 }), full: T.Optional(T.Boolean()) },
           { additionalProperties: false },
         ),
-        response: { 200: T.Object({ total: T.Integer(), items: T.Array(DeadLetter) }), ...READ_ERRORS },
+        response: {
+          200: T.Object(
+            { total: T.Integer(), items: T.Array(DeadLetter) },
+            {
+              examples: [
+                {
+                  total: 1,
+                  items: [
+                    {
+                      id: 'b-2025-03-01-0001',
+                      error: 'events index refused 500 documents: cluster_block_exception',
+                      attempts: 8,
+                      failedAt: '2025-03-01T02:10:01.000Z',
+                      records: 500,
+                    },
+                  ],
+                },
+              ],
+            },
+          ),
+          ...READ_ERRORS,
+        },
       },
     },
     async (request) => {
@@ -69,10 +90,14 @@ export async function deadLetterRoutes(
           action === 'replay' ? 'Put the batch back on the queue' : 'Discard the batch after inspection',
         params: IdParams,
         response: {
-          200: T.Object({
-            id: T.String(),
-            outcome: T.Literal(action === 'replay' ? 'replayed' : 'discarded'),
-          }),
+          200: T.Object(
+            { id: T.String(), outcome: T.Literal(action === 'replay' ? 'replayed' : 'discarded') },
+            {
+              examples: [
+                { id: 'b-2025-03-01-0001', outcome: action === 'replay' ? 'replayed' : 'discarded' },
+              ],
+            },
+          ),
           ...WRITE_ERRORS,
         },
       },

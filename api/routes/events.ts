@@ -113,11 +113,25 @@ export async function eventRoutes(app: FastifyInstance, options: { events: Event
           { additionalProperties: false },
         ),
         response: {
-          200: T.Object({
-            field: T.String(),
-            buckets: T.Array(T.Object({ key: T.Union([T.String(), T.Number()]), count: T.Integer() })),
-            other: T.Integer({ description: 'events counted for values beyond the top N' }),
-          }),
+          200: T.Object(
+            {
+              field: T.String(),
+              buckets: T.Array(T.Object({ key: T.Union([T.String(), T.Number()]), count: T.Integer() })),
+              other: T.Integer({ description: 'events counted for values beyond the top N' }),
+            },
+            {
+              examples: [
+                {
+                  field: 'user.name',
+                  buckets: [
+                    { key: 'root', count: 812 },
+                    { key: 'admin', count: 301 },
+                  ],
+                  other: 57,
+                },
+              ],
+            },
+          ),
           ...READ_ERRORS,
         },
       },
@@ -147,11 +161,25 @@ export async function eventRoutes(app: FastifyInstance, options: { events: Event
           { additionalProperties: false },
         ),
         response: {
-          200: T.Object({
-            interval: T.String(),
-            intervalMs: T.Integer(),
-            buckets: T.Array(T.Object({ start: T.String(), count: T.Integer() })),
-          }),
+          200: T.Object(
+            {
+              interval: T.String(),
+              intervalMs: T.Integer(),
+              buckets: T.Array(T.Object({ start: T.String(), count: T.Integer() })),
+            },
+            {
+              examples: [
+                {
+                  interval: '1h',
+                  intervalMs: 3600000,
+                  buckets: [
+                    { start: '2025-03-01T00:00:00.000Z', count: 12 },
+                    { start: '2025-03-01T01:00:00.000Z', count: 240 },
+                  ],
+                },
+              ],
+            },
+          ),
           ...READ_ERRORS,
         },
       },

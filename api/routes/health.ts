@@ -22,7 +22,12 @@ export async function healthRoutes(
       schema: {
         tags: ['operations'],
         summary: 'Liveness probe',
-        response: { 200: T.Object({ status: T.Literal('ok'), mode: T.String(), version: T.String() }) },
+        response: {
+          200: T.Object(
+            { status: T.Literal('ok'), mode: T.String(), version: T.String() },
+            { examples: [{ status: 'ok', mode: 'scale', version: '0.1.0' }] },
+          ),
+        },
       },
     },
     async () => ({ status: 'ok' as const, mode: options.mode, version: options.version }),
@@ -42,7 +47,22 @@ export async function healthRoutes(
         tags: ['operations'],
         summary: 'Readiness probe: stores, Redis and queues reachable and moving',
         response: {
-          200: T.Object({ status: T.Literal('ready'), checks: T.Array(Check) }),
+          200: T.Object(
+            { status: T.Literal('ready'), checks: T.Array(Check) },
+            {
+              examples: [
+                {
+                  status: 'ready',
+                  checks: [
+                    { name: 'incident store', ok: true, ms: 3 },
+                    { name: 'event store', ok: true, ms: 4 },
+                    { name: 'redis', ok: true, ms: 1 },
+                    { name: 'queue', ok: true, ms: 2 },
+                  ],
+                },
+              ],
+            },
+          ),
           503: T.Object({ status: T.Literal('not_ready'), checks: T.Array(Check) }),
         },
       },
@@ -80,7 +100,13 @@ export async function healthRoutes(
         description:
           'Ingest counters per listener and agency, queue depth and age, parse failures, rule hits, stage latencies.',
         produces: ['text/plain'],
-        response: { 200: T.String() },
+        response: {
+          200: T.String({
+            examples: [
+              '# HELP siem_queue_depth Record batches waiting or in flight between ingest and the workers\n# TYPE siem_queue_depth gauge\nsiem_queue_depth 3\n',
+            ],
+          }),
+        },
       },
     },
     async (_request, reply) => {

@@ -32,7 +32,25 @@ const jobFields = {
   error: T.Optional(T.String()),
 };
 
-const HuntAccepted = T.Object(jobFields);
+const HuntAccepted = T.Object(jobFields, {
+  examples: [
+    {
+      id: '0f6c2b1e-3d4a-4b5c-8d9e-0a1b2c3d4e5f',
+      ruleId: '8777fb77-a27d-45a0-9f0a-2a8dc9f15429',
+      ruleTitle: 'SSH Failed Password',
+      state: 'running',
+      progress: 0,
+      from: '2025-02-22T00:00:00.000Z',
+      to: '2025-03-01T00:00:00.000Z',
+      agencies: ['so-tttt'],
+      createdBy: 'an.nguyen',
+      createdAt: '2025-03-01T08:00:00.000Z',
+      matched: 0,
+      slices: [{ from: '2025-02-22T00:00:00.000Z', to: '2025-02-22T07:00:00.000Z', count: null }],
+      limit: 100,
+    },
+  ],
+});
 export const HuntJobSchema = T.Object(
   { ...jobFields, events: T.Array(T.Ref('Event'), { description: 'the newest matches, newest first' }) },
   {

@@ -115,7 +115,19 @@ export async function incidentActionRoutes(
           { additionalProperties: false, examples: [{ text: 'Blocked 203.0.113.5 at the firewall.' }] },
         ),
         response: {
-          201: T.Object({ id: T.String(), at: T.String(), author: T.String(), text: T.String() }),
+          201: T.Object(
+            { id: T.String(), at: T.String(), author: T.String(), text: T.String() },
+            {
+              examples: [
+                {
+                  id: '6b1f0c7e-2a7d-4f3e-9d55-1c0e8f7a2b44',
+                  at: '2025-03-01T02:30:00.000Z',
+                  author: 'an.nguyen',
+                  text: 'Blocked 203.0.113.5 at the firewall.',
+                },
+              ],
+            },
+          ),
           ...WRITE_ERRORS,
         },
       },
@@ -137,19 +149,31 @@ export async function incidentActionRoutes(
           'Each incident is changed at its latest version; the answer lists an outcome per id (`not_found` for ids outside your scope).',
         body: BulkBody,
         response: {
-          200: T.Object({
-            results: T.Array(
-              T.Object({
-                id: T.String(),
-                outcome: T.Union(
-                  ['updated', 'unchanged', 'not_found', 'invalid_transition', 'conflict'].map((o) =>
-                    T.Literal(o),
+          200: T.Object(
+            {
+              results: T.Array(
+                T.Object({
+                  id: T.String(),
+                  outcome: T.Union(
+                    ['updated', 'unchanged', 'not_found', 'invalid_transition', 'conflict'].map((o) =>
+                      T.Literal(o),
+                    ),
                   ),
-                ),
-                message: T.Optional(T.String()),
-              }),
-            ),
-          }),
+                  message: T.Optional(T.String()),
+                }),
+              ),
+            },
+            {
+              examples: [
+                {
+                  results: [
+                    { id: '5f1c0e2a9b7d4c11', outcome: 'updated' },
+                    { id: '77aa01c2d3e4f5a6', outcome: 'not_found' },
+                  ],
+                },
+              ],
+            },
+          ),
           ...WRITE_ERRORS,
         },
       },
@@ -172,7 +196,10 @@ export async function incidentActionRoutes(
             source: Id('incident to merge into this one'),
             sourceVersion: T.String({ minLength: 1, maxLength: 100 }),
           },
-          { additionalProperties: false },
+          {
+            additionalProperties: false,
+            examples: [{ version: '7', source: '77aa01c2d3e4f5a6', sourceVersion: '2' }],
+          },
         ),
         response: { 200: T.Object({ target: Versioned, source: Versioned }), ...WRITE_ERRORS },
       },

@@ -17,7 +17,19 @@ const KeyInfo = T.Object(
     createdBy: T.Optional(T.String()),
     revokedAt: T.Optional(T.String()),
   },
-  { $id: 'ApiKey' },
+  {
+    $id: 'ApiKey',
+    examples: [
+      {
+        id: '3f9a1c0b7d2e',
+        name: 'an.nguyen (Sở TT&TT)',
+        role: 'agency_analyst',
+        agencies: ['so-tttt'],
+        createdAt: '2025-03-01T08:00:00.000Z',
+        createdBy: 'admin',
+      },
+    ],
+  },
 );
 
 export { KeyInfo as ApiKeySchema };

@@ -325,7 +325,19 @@ export async function ruleRoutes(
           '200 with what it parsed to, or 400 `invalid_rule` with `details.problems` (line, column, message).',
         body: T.Object({ yaml: Yaml }, { additionalProperties: false, examples: [{ yaml: RULE_EXAMPLE }] }),
         response: {
-          200: T.Object({ valid: T.Literal(true), id: T.String(), kind: T.String(), title: T.String() }),
+          200: T.Object(
+            { valid: T.Literal(true), id: T.String(), kind: T.String(), title: T.String() },
+            {
+              examples: [
+                {
+                  valid: true,
+                  id: '0b0c3c52-4f7e-4a43-9a51-3a1f1bb6f0d1',
+                  kind: 'detection',
+                  title: 'Login from a decommissioned jump host',
+                },
+              ],
+            },
+          ),
           ...READ_ERRORS,
         },
       },
@@ -462,7 +474,10 @@ export async function ruleRoutes(
           'Bundled rules cannot be deleted (409 `bundled_rule`): disable them. Deleting the `api` override of a bundled rule reverts it to the pack’s text (`outcome: reverted`).',
         params: RuleIdParams,
         response: {
-          200: T.Object({ id: T.String(), outcome: T.Union([T.Literal('deleted'), T.Literal('reverted')]) }),
+          200: T.Object(
+            { id: T.String(), outcome: T.Union([T.Literal('deleted'), T.Literal('reverted')]) },
+            { examples: [{ id: '0b0c3c52-4f7e-4a43-9a51-3a1f1bb6f0d1', outcome: 'deleted' }] },
+          ),
           ...WRITE_ERRORS,
         },
       },

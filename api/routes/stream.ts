@@ -41,7 +41,15 @@ export async function streamRoutes(
           { additionalProperties: false },
         ),
         produces: ['text/event-stream'],
-        response: { 200: T.String({ description: 'an event stream' }), ...AUTH_ERRORS },
+        response: {
+          200: T.String({
+            description: 'an event stream',
+            examples: [
+              'event: incident\ndata: {"kind":"opened","incident":{"id":"5f1c0e2a9b7d4c11","agency":"so-tttt"},"actor":"system","at":"2025-03-01T02:10:01.000Z"}\n\n: heartbeat\n\n',
+            ],
+          }),
+          ...AUTH_ERRORS,
+        },
       },
     },
     async (request, reply) => {

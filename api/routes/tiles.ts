@@ -36,7 +36,32 @@ const TileSchema = T.Object(
     eventsPerSecond: T.Number(),
     topTactics: T.Array(T.Object({ tactic: T.String(), count: T.Integer() })),
   },
-  { $id: 'Tile' },
+  {
+    $id: 'Tile',
+    examples: [
+      {
+        agency: 'so-tttt',
+        name: { vi: 'Sở Thông tin và Truyền thông', en: 'Department of Information and Communications' },
+        status: 'amber',
+        reasons: [
+          {
+            code: 'sources_silent',
+            vi: '1 nguồn nhật ký im lặng hơn 30 phút',
+            en: '1 log source(s) silent for over 30 minutes',
+          },
+        ],
+        openIncidents: { critical: 0, high: 1, medium: 2, low: 0, total: 3 },
+        new24h: 4,
+        trend24h: [0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0],
+        mttaMs: 540000,
+        mttrMs: 7200000,
+        silentSources: 1,
+        parseFailureRate: 0.002,
+        eventsPerSecond: 12.4,
+        topTactics: [{ tactic: 'credential_access', count: 2 }],
+      },
+    ],
+  },
 );
 
 export { TileSchema };

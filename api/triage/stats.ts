@@ -20,7 +20,43 @@ export const IncidentStatsSchema = T.Object(
     byAgency: T.Array(T.Intersect([T.Object({ agency: T.String(), severity: T.String() }), Cell])),
     total: Cell,
   },
-  { $id: 'IncidentStats' },
+  {
+    $id: 'IncidentStats',
+    examples: [
+      {
+        from: '2025-02-01T00:00:00.000Z',
+        to: '2025-03-01T00:00:00.000Z',
+        open: [{ agency: 'so-tttt', severity: 'high', count: 2 }],
+        bySeverity: {
+          high: {
+            count: 9,
+            acknowledged: 8,
+            meanTimeToAcknowledgeMs: 540000,
+            closed: 7,
+            meanTimeToResolveMs: 7200000,
+          },
+        },
+        byAgency: [
+          {
+            agency: 'so-tttt',
+            severity: 'high',
+            count: 9,
+            acknowledged: 8,
+            meanTimeToAcknowledgeMs: 540000,
+            closed: 7,
+            meanTimeToResolveMs: 7200000,
+          },
+        ],
+        total: {
+          count: 9,
+          acknowledged: 8,
+          meanTimeToAcknowledgeMs: 540000,
+          closed: 7,
+          meanTimeToResolveMs: 7200000,
+        },
+      },
+    ],
+  },
 );
 
 /** Combines cells: counts add, means are weighted by how many incidents each mean is over. */
