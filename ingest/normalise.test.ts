@@ -153,6 +153,16 @@ describe('createNormaliser', () => {
     expect(unknown!.tags).toContain('_unknown_parser');
   });
 
+  it('reads a plain line posted over HTTP as syslog, and JSON as a document', () => {
+    const [line, json] = normalise([
+      record('<38>Jun  1 11:59:00 h sshd[1]: Invalid user x from 203.0.113.9', { transport: 'http' }),
+      record('{"message":"hi"}', { transport: 'http', seq: 2 }),
+    ]);
+    expect(line!.event.action).toBe('ssh_invalid_user');
+    expect(json!.message).toBe('hi');
+    expect(json!.event.dataset).toBe('json.log');
+  });
+
   it('marks truncated records', () => {
     const [event] = normalise([record('<14>Jun  1 05:00:00 h app: cut', { flags: ['truncated'] })]);
     expect(event!.tags).toContain('_truncated');

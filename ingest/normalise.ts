@@ -4,7 +4,7 @@ import { eventIdOf } from '../core/identity.js';
 import type { RawRecord, SecurityEvent } from '../core/model.js';
 import { type IngestCounters, ingestCounters } from './accounting.js';
 import { addTag, type EcsEvent } from './ecs.js';
-import { FACILITY_NAMES, SEVERITY_NAMES, type SyslogEnvelope } from './envelope/envelope.js';
+import { FACILITY_NAMES, newEnvelope, SEVERITY_NAMES, type SyslogEnvelope } from './envelope/envelope.js';
 import { parseSyslog } from './envelope/parse-syslog.js';
 import { isKnownTimezone } from './envelope/zoned-time.js';
 import { epochOfIso, isoOf } from './iso.js';
@@ -79,9 +79,10 @@ export function createNormaliser(options: NormaliserOptions): (records: RawRecor
     const timezone = agencies.get(agencyId)?.timezone ?? defaultTimezone;
     const event = baseEvent(record, agencyId);
     try {
+      // HTTP carries JSON documents (no envelope); a plain line posted over HTTP is read as syslog.
       const envelope =
-        record.transport === 'http'
-          ? ({ format: 'none', message: record.text } as SyslogEnvelope)
+        record.transport === 'http' && record.text.charCodeAt(0) === 123 /* { */
+          ? jsonEnvelope(record.text)
           : parseSyslog(record.text, { receivedAt: record.receivedAt, timezone });
       applyEnvelope(event, envelope);
       const forced = record.parser !== undefined ? parsers.get(record.parser) : undefined;
@@ -113,6 +114,12 @@ export function createNormaliser(options: NormaliserOptions): (records: RawRecor
     }
     return events;
   };
+}
+
+function jsonEnvelope(text: string): SyslogEnvelope {
+  const envelope = newEnvelope('none');
+  envelope.message = text;
+  return envelope;
 }
 
 function baseEvent(record: RawRecord, agencyId: string): EcsEvent {
