@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Client } from '@elastic/elasticsearch';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SecurityEvent } from '../core/model.js';
@@ -103,16 +104,15 @@ describe('backends agree on SigmaHQ Windows rules over the regression events', (
       }
     }
     const key = (ids: string[]) => [...ids].sort().join(',');
+    // Its own client: hunting queries over thousands of patterns outlast the store's 30 s socket timeout.
+    const hunt = new Client({ node: ELASTICSEARCH_URL, requestTimeout: 600_000 });
     // Elasticsearch answers in batches (_msearch); an item's error is that rule's refusal.
-    for (let start = 0; start < compiled.length; start += 100) {
-      const batch = compiled.slice(start, start + 100);
-      const response = await es.client.msearch<{ event: { id: string } }>(
-        {
-          index: indexNames(prefix).events,
-          searches: batch.flatMap(({ query }) => [{}, { query, size: 1000, _source: ['event.id'] }]),
-        },
-        { requestTimeout: 300_000 },
-      );
+    for (let start = 0; start < compiled.length; start += 50) {
+      const batch = compiled.slice(start, start + 50);
+      const response = await hunt.msearch<{ event: { id: string } }>({
+        index: indexNames(prefix).events,
+        searches: batch.flatMap(({ query }) => [{}, { query, size: 1000, _source: ['event.id'] }]),
+      });
       response.responses.forEach((item, i) => {
         const { rule, sql } = batch[i]!;
         compared++;
@@ -139,6 +139,7 @@ describe('backends agree on SigmaHQ Windows rules over the regression events', (
           mismatches.push(`${rule.title} (${rule.id}): sql ${key(fromSql)} vs matcher ${key(matcher)}`);
       });
     }
+    await hunt.close();
     db.close();
     await sqlite.close();
     await es.close();

@@ -118,7 +118,7 @@ export class AhoCorasick {
         node = fail[node]!;
         target = this.step(node, code);
       }
-      node = target < 0 ? 0 : target;
+      node = Math.max(target, 0);
       if (word[node] !== -1) found(word[node]!);
       for (let d = dict[node]!; d !== -1; d = dict[d]!) found(word[d]!);
     }

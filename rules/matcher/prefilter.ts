@@ -60,7 +60,7 @@ function necessaryEquality(expr: SearchExpr): EqualityMap {
       const first = maps[0];
       if (!first) return new Map();
       const result: EqualityMap = new Map();
-      for (const [field, keys] of first) {
+      for (const field of first.keys()) {
         if (maps.every((m) => m.has(field))) {
           result.set(field, new Set(maps.flatMap((m) => [...m.get(field)!])));
         }
@@ -140,6 +140,8 @@ function score(set: LiteralSet): number {
 interface RuleEntry {
   /** Literal ids one of which must be present, or null when the rule has no literal constraint. */
   literals: Int32Array | null;
+  /** The field slots those literals must be found in. */
+  literalSlots: Int32Array;
 }
 
 /** Picks candidate rules for an event; `candidates` returns rule indices in ascending order. */
@@ -149,7 +151,8 @@ export class Prefilter {
   private readonly index = new Map<number, Map<string, number[]>>();
   private readonly unrouted: number[] = [];
   private readonly literalIds = new Map<string, number>();
-  private readonly literalSlots = new Set<number>();
+  /** Per field slot: the event it was last scanned for. */
+  private slotScanned = new Uint32Array(0);
   private automaton: AhoCorasick | undefined;
   private literalSeen = new Uint32Array(0);
   private ruleSeen = new Uint32Array(0);
@@ -185,17 +188,17 @@ export class Prefilter {
     }
     const literals = necessaryLiterals(expr);
     let ids: Int32Array | null = null;
+    const slots = new Set<number>();
     // A keyword literal is searched in the keyword fields; with none configured (every value), no constraint.
     if (literals && !(literals.fields.has(null) && this.keywordFields === null)) {
       ids = Int32Array.from([...literals.literals].map((l) => this.literalId(l)));
       for (const field of literals.fields) {
-        for (const name of field === null ? (this.keywordFields ?? []) : [field]) {
-          this.literalSlots.add(this.fields.slot(name));
-        }
+        for (const name of field === null ? (this.keywordFields ?? []) : [field])
+          slots.add(this.fields.slot(name));
       }
       this.automaton = undefined;
     }
-    this.entries.push({ literals: ids });
+    this.entries.push({ literals: ids, literalSlots: Int32Array.from(slots) });
     this.ruleSeen = new Uint32Array(this.entries.length);
   }
 
@@ -229,16 +232,13 @@ export class Prefilter {
     }
     for (const r of this.unrouted) picked.push(r);
     if (picked.length === 0) return picked;
-    // Literal constraints: scan the event's text once, only if a candidate needs it.
-    let scanned = false;
+    // Literal constraints: scan each field a candidate needs once, with every rule's literals at a time.
     const out: number[] = [];
     for (const r of picked) {
-      const literals = this.entries[r]!.literals;
+      const entry = this.entries[r]!;
+      const literals = entry.literals;
       if (literals !== null) {
-        if (!scanned) {
-          this.scanLiterals(view, epoch);
-          scanned = true;
-        }
+        this.scanSlots(view, entry.literalSlots, epoch);
         let present = false;
         for (let i = 0; i < literals.length; i++) {
           if (this.literalSeen[literals[i]!] === epoch) {
@@ -253,19 +253,27 @@ export class Prefilter {
     return out.sort((a, b) => a - b);
   }
 
-  private scanLiterals(view: EventView, epoch: number): void {
+  private scanSlots(view: EventView, slots: Int32Array, epoch: number): void {
     if (!this.automaton) {
       this.automaton = new AhoCorasick([...this.literalIds.keys()]);
       this.literalSeen = new Uint32Array(this.literalIds.size);
     }
-    const seen = this.literalSeen;
-    const mark = (id: number) => {
-      seen[id] = epoch;
-    };
-    for (const slot of this.literalSlots) {
-      for (const text of view.lowerStrings(slot)) this.automaton.scan(text, mark);
+    if (this.slotScanned.length < this.fields.size) {
+      const wider = new Uint32Array(this.fields.size * 2);
+      wider.set(this.slotScanned);
+      this.slotScanned = wider;
+    }
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
+      if (this.slotScanned[slot] === epoch) continue;
+      this.slotScanned[slot] = epoch;
+      for (const text of view.lowerStrings(slot)) this.automaton.scan(text, this.mark);
     }
   }
+
+  private readonly mark = (id: number): void => {
+    this.literalSeen[id] = this.epoch;
+  };
 
   private nextEpoch(): number {
     this.epoch++;
@@ -273,6 +281,7 @@ export class Prefilter {
       this.epoch = 1;
       this.ruleSeen.fill(0);
       this.literalSeen.fill(0);
+      this.slotScanned.fill(0);
     }
     return this.epoch;
   }
