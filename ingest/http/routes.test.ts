@@ -135,6 +135,13 @@ describe('POST /ingest/v1/events', () => {
     const post = (headers: Record<string, string>) =>
       app!.inject({ method: 'POST', url: '/ingest/v1/events', headers, payload: [{ message: 'x' }] });
     expect((await post({})).statusCode).toBe(401);
+    // Checked before the body is read: an unknown sender gets 401, not 413, for an oversized body.
+    const oversized = await app!.inject({
+      method: 'POST',
+      url: '/ingest/v1/events',
+      payload: 'x'.repeat(100 * 1024),
+    });
+    expect(oversized.statusCode).toBe(401);
     expect((await post({ authorization: 'Bearer nope' })).statusCode).toBe(401);
     expect((await post({ authorization: 'Bearer key-analyst' })).statusCode).toBe(403);
     expect((await post({ authorization: 'Bearer key-ingest' })).statusCode).toBe(202);
@@ -190,7 +197,7 @@ describe('POST /ingest/v1/events', () => {
       payload: gzipSync(Buffer.alloc(1024 * 1024, 0x20)),
     });
     expect(bomb.statusCode).toBe(413);
-    expect(await total(accounting.counters.rejected, { reason: 'too_large' })).toBe(1);
+    expect(await total(accounting.counters.rejected, { reason: 'too_large', agency: 'so-tttt' })).toBe(2);
     const broken = await app!.inject({
       method: 'POST',
       url: '/ingest/v1/events',

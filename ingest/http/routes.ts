@@ -176,6 +176,14 @@ export async function ingestHttpRoutes(app: FastifyInstance, options: IngestHttp
     throw error;
   }
 
+  // Authentication runs on request, before the body is read: an unknown sender cannot make us read 10 MiB.
+  // A body over the limit is refused by fastify before our handler: count it here.
+  app.addHook('onError', async (request, _reply, error) => {
+    if ((error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      accounting.rejected(listener, request.ingestPrincipal?.agency ?? UNKNOWN_AGENCY, 'too_large');
+    }
+  });
+
   const routeConfig = { public: true } as const;
 
   app.post(
@@ -183,7 +191,7 @@ export async function ingestHttpRoutes(app: FastifyInstance, options: IngestHttp
     {
       config: routeConfig,
       bodyLimit: maxBodyBytes,
-      preHandler: authenticate,
+      onRequest: authenticate,
       schema: {
         summary: 'Send events (JSON array, object or NDJSON; gzip allowed)',
         tags: ['ingest'],
@@ -267,7 +275,7 @@ export async function ingestHttpRoutes(app: FastifyInstance, options: IngestHttp
   for (const path of ['/_bulk', '/:index/_bulk', '/es/_bulk', '/es/:index/_bulk']) {
     app.post<{ Params: { index?: string } }>(
       path,
-      { config: routeConfig, bodyLimit: maxBodyBytes, preHandler: authenticate, schema: bulkSchema },
+      { config: routeConfig, bodyLimit: maxBodyBytes, onRequest: authenticate, schema: bulkSchema },
       bulk,
     );
   }
@@ -275,12 +283,12 @@ export async function ingestHttpRoutes(app: FastifyInstance, options: IngestHttp
   // fastify answers HEAD from the GET route.
   app.get(
     '/es/',
-    { config: routeConfig, preHandler: authenticate, schema: { hide: true } },
+    { config: routeConfig, onRequest: authenticate, schema: { hide: true } },
     async () => ES_INFO,
   );
   app.get(
     '/es/_license',
-    { config: routeConfig, preHandler: authenticate, schema: { hide: true } },
+    { config: routeConfig, onRequest: authenticate, schema: { hide: true } },
     async () => ({
       license: { status: 'active', type: 'basic', uid: 'siem-lite' },
     }),
