@@ -12,7 +12,7 @@ import type { SecurityEvent } from '../core/model.js';
 import { createElasticsearchStores } from '../store/elasticsearch/index.js';
 import { dailyIndex } from '../store/elasticsearch/mappings.js';
 import { prepareEvent } from '../store/event-document.js';
-import { syntheticEvents } from './store-fixture.js';
+import { eventBatches } from './event-dataset.js';
 import { measureQueries } from './store-queries.js';
 
 const { values } = parseArgs({
@@ -30,17 +30,7 @@ const spanMs = 7 * 86_400_000;
 const run = `bench-${Date.now().toString(36)}`;
 
 function batches(seed: number): SecurityEvent[][] {
-  const all: SecurityEvent[][] = [];
-  let current: SecurityEvent[] = [];
-  for (const event of syntheticEvents(total, { from: to - spanMs, spanMs, seed })) {
-    current.push(event);
-    if (current.length === batchSize) {
-      all.push(current);
-      current = [];
-    }
-  }
-  if (current.length > 0) all.push(current);
-  return all;
+  return [...eventBatches(total, { from: to - spanMs, to, seed, batchSize })];
 }
 
 /** Runs `work` over the batches with two in flight; returns events per second. */

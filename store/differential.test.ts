@@ -329,6 +329,13 @@ describe('Elasticsearch and SQLite give the same answers', () => {
             expect(await lite!.lastSeenBy!({ query }, field, 50), label).toEqual(
               await es!.lastSeenBy!({ query }, field, 50),
             );
+            // Scoped, time-bounded and cut at `size`: SQLite answers these from the (agency | source_ip, ts) index.
+            const scoped = { query, time: { from: TIMES[1]!, to: TIMES[6]! } };
+            for (const search of [scoped, { ...scoped, agencies: [AGENCIES[2]!, AGENCIES[0]!] }]) {
+              expect(await lite!.lastSeenBy!(search, field, size), label).toEqual(
+                await es!.lastSeenBy!(search, field, size),
+              );
+            }
             const options = { targetBuckets: 10, splitBy: { field: splitField, size } };
             expect(await lite!.histogram!({ query, time }, options), label).toEqual(
               await es!.histogram!({ query, time }, options),

@@ -12,14 +12,20 @@ import type {
   TopValues,
   ValueCount,
 } from '../../core/ports.js';
-import { type HistogramPlan, planHistogram, termsSize, valueField } from '../aggregation-plan.js';
+import {
+  compareText,
+  type HistogramPlan,
+  planHistogram,
+  termsSize,
+  valueField,
+} from '../aggregation-plan.js';
 import { bytesToIp } from '../ip.js';
 import type { FieldRef } from '../query/ast.js';
-import { planSearch } from '../search-plan.js';
+import { planSearch, type SearchPlan } from '../search-plan.js';
 import { type EventsWhere, toWhere } from './event-store.js';
 import { jsonPath } from './json-path.js';
 import { elementValue, type SqlValue } from './query-sql.js';
-import { EVENT_DOC } from './schema.js';
+import { EVENT_DOC, INDEXED_HOT_COLUMNS } from './schema.js';
 
 /** Epoch ms of `ts` (fixed-width UTC text). */
 const TS_MS = '(unixepoch(substr(events.ts, 1, 19)) * 1000 + CAST(substr(events.ts, 21, 3) AS INTEGER))';
@@ -91,6 +97,8 @@ export function lastSeenBy(db: Database, search: EventSearch, fieldName: string,
   const limit = termsSize(size, 100);
   const plan = planSearch({ ...search, after: undefined, limit: undefined });
   if (plan.condition.kind === 'none') return [];
+  const fast = lastSeenByIndex(db, plan, field, limit);
+  if (fast !== undefined) return fast;
   const where = toWhere(plan, db);
   const source = valueSource(field, where);
   const rows = db
@@ -101,11 +109,64 @@ export function lastSeenBy(db: Database, search: EventSearch, fieldName: string,
        ) WHERE key IS NOT NULL GROUP BY key ORDER BY key ASC LIMIT ?`,
     )
     .all([...source.params, ...where.params, limit]) as { key: unknown; last: string; n: number }[];
-  return rows.map((row) => ({
-    key: outputKey(field, row.key),
-    lastSeen: `${row.last.slice(0, 23)}Z`,
-    count: row.n,
-  }));
+  return rows.map((row) => lastSeenOf(field, row));
+}
+
+function lastSeenOf(field: FieldRef, row: { key: unknown; last: string; n: number }): LastSeen {
+  return { key: outputKey(field, row.key), lastSeen: `${row.last.slice(0, 23)}Z`, count: row.n };
+}
+
+/** Keys visited by lastSeenByIndex before it gives way to the general query (a range with few of the keys). */
+const MAX_KEY_HOPS = 5000;
+
+/**
+ * "Last seen" by a column with a `(column, ts)` index and no other filter than time (and agency scope for
+ * the agency itself), the silent-sources tile: hop from key to key in the index and count each key's
+ * range there, so the work is the index entries in range, never a table row. Undefined when it does not
+ * apply; the general query answers then.
+ */
+function lastSeenByIndex(
+  db: Database,
+  plan: SearchPlan,
+  field: FieldRef,
+  limit: number,
+): LastSeen[] | undefined {
+  const column = field.column;
+  if (column === undefined || plan.condition.kind !== 'all' || plan.rule !== undefined) return undefined;
+  if (column !== 'agency' && (plan.agencies !== undefined || !INDEXED_HOT_COLUMNS.includes(column))) {
+    return undefined;
+  }
+  const stats = db.prepare(
+    `SELECT max(ts) AS last, count(*) AS n FROM event_rows WHERE ${column} = ? AND ts >= ? AND ts < ?`,
+  );
+  const from = plan.from ?? '';
+  const to = plan.to ?? '~';
+  const result: LastSeen[] = [];
+  const visit = (key: unknown) => {
+    const row = stats.get(key, from, to) as { last: string | null; n: number };
+    if (row.n > 0 && row.last !== null) result.push(lastSeenOf(field, { key, last: row.last, n: row.n }));
+  };
+  if (plan.agencies !== undefined) {
+    const keys = [...new Set(plan.agencies)].sort(compareText);
+    for (const key of keys) {
+      if (result.length === limit) break;
+      visit(key);
+    }
+    return result;
+  }
+  const after = db
+    .prepare(`SELECT ${column} FROM event_rows WHERE ${column} > ? ORDER BY ${column} LIMIT 1`)
+    .pluck();
+  let key: unknown = db
+    .prepare(`SELECT ${column} FROM event_rows WHERE ${column} IS NOT NULL ORDER BY ${column} LIMIT 1`)
+    .pluck()
+    .get();
+  for (let hops = 0; key !== undefined && result.length < limit; hops++) {
+    if (hops === MAX_KEY_HOPS) return undefined;
+    visit(key);
+    key = after.get(key);
+  }
+  return result;
 }
 
 export function histogram(db: Database, search: EventSearch, options?: HistogramOptions): Histogram {
