@@ -18,6 +18,12 @@ export class AhoCorasick {
   private readonly word: Int32Array;
   /** Nearest proper suffix node that ends a word, or -1. */
   private readonly dict: Int32Array;
+  /**
+   * Shallow nodes (depth ≤ 2, where a scan spends most of its steps) get a full ASCII row of the
+   * deterministic automaton: next node for each code unit < 128, failure links already followed.
+   */
+  private readonly denseRow: Int32Array;
+  private readonly dense: Int32Array;
   readonly size: number;
 
   constructor(words: readonly string[]) {
@@ -82,6 +88,30 @@ export class AhoCorasick {
         queue.push(child);
       }
     }
+
+    // Dense rows, in breadth-first order so a node's failure target (shallower) is filled before it.
+    const depth = new Int32Array(count);
+    for (const child of children[0]!.values()) depth[child] = 1;
+    const shallow = [0];
+    for (const node of queue) {
+      const nodeDepth = depth[node]!;
+      for (let c = this.childStart[node]!; c < this.childEnd[node]!; c++) depth[this.childNode[c]!] = nodeDepth + 1;
+      if (nodeDepth <= 2) shallow.push(node);
+    }
+    this.denseRow = new Int32Array(count).fill(-1);
+    shallow.forEach((node, row) => {
+      this.denseRow[node] = row;
+    });
+    this.dense = new Int32Array(shallow.length * 128);
+    shallow.forEach((node, row) => {
+      for (let code = 0; code < 128; code++) {
+        let target = this.step(node, code);
+        if (target < 0) {
+          target = node === 0 ? 0 : this.dense[this.denseRow[this.fail[node]!]! * 128 + code]!;
+        }
+        this.dense[row * 128 + code] = target;
+      }
+    });
   }
 
   /** The child of `node` on `code`, or -1. */
@@ -110,9 +140,18 @@ export class AhoCorasick {
     const fail = this.fail;
     const word = this.word;
     const dict = this.dict;
+    const denseRow = this.denseRow;
+    const dense = this.dense;
     let node = 0;
     for (let i = 0; i < text.length; i++) {
       const code = text.charCodeAt(i);
+      const row = denseRow[node]!;
+      if (code < 128 && row >= 0) {
+        node = dense[row * 128 + code]!;
+        if (word[node] !== -1) found(word[node]!);
+        for (let d = dict[node]!; d !== -1; d = dict[d]!) found(word[d]!);
+        continue;
+      }
       let target = this.step(node, code);
       while (target < 0 && node !== 0) {
         node = fail[node]!;
