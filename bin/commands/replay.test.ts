@@ -5,7 +5,8 @@
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { type AddressInfo, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -162,5 +163,46 @@ describe('replay over real sockets', () => {
     expect(tcpRaw).not.toContain('\n');
     const first = Date.parse(frames[0]!.split(' ')[1]!);
     expect(Math.abs(first - Date.now())).toBeLessThan(60_000);
+  });
+
+  it('posts NDJSON to an HTTP ingest URL with the agency token: JSON lines as they are, others as messages', async () => {
+    const bodies: { auth: string | undefined; type: string | undefined; body: string }[] = [];
+    const server = createHttpServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      request.on('end', () => {
+        bodies.push({ auth: request.headers.authorization, type: request.headers['content-type'], body });
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{"accepted":2}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const file = join(dir, 'agent.log');
+    writeFileSync(
+      file,
+      '{"@timestamp":"2026-11-26T02:00:00Z","event":{"code":"4625"}}\n<38>1 2026-11-26T02:00:05Z h sshd - - - x\n',
+    );
+    const summary = await replay({
+      path: file,
+      target: `http://127.0.0.1:${(server.address() as AddressInfo).port}/ingest/v1/events`,
+      rate: 0,
+      startAt: false,
+      token: 'agency-token',
+      progress: false,
+    });
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    expect(summary.lines).toBe(2);
+    expect(bodies).toHaveLength(1);
+    expect(bodies[0]).toMatchObject({ auth: 'Bearer agency-token', type: 'application/x-ndjson' });
+    expect(
+      bodies[0]!.body
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual([
+      { '@timestamp': '2026-11-26T02:00:00Z', event: { code: '4625' } },
+      { message: '<38>1 2026-11-26T02:00:05Z h sshd - - - x' },
+    ]);
   });
 });

@@ -159,11 +159,14 @@ async function openSender(target: string, options: ReplayOptions): Promise<Sende
     }
     case 'http:':
     case 'https:': {
-      // NDJSON of {"message": <line>}: the raw line goes through the same parsers as syslog.
+      // NDJSON to the ingest API: a JSON line (an agent's event) as it is, any other line as {"message": …}.
       let pending: string[] = [];
       const flush = async () => {
         if (pending.length === 0) return;
-        const body = `${pending.map((message) => JSON.stringify({ message })).join('\n')}\n`;
+        const documents = pending.map((line) =>
+          line.startsWith('{') ? line : JSON.stringify({ message: line }),
+        );
+        const body = `${documents.join('\n')}\n`;
         pending = [];
         const response = await fetch(target, {
           method: 'POST',
