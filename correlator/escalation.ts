@@ -102,6 +102,9 @@ const NEXT: Record<Severity, Severity> = {
 const MAX_ATTEMPTS = 20;
 
 export class Escalation {
+  /** Incidents known to be escalated already (bounded): no store read for them on every later batch. */
+  private readonly settled = new Set<string>();
+
   constructor(
     private readonly store: IncidentStore,
     private readonly registry: EntityRegistry,
@@ -124,7 +127,8 @@ export class Escalation {
       const rules = [...new Set(incidentsToRules.values())].sort();
       if (rules.length < 2) continue;
       for (const incidentId of incidentsToRules.keys()) {
-        if (!toRaise.has(incidentId)) toRaise.set(incidentId, { entity, rules });
+        if (!toRaise.has(incidentId) && !this.settled.has(incidentId))
+          toRaise.set(incidentId, { entity, rules });
       }
     }
     const changes: IncidentChange[] = [];
@@ -133,6 +137,11 @@ export class Escalation {
       if (raised) changes.push({ kind: 'updated', incident: raised, actor: 'system', at: raised.updatedAt });
     }
     return changes;
+  }
+
+  private remember(id: string): void {
+    if (this.settled.size >= 50_000) this.settled.clear();
+    this.settled.add(id);
   }
 
   private async raise(
@@ -144,7 +153,11 @@ export class Escalation {
       // Not written yet (its writer is mid-create): it is raised when its own batch records it.
       if (!current) return undefined;
       const incident = current.value;
-      if (incident.escalation || CLOSED_STATUSES.includes(incident.status)) return undefined;
+      if (incident.escalation) {
+        this.remember(id);
+        return undefined;
+      }
+      if (CLOSED_STATUSES.includes(incident.status)) return undefined;
       const at = new Date().toISOString();
       const raised: Incident = {
         ...incident,
@@ -162,6 +175,7 @@ export class Escalation {
         ],
       };
       if ((await this.store.update(raised, current.version)) === 'ok') {
+        this.remember(id);
         this.options.logger.info({ incident: id, ...reason }, 'incident escalated');
         return raised;
       }
