@@ -11,11 +11,13 @@ import { ApiKeyService, ensureAdminKey } from '../api/keys.js';
 import type { ReadinessCheck } from '../api/routes/health.js';
 import { MemoryHuntJobStore, RedisHuntJobStore } from '../api/rules/hunts.js';
 import { buildApiServer } from '../api/server.js';
+import type { AgencyDirectory } from '../core/agencies.js';
 import type { Config } from '../core/config.js';
 import { parseDuration } from '../core/duration.js';
 import type { Logger } from '../core/logger.js';
 import type { ChangeFeed, DeadLetterQueue, EventStore, IncidentStore, RecordQueue } from '../core/ports.js';
 import { ingestMetricsRegistry } from '../ingest/accounting.js';
+import { ingestHttpRoutes } from '../ingest/http/routes.js';
 import { createElasticsearchApiStores } from '../store/elasticsearch/index.js';
 import { type ApiStores, createSqliteApiStores } from '../store/sqlite/index.js';
 import { ensureDataDir, loadAgencies, VERSION } from './runtime.js';
@@ -45,6 +47,16 @@ export interface StartedApi {
   /** Set on the very first start: the admin key, shown once. */
   admin?: { key: string; file: string };
   close(): Promise<void>;
+}
+
+function httpIngest(config: Config, queue: RecordQueue, agencies: AgencyDirectory, keys: ApiKeyService) {
+  return (app: FastifyInstance) =>
+    ingestHttpRoutes(app, {
+      queue,
+      agencies,
+      verifyApiKey: (token) => keys.verify(token),
+      batchMaxRecords: config.ingest.batch_max_records,
+    });
 }
 
 /** Builds the API for this configuration (not listening yet). */
@@ -97,6 +109,7 @@ export async function startApi(
     shared = new Redis(config.redis.url, { connectTimeout: 2000, maxRetriesPerRequest: 1 });
     shared.on('error', () => {}); // reported by the readiness check; rate limits fail open meanwhile
   }
+  const agencies = loadAgencies(config);
   const processMetrics = new Registry();
   collectDefaultMetrics({ register: processMetrics, prefix: 'siem_api_' });
   if (input.queue) {
@@ -144,7 +157,7 @@ export async function startApi(
     sources: apiStores.sources,
     huntJobs: shared ? new RedisHuntJobStore(shared, config.redis.prefix) : new MemoryHuntJobStore(),
     ...(shared ? { rateLimitRedis: { client: shared, prefix: config.redis.prefix } } : {}),
-    agencies: loadAgencies(config),
+    agencies,
     ...(input.changes ? { changes: input.changes } : {}),
     ...(input.deadLetters ? { deadLetters: input.deadLetters } : {}),
     readiness,
@@ -152,7 +165,11 @@ export async function startApi(
     logger,
     mode: config.mode,
     version: VERSION,
-    ...(input.plugins ? { plugins: input.plugins } : {}),
+    plugins: [
+      // HTTP ingest for agents and shippers shares the API's port and keys (ingest-role keys or agency tokens).
+      ...(input.queue ? [httpIngest(config, input.queue, agencies, keys)] : []),
+      ...(input.plugins ?? []),
+    ],
   });
   let closing: Promise<void> | undefined;
   return {

@@ -203,4 +203,61 @@ describe('helpers', () => {
   it('isoOf appends sub-millisecond digits', () => {
     expect(isoOf(0, '456')).toBe('1970-01-01T00:00:00.000456Z');
   });
+
+  describe('JSON from shippers that wraps a raw line', () => {
+    const normalise = createNormaliser({ agencies, defaultTimezone: 'Asia/Ho_Chi_Minh' });
+    const http = (doc: unknown) =>
+      record(JSON.stringify(doc), {
+        transport: 'http',
+        peer: '127.0.0.1:5000',
+        agency: 'vp-ubnd',
+        listener: 'http',
+      });
+
+    it('parses the line in `message` (Filebeat, Vector) with the envelope and source parsers', () => {
+      const [event] = normalise([
+        http({
+          '@timestamp': '2024-06-01T04:59:30Z',
+          message:
+            '<38>Jun  1 11:59:00 bastion sshd[811]: Failed password for root from 203.0.113.5 port 2222 ssh2',
+          log: { file: { path: '/var/log/auth.log' } },
+        }),
+      ]);
+      expect(event).toMatchObject({
+        '@timestamp': '2024-06-01T04:59:00.000Z',
+        message: 'Failed password for root from 203.0.113.5 port 2222 ssh2',
+        event: { action: 'ssh_login', outcome: 'failure', dataset: 'system.auth' },
+        source: { ip: '203.0.113.5' },
+        host: { hostname: 'bastion' },
+        log: { file: { path: '/var/log/auth.log' } },
+        agency: { id: 'vp-ubnd' },
+      });
+      expect(event!.tags ?? []).not.toContain('_parse_failure');
+    });
+
+    it('parses the line in `log` (Fluent Bit tail) and keeps the shipper time when the line has none', () => {
+      const [event] = normalise([
+        http({
+          '@timestamp': '2024-06-01T04:59:30Z',
+          log: 'sshd[9]: Accepted publickey for ops from 10.93.1.9 port 4022 ssh2',
+        }),
+      ]);
+      expect(event).toMatchObject({
+        '@timestamp': '2024-06-01T04:59:30.000Z',
+        event: { action: 'ssh_login', outcome: 'success' },
+        user: { name: 'ops' },
+      });
+    });
+
+    it('leaves documents that classify themselves alone', () => {
+      const [event] = normalise([
+        http({
+          message: 'sshd[9]: Failed password for x from 1.2.3.4 port 1 ssh2',
+          event: { action: 'custom' },
+        }),
+      ]);
+      expect(event!.event.action).toBe('custom');
+      expect(event!.source).toBeUndefined();
+    });
+  });
 });

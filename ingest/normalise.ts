@@ -89,11 +89,10 @@ export function createNormaliser(options: NormaliserOptions): (records: RawRecor
       if (record.parser !== undefined && !forced) addTag(event, '_unknown_parser');
       const parser = forced ?? parsers.choose(envelope.appName, envelope.message);
       if (parser) {
-        const outcome: ParseOutcome = parser.parse(envelope.message, event, envelope, {
-          timezone,
-          receivedAt: record.receivedAt,
-        });
+        const context = { timezone, receivedAt: record.receivedAt };
+        const outcome: ParseOutcome = parser.parse(envelope.message, event, envelope, context);
         if (outcome.status === 'invalid') markFailure(event, outcome.reason);
+        else if (parser.id === 'json' && carriesRawLine(event)) parseEmbeddedLine(event, context);
       }
       checkClockSkew(event, record.receivedAt, clockSkewMs);
       return event;
@@ -105,6 +104,21 @@ export function createNormaliser(options: NormaliserOptions): (records: RawRecor
     }
   }
 
+  /**
+   * Shippers (Fluent Bit tailing a file, Filebeat, Vector) post JSON whose `message`/`log` is the raw line
+   * they read. That line goes through the same envelope and source parsers as if it came over syslog, so an
+   * sshd line is an sshd event whichever way it arrived; the shipper's other fields stay.
+   */
+  function parseEmbeddedLine(event: EcsEvent, context: { timezone: string; receivedAt: number }): void {
+    const line = event.message!;
+    const envelope = parseSyslog(line, context);
+    const parser = parsers.choose(envelope.appName, envelope.message);
+    if (!parser || parser.id === 'json') return;
+    applyEnvelope(event, envelope);
+    const outcome = parser.parse(envelope.message, event, envelope, context);
+    if (outcome.status === 'invalid') markFailure(event, outcome.reason);
+  }
+
   return (records) => {
     const events = new Array<SecurityEvent>(records.length);
     for (let i = 0; i < records.length; i++) {
@@ -114,6 +128,18 @@ export function createNormaliser(options: NormaliserOptions): (records: RawRecor
     }
     return events;
   };
+}
+
+/** A JSON document that only wraps a log line: a string message and no classification of its own. */
+function carriesRawLine(event: EcsEvent): boolean {
+  return (
+    typeof event.message === 'string' &&
+    event.message.length > 0 &&
+    event.message.charCodeAt(0) !== 123 /* { */ &&
+    event.event.action === undefined &&
+    event.event.category === undefined &&
+    event.event.code === undefined
+  );
 }
 
 function jsonEnvelope(text: string): SyslogEnvelope {
