@@ -90,9 +90,7 @@ export async function measureQueries(store: EventStore, to: number, runs = 30, c
     ],
   ];
   for (const [name, task] of tiles) {
-    const { p50, p95 } = await time(runs, task);
-    console.log(
-      `tile    ${name.padEnd(34)}                p50 ${p50.toFixed(1)} ms  p95 ${p95.toFixed(1)} ms`,
-    );
+    const timing = await time(runs, task);
+    console.log(`tile    ${name.padEnd(34)}                ${format(timing, cpu)}`);
   }
 }

@@ -176,13 +176,28 @@ export function histogram(db: Database, search: EventSearch, options?: Histogram
   if (histogramPlan.plan.condition.kind !== 'none') {
     const where = toWhere(histogramPlan.plan, db);
     const bucket = `((${TS_MS} / ${histogramPlan.intervalMs}) * ${histogramPlan.intervalMs})`;
-    const rows = db
-      .prepare(
-        `SELECT ${bucket} AS bucket, count(*) AS n FROM ${where.from} WHERE ${where.sql} GROUP BY bucket`,
-      )
-      .all(where.params) as { bucket: number; n: number }[];
-    for (const row of rows) counts.set(row.bucket, row.n);
-    if (histogramPlan.split !== undefined) collectSplits(db, histogramPlan, bucket, splits);
+    const splitColumn = histogramPlan.split?.field.column;
+    if (splitColumn !== undefined) {
+      // A single-valued column: one grouping by (bucket, value) gives the splits and, summed, the counts.
+      const rows = db
+        .prepare(
+          `SELECT ${bucket} AS bucket, events.${splitColumn} AS key, count(*) AS n FROM ${where.from}
+           WHERE ${where.sql} GROUP BY bucket, key ORDER BY bucket, n DESC, key ASC`,
+        )
+        .all(where.params) as { bucket: number; key: unknown; n: number }[];
+      for (const row of rows) {
+        counts.set(row.bucket, (counts.get(row.bucket) ?? 0) + row.n);
+        if (row.key !== null) addSplit(splits, row.bucket, row.key, row.n);
+      }
+    } else {
+      const rows = db
+        .prepare(
+          `SELECT ${bucket} AS bucket, count(*) AS n FROM ${where.from} WHERE ${where.sql} GROUP BY bucket`,
+        )
+        .all(where.params) as { bucket: number; n: number }[];
+      for (const row of rows) counts.set(row.bucket, row.n);
+      if (histogramPlan.split !== undefined) collectSplits(db, histogramPlan, bucket, splits);
+    }
   }
   const buckets = [];
   for (
@@ -220,12 +235,19 @@ function collectSplits(
        ) WHERE key IS NOT NULL GROUP BY bucket, key ORDER BY bucket, n DESC, key ASC`,
     )
     .all([...source.params, ...where.params]) as { bucket: number; key: unknown; n: number }[];
-  for (const row of rows) {
-    let list = splits.get(row.bucket);
-    if (list === undefined) {
-      list = [];
-      splits.set(row.bucket, list);
-    }
-    list.push({ key: row.key, count: row.n });
+  for (const row of rows) addSplit(splits, row.bucket, row.key, row.n);
+}
+
+function addSplit(
+  splits: Map<number, { key: unknown; count: number }[]>,
+  bucket: number,
+  key: unknown,
+  count: number,
+): void {
+  let list = splits.get(bucket);
+  if (list === undefined) {
+    list = [];
+    splits.set(bucket, list);
   }
+  list.push({ key, count });
 }

@@ -55,9 +55,9 @@ function compile(node: QueryNode, params: SqlValue[], options: CompileOptions): 
     case 'none':
       return '0';
     case 'and':
-      return `(${node.children.map((child) => compile(child, params, options)).join(' AND ')})`;
+      return junction(node.children, 'AND', params, options);
     case 'or':
-      return `(${node.children.map((child) => compile(child, params, options)).join(' OR ')})`;
+      return junction(node.children, 'OR', params, options);
     case 'not':
       return `(${compile(node.child, params, options)}) IS NOT 1`;
     case 'text':
@@ -65,6 +65,49 @@ function compile(node: QueryNode, params: SqlValue[], options: CompileOptions): 
     default:
       return leaf(node, params);
   }
+}
+
+type MessageText = Extract<QueryNode, { kind: 'text' }>;
+
+function isMessageText(node: QueryNode): node is MessageText {
+  return node.kind === 'text' && node.field.name === 'message' && node.tokens.length > 0;
+}
+
+/**
+ * `a AND b AND ...` (or OR): the full-text clauses on `message` among the children become one FTS5 query
+ * (`"failed password" AND "invalid"`), which FTS5 evaluates far faster than one row-id list per clause.
+ */
+function junction(
+  children: QueryNode[],
+  operator: 'AND' | 'OR',
+  params: SqlValue[],
+  options: CompileOptions,
+): string {
+  const texts = children.filter(isMessageText);
+  const parts: string[] = [];
+  if (texts.length > 1) {
+    parts.push(
+      ftsCondition(
+        texts.map((text) => ftsQuery(text.tokens, text.prefix)).join(` ${operator} `),
+        params,
+        options,
+      ),
+    );
+  }
+  for (const child of children) {
+    if (texts.length > 1 && isMessageText(child)) continue;
+    parts.push(compile(child, params, options));
+  }
+  return `(${parts.join(` ${operator} `)})`;
+}
+
+function ftsCondition(match: string, params: SqlValue[], options: CompileOptions): string {
+  params.push(match);
+  if (options.ridRange === undefined) {
+    return 'events.rid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)';
+  }
+  params.push(options.ridRange[0], options.ridRange[1]);
+  return 'events.rid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ? AND rowid BETWEEN ? AND ?)';
 }
 
 type Leaf = Exclude<QueryNode, { kind: 'all' | 'none' | 'and' | 'or' | 'not' | 'text' }>;
@@ -144,14 +187,7 @@ function textCondition(
   options: CompileOptions,
 ): string {
   if (node.tokens.length === 0) return '0';
-  if (node.field.name === 'message') {
-    params.push(ftsQuery(node.tokens, node.prefix));
-    if (options.ridRange === undefined) {
-      return 'events.rid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)';
-    }
-    params.push(options.ridRange[0], options.ridRange[1]);
-    return 'events.rid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ? AND rowid BETWEEN ? AND ?)';
-  }
+  if (node.field.name === 'message') return ftsCondition(ftsQuery(node.tokens, node.prefix), params, options);
   // `.text` sub-fields have no FTS index: their values are tokenised per row (slower, same answers).
   params.push(
     jsonPath(node.field.source ?? node.field.name),
