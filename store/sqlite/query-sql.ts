@@ -115,9 +115,37 @@ type Leaf = Exclude<QueryNode, { kind: 'all' | 'none' | 'and' | 'or' | 'not' | '
 function leaf(node: Leaf, params: SqlValue[]): string {
   const field = node.field;
   if (field.column !== undefined) return predicate(node, `events.${field.column}`, params);
+  const needle = documentNeedle(node);
+  if (needle !== undefined) params.push(needle);
   params.push(jsonPath(field.source ?? field.name));
   const element = elementValue(field);
-  return `EXISTS (SELECT 1 FROM json_each(${EVENT_DOC}, ?) AS j WHERE ${predicate(node, element, params)})`;
+  const exists = `EXISTS (SELECT 1 FROM json_each(${EVENT_DOC}, ?) AS j WHERE ${predicate(node, element, params)})`;
+  return needle === undefined ? exists : `(instr(${EVENT_DOC}, ?) > 0 AND ${exists})`;
+}
+
+/**
+ * Text that the stored JSON must contain for the leaf to match, checked with `instr` before the document
+ * is parsed: most documents are passed over without json_each. Only where the stored form is certain:
+ * catalogue keyword fields (the shape check stores their values as strings) and integers of long fields,
+ * written by JSON.stringify, which escapes character by character, so the escaped literal of any part of
+ * a value occurs in the escaped value.
+ */
+function documentNeedle(node: Leaf): string | undefined {
+  let literal: string | undefined;
+  if (node.kind === 'term') {
+    if (node.field.type === 'keyword' && typeof node.value === 'string') literal = node.value;
+    if (node.field.type === 'long' && Number.isSafeInteger(node.value)) literal = String(node.value);
+  } else if (node.kind === 'wildcard' && node.field.type === 'keyword') {
+    let run = '';
+    literal = '';
+    for (const part of node.pattern) {
+      if (typeof part === 'string') run += part;
+      else run = '';
+      if (run.length > literal.length) literal = run;
+    }
+  }
+  if (literal === undefined || literal.length < 2) return undefined;
+  return JSON.stringify(literal).slice(1, -1);
 }
 
 /** The value ES indexes for one JSON element of the field, or NULL when it indexes none. */
