@@ -95,7 +95,8 @@ export class AhoCorasick {
     const shallow = [0];
     for (const node of queue) {
       const nodeDepth = depth[node]!;
-      for (let c = this.childStart[node]!; c < this.childEnd[node]!; c++) depth[this.childNode[c]!] = nodeDepth + 1;
+      for (let c = this.childStart[node]!; c < this.childEnd[node]!; c++)
+        depth[this.childNode[c]!] = nodeDepth + 1;
       if (nodeDepth <= 2) shallow.push(node);
     }
     this.denseRow = new Int32Array(count).fill(-1);

@@ -163,34 +163,20 @@ export class Prefilter {
     private readonly keywordFields: string[] | null,
   ) {}
 
+  /** Each rule's equality constraints, routed when the index is (re)built. */
+  private readonly equalities: EqualityMap[] = [];
+  private indexed = 0;
+
   /** Registers the next rule (its index is the order of `add` calls). */
   add(expr: SearchExpr): void {
-    const ruleIndex = this.entries.length;
-    // Routing: the equality constraint with the fewest keys.
-    let route: [string, Set<string>] | undefined;
-    for (const entry of necessaryEquality(expr)) {
-      if (!route || entry[1].size < route[1].size) route = entry;
-    }
-    if (route) {
-      const slot = this.fields.slot(route[0]);
-      let byKey = this.index.get(slot);
-      if (!byKey) {
-        byKey = new Map();
-        this.index.set(slot, byKey);
-      }
-      for (const key of route[1]) {
-        const list = byKey.get(key) ?? [];
-        list.push(ruleIndex);
-        byKey.set(key, list);
-      }
-    } else {
-      this.unrouted.push(ruleIndex);
-    }
+    this.equalities.push(necessaryEquality(expr));
     const literals = necessaryLiterals(expr);
     let ids: Int32Array | null = null;
     const slots = new Set<number>();
     // A keyword literal is searched in the keyword fields; with none configured (every value), no constraint.
-    if (literals && !(literals.fields.has(null) && this.keywordFields === null)) {
+    // Literals from whole-value tests are left to the field/value index (typically the logsource's channel,
+    // present in every event of that source: scanning for it would filter nothing).
+    if (literals && !literals.exact && !(literals.fields.has(null) && this.keywordFields === null)) {
       ids = Int32Array.from([...literals.literals].map((l) => this.literalId(l)));
       for (const field of literals.fields) {
         for (const name of field === null ? (this.keywordFields ?? []) : [field])
@@ -199,7 +185,6 @@ export class Prefilter {
       this.automaton = undefined;
     }
     this.entries.push({ literals: ids, literalSlots: Int32Array.from(slots) });
-    this.ruleSeen = new Uint32Array(this.entries.length);
   }
 
   private literalId(literal: string): number {
@@ -211,8 +196,56 @@ export class Prefilter {
     return id;
   }
 
+  /**
+   * Routes every rule by one of its equality constraints: the one with the fewest keys, and among those the
+   * field with the most distinct keys over all rules (`event.code` splits Windows rules finely,
+   * `winlog.channel` hardly). Rebuilt when rules were added since.
+   */
+  private buildIndex(): void {
+    const distinct = new Map<string, Set<string>>();
+    for (const map of this.equalities) {
+      for (const [field, keys] of map) {
+        const set = distinct.get(field) ?? new Set();
+        for (const key of keys) set.add(key);
+        distinct.set(field, set);
+      }
+    }
+    this.index.clear();
+    this.unrouted.length = 0;
+    this.equalities.forEach((map, ruleIndex) => {
+      let route: [string, Set<string>] | undefined;
+      for (const entry of map) {
+        if (
+          !route ||
+          entry[1].size < route[1].size ||
+          (entry[1].size === route[1].size && distinct.get(entry[0])!.size > distinct.get(route[0])!.size)
+        ) {
+          route = entry;
+        }
+      }
+      if (!route) {
+        this.unrouted.push(ruleIndex);
+        return;
+      }
+      const slot = this.fields.slot(route[0]);
+      let byKey = this.index.get(slot);
+      if (!byKey) {
+        byKey = new Map();
+        this.index.set(slot, byKey);
+      }
+      for (const key of route[1]) {
+        const list = byKey.get(key) ?? [];
+        list.push(ruleIndex);
+        byKey.set(key, list);
+      }
+    });
+    this.indexed = this.equalities.length;
+    this.ruleSeen = new Uint32Array(this.entries.length);
+  }
+
   /** Rules worth evaluating on this event, in the order they were added. */
   candidates(view: EventView): number[] {
+    if (this.indexed !== this.equalities.length) this.buildIndex();
     const epoch = this.nextEpoch();
     const picked: number[] = [];
     const seen = this.ruleSeen;

@@ -6,6 +6,7 @@
  *   priority: 10                  # lower applies first (its field mapping wins)
  *   applies_to: [{product: windows}]
  *   field_prefix: winlog.event_data.   # where unmapped (and mapped) raw fields also live
+ *   no_prefix: [EventID, Channel]      # mapped fields that are never under the prefix
  *   fields: {Image: process.executable, EventID: [event.code, winlog.event_id]}
  *   logsources:                   # the events a logsource stands for: a Sigma detection over event fields
  *     - match: {product: windows, category: process_creation}
@@ -93,6 +94,13 @@ export function parsePipeline(value: unknown, file: string): PipelineDefinition 
       fields.set(sigma, targets as string[]);
     }
   }
+  const noPrefix = new Set<string>();
+  if (value.no_prefix !== undefined) {
+    if (!Array.isArray(value.no_prefix) || !value.no_prefix.every((f: unknown) => typeof f === 'string')) {
+      throw new RuleError('no_prefix must be a list of field names', ['no_prefix']);
+    }
+    for (const field of value.no_prefix as string[]) noPrefix.add(field);
+  }
   const logsources: PipelineDefinition['logsources'] = [];
   if (value.logsources !== undefined) {
     if (!Array.isArray(value.logsources)) throw new RuleError('logsources must be a list', ['logsources']);
@@ -117,6 +125,7 @@ export function parsePipeline(value: unknown, file: string): PipelineDefinition 
     priority,
     appliesTo,
     ...(typeof value.field_prefix === 'string' ? { fieldPrefix: value.field_prefix } : {}),
+    noPrefix,
     fields,
     logsources,
     placeholders,

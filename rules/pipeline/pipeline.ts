@@ -28,6 +28,8 @@ export interface PipelineDefinition {
   priority: number;
   appliesTo: Logsource[];
   fieldPrefix?: string;
+  /** Mapped fields that never live under the prefix (Windows' System fields: EventID, Channel, ...). */
+  noPrefix: Set<string>;
   fields: Map<string, string[]>;
   logsources: { match: Logsource; expr: SearchExpr }[];
   placeholders: Map<string, string[]>;
@@ -87,7 +89,10 @@ export class PipelineSet implements Pipeline {
     for (const def of defs) {
       const mapped = def.fields.get(field);
       if (mapped) {
-        const raw = def.fieldPrefix && !field.includes('.') ? [def.fieldPrefix + field] : [];
+        const raw =
+          def.fieldPrefix && !field.includes('.') && !def.noPrefix.has(field)
+            ? [def.fieldPrefix + field]
+            : [];
         return [...new Set([...mapped, ...raw])];
       }
     }
