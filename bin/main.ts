@@ -151,6 +151,7 @@ program
     'tcp://127.0.0.1:5514',
   )
   .option('-r, --rate <lines/s>', 'lines per second (0: as fast as possible)', '1000')
+  .option('-s, --speed <factor>', 'keep the recorded gaps, this many times faster (1 = real time)')
   .option('--route <sub=url...>', 'send the files under sub-folder <sub> to <url> (repeatable)')
   .option('--start-at <time>', 'move the earliest line to this ISO 8601 time instead of now')
   .option('--keep-times', 'send the timestamps as recorded')
@@ -173,6 +174,7 @@ program
       target: flags.target as string,
       routes,
       rate: Number(flags.rate),
+      ...(flags.speed ? { speed: Number(flags.speed) } : {}),
       startAt: flags.keepTimes ? false : (flags.startAt as string | undefined),
       zone: flags.zone as string,
       framing: flags.framing === 'octet' ? 'octet' : 'lf',
@@ -183,6 +185,8 @@ program
       ...(flags.token ? { token: flags.token as string } : {}),
     };
     if (!Number.isFinite(options.rate) || options.rate < 0) throw new Error('--rate: expected a number ≥ 0');
+    if (options.speed !== undefined && !(options.speed > 0))
+      throw new Error('--speed: expected a number > 0');
     const summary = await replay(options);
     process.stderr.write(
       `replayed ${summary.lines} lines in ${summary.seconds.toFixed(1)} s (${Object.entries(summary.byTarget)

@@ -126,6 +126,24 @@ describe('replay over real sockets', () => {
     ]);
   });
 
+  it('keeps the recorded gaps, compressed by --speed', async () => {
+    tcpLines.length = 0;
+    udpLines.length = 0;
+    // The scenario spans 40 s of event time: at 100× that is 0.4 s.
+    const summary = await replay({
+      path: join(dir, 'scenario'),
+      target: `tcp://127.0.0.1:${tcpPort}`,
+      routes: { 'so-y-te': `udp://127.0.0.1:${udpPort}` },
+      rate: 0,
+      speed: 100,
+      startAt: false,
+      progress: false,
+    });
+    expect(summary.lines).toBe(5);
+    expect(summary.seconds).toBeGreaterThanOrEqual(0.38);
+    expect(summary.seconds).toBeLessThan(5);
+  });
+
   it('runs as `siem-lite replay` with octet-counted framing', async () => {
     tcpRaw = '';
     const { stderr } = await run(

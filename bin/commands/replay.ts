@@ -20,6 +20,11 @@ export interface ReplayOptions {
   routes?: Record<string, string>;
   /** Lines per second; 0 sends as fast as the targets take them. */
   rate: number;
+  /**
+   * Keep the recorded gaps between lines, this many times faster (1 = real time, 60 = an hour in a minute);
+   * with `rate` too, the slower of the two paces each line. 0 or absent: pace by `rate` alone.
+   */
+  speed?: number;
   /** The time the earliest line is moved to (ISO 8601); default now. `false` keeps the recorded times. */
   startAt?: string | false;
   /** Zone of timestamps without one (RFC 3164), as an offset like `+07:00`. */
@@ -216,14 +221,17 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   bar?.start(lines.length, 0, { speed: 0 });
   const byTarget: Record<string, number> = {};
   const started = performance.now();
+  const firstTime = lines.find((l) => Number.isFinite(l.time))?.time;
+  const speed = options.speed ?? 0;
   try {
     for (const [i, line] of lines.entries()) {
-      if (options.rate > 0) {
-        // Paced by the schedule, not by sleeps per line: the rate holds even when a send is slow.
-        const due = started + (i * 1000) / options.rate;
-        const ahead = due - performance.now();
-        if (ahead > 2) await new Promise((resolve) => setTimeout(resolve, ahead));
+      // Paced by the schedule, not by sleeps per line: the pace holds even when a send is slow.
+      let due = options.rate > 0 ? started + (i * 1000) / options.rate : 0;
+      if (speed > 0 && firstTime !== undefined && Number.isFinite(line.time)) {
+        due = Math.max(due, started + (line.time - firstTime) / speed);
       }
+      const ahead = due - performance.now();
+      if (ahead > 2) await new Promise((resolve) => setTimeout(resolve, ahead));
       await senders.get(line.target)!.send(line.text);
       byTarget[line.target] = (byTarget[line.target] ?? 0) + 1;
       if (bar && (i % 50 === 0 || i === lines.length - 1)) {

@@ -35,6 +35,8 @@ interface ExpectedIncident {
 interface Scenario {
   name: string;
   agencies: string[];
+  /** Replay this many times faster than recorded (the recorded gaps between phases are kept, compressed). */
+  speed: number;
   incidents: ExpectedIncident[];
   lines: number;
 }
@@ -46,6 +48,7 @@ function loadScenarios(): Scenario[] {
       const dir = join(SCENARIOS, entry.name);
       const expected = parse(readFileSync(join(dir, 'expected.yaml'), 'utf8')) as {
         agencies: string[];
+        speed: number;
         incidents: ExpectedIncident[];
       };
       let lines = 0;
@@ -56,7 +59,13 @@ function loadScenarios(): Scenario[] {
             .filter((l) => l.trim()).length;
         }
       }
-      return { name: entry.name, agencies: expected.agencies, incidents: expected.incidents, lines };
+      return {
+        name: entry.name,
+        agencies: expected.agencies,
+        speed: expected.speed,
+        incidents: expected.incidents,
+        lines,
+      };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -196,17 +205,19 @@ describe.each(DEPLOYMENTS)('attack scenarios ($label)', ({ mode, workers }) => {
         30_000,
         output,
       );
-      // Incidents settle right after their batch is indexed: read until two reads a second apart agree.
+      // Incidents settle right after their batch is indexed: read until three reads a second apart agree
+      // (the machine may be loaded; a batch's incident writes follow its index write).
       let previous = '';
+      let agreeing = 0;
       const incidents = await waitFor(
         async () => {
           const list = await api<{ incidents: ApiIncident[] }>('/api/incidents?limit=1000');
           const mine = byKey(list.incidents.filter((i) => !seen.has(i.id)).map(comparable));
           const text = JSON.stringify(mine);
-          const stable = text === previous;
+          agreeing = text === previous ? agreeing + 1 : 0;
           previous = text;
-          if (!stable) await new Promise((resolve) => setTimeout(resolve, 1000));
-          return stable ? { mine, ids: list.incidents.map((i) => i.id) } : undefined;
+          if (agreeing < 2) await new Promise((resolve) => setTimeout(resolve, 1000));
+          return agreeing >= 2 ? { mine, ids: list.incidents.map((i) => i.id) } : undefined;
         },
         'incidents to settle',
         30_000,
