@@ -201,6 +201,7 @@ export async function buildApiServer(deps: ApiDependencies): Promise<FastifyInst
       events: deps.events,
       incidentQueries: deps.incidentQueries,
       ...(deps.agencies ? { agencies: deps.agencies } : {}),
+      ...(deps.sources ? { inventory: deps.sources } : {}),
     },
     deps.tilesTtlMs,
   );

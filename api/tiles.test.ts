@@ -40,6 +40,23 @@ describe.each(['embedded', 'scale'] as const)('IOC tiles (%s)', (mode) => {
       event('t-e3', AGENCY_A, ago(30_000), { host: { hostname: 'web-1' }, tags: ['_parse_failure'] }),
       event('t-e4', AGENCY_B, ago(3 * 3_600_000), { host: { hostname: 'fw-1' } }),
     ]);
+    // What the workers record of the same records in the source inventory (silent hosts come from it).
+    const seen = (agency: string, host: string, ms: number, failures = 0) => ({
+      agency,
+      host,
+      listener: 'syslog-udp',
+      parsers: [],
+      events: 1,
+      parseFailures: failures,
+      firstSeen: ago(ms),
+      lastSeen: ago(ms),
+    });
+    await h.apiStores.sources.record([
+      seen(AGENCY_A, 'web-1', 60_000),
+      seen(AGENCY_A, 'db-1', 2 * 3_600_000),
+      seen(AGENCY_A, 'web-1', 30_000, 1),
+      seen(AGENCY_B, 'fw-1', 3 * 3_600_000),
+    ]);
     await h.incidents.create(
       incident('ti-a1', AGENCY_A, { severity: 'critical', tactics: ['credential_access'] }),
     );

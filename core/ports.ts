@@ -389,6 +389,8 @@ export interface IncidentSummary {
   topTactics: { tactic: string; count: number }[];
   /** The same, per agency (top `topTactics` of each), ordered by agency then count. */
   tacticsByAgency: { agency: string; tactic: string; count: number }[];
+  /** `createdHistogram` per agency that had incidents created in the range (counts aligned with its buckets). */
+  createdHistogramByAgency?: { agency: string; counts: number[] }[];
 }
 
 /**

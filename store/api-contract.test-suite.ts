@@ -321,6 +321,7 @@ export function describeApiStoreContract(name: string, open: () => Promise<ApiSt
           { start: '2025-03-01T09:00:00.000Z', count: 1 },
           { start: '2025-03-01T10:00:00.000Z', count: 2 },
         ]);
+        expect(summary.createdHistogramByAgency).toEqual([{ agency: a, counts: [1, 1, 2] }]);
         expect(summary.topTactics).toEqual([
           { tactic: 'credential_access', count: 3 },
           { tactic: 'privilege_escalation', count: 1 },
@@ -343,6 +344,10 @@ export function describeApiStoreContract(name: string, open: () => Promise<ApiSt
           bucketMs: 86_400_000,
         });
         expect(both.createdHistogram).toEqual([{ start: '2025-03-01T00:00:00.000Z', count: 5 }]);
+        expect(both.createdHistogramByAgency).toEqual([
+          { agency: a, counts: [4] },
+          { agency: b, counts: [1] },
+        ]);
         const none = await s.incidentQueries.summarize({
           agencies: [],
           from: '2025-03-01T00:00:00.000Z',
@@ -351,6 +356,7 @@ export function describeApiStoreContract(name: string, open: () => Promise<ApiSt
         });
         expect(none.open).toEqual([]);
         expect(none.createdHistogram.map((bucket) => bucket.count)).toEqual([0, 0]);
+        expect(none.createdHistogramByAgency).toEqual([]);
       });
     });
     it('counts detections per rule with the last hit, within the agency scope and time range', async () => {

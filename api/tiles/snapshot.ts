@@ -7,7 +7,13 @@
 import { createHash } from 'node:crypto';
 import type { AgencyDirectory } from '../../core/agencies.js';
 import type { Severity } from '../../core/model.js';
-import type { EventStore, IncidentCell, IncidentQueries, IncidentSummary } from '../../core/ports.js';
+import type {
+  EventStore,
+  IncidentCell,
+  IncidentQueries,
+  IncidentSummary,
+  SourceInventory,
+} from '../../core/ports.js';
 import { combineCells } from '../triage/stats.js';
 import { type Reason, THRESHOLDS, type TileStatus, tileStatus } from './status.js';
 
@@ -47,6 +53,8 @@ export interface TileSources {
   events: EventStore;
   incidentQueries: IncidentQueries;
   agencies?: AgencyDirectory;
+  /** The workers' source inventory: silent hosts in one read instead of an aggregation per agency. */
+  inventory?: SourceInventory;
 }
 
 const PROVINCE = { vi: 'Toàn tỉnh', en: 'Province' };
@@ -172,6 +180,18 @@ export class TilesService {
   /** Hosts per agency heard in the last 24 h but not since `silentBefore`. */
   async #silentHosts(agencyIds: string[], now: number, silentBefore: number): Promise<Map<string, number>> {
     const result = new Map<string, number>();
+    if (this.sources.inventory) {
+      const silent = new Map<string, Set<string>>();
+      for (const source of await this.sources.inventory.list({})) {
+        const last = Date.parse(source.lastSeen);
+        if (last < now - 24 * HOUR || last >= silentBefore) continue;
+        const hosts = silent.get(source.agency) ?? new Set<string>();
+        hosts.add(source.host);
+        silent.set(source.agency, hosts);
+      }
+      for (const id of agencyIds) result.set(id, silent.get(id)?.size ?? 0);
+      return result;
+    }
     const lastSeenBy = this.sources.events.lastSeenBy?.bind(this.sources.events);
     if (!lastSeenBy) return result;
     const queue = [...agencyIds];
@@ -195,8 +215,13 @@ export class TilesService {
     agencyIds: string[],
     day: { from: string; to: string },
   ): Promise<Map<string, number[]>> {
-    const busy = new Set(summary.created.map((cell) => cell.agency));
     const result = new Map<string, number[]>();
+    if (summary.createdHistogramByAgency) {
+      // One aggregation for every agency (the store gives it): no summary per agency.
+      for (const { agency, counts } of summary.createdHistogramByAgency) result.set(agency, counts);
+      return result;
+    }
+    const busy = new Set(summary.created.map((cell) => cell.agency));
     await Promise.all(
       agencyIds
         .filter((id) => busy.has(id))

@@ -151,6 +151,7 @@ export class ElasticsearchIncidentQueries implements IncidentQueries {
         open: [],
         created: [],
         createdHistogram: ranges.map((range) => ({ start: range.key, count: 0 })),
+        createdHistogramByAgency: [],
         topTactics: [],
         tacticsByAgency: [],
       };
@@ -209,6 +210,10 @@ export class ElasticsearchIncidentQueries implements IncidentQueries {
               mttr: { avg: { field: 'timeToResolveMs' } },
             }),
             histogram: { range: { field: 'createdAt', keyed: false, ranges } },
+            histogramByAgency: {
+              terms: { field: 'agency', size: 1000, order: { _key: 'asc' } },
+              aggs: { histogram: { range: { field: 'createdAt', keyed: false, ranges } } },
+            },
           },
         },
       },
@@ -240,6 +245,15 @@ export class ElasticsearchIncidentQueries implements IncidentQueries {
       open,
       created,
       createdHistogram: ranges.map((range, i) => ({ start: range.key, count: counts[i]?.doc_count ?? 0 })),
+      createdHistogramByAgency: (
+        aggs.created.histogramByAgency.buckets as {
+          key: string;
+          histogram: { buckets: { doc_count: number }[] };
+        }[]
+      ).map((agency) => ({
+        agency: agency.key,
+        counts: ranges.map((_range, i) => agency.histogram.buckets[i]?.doc_count ?? 0),
+      })),
       tacticsByAgency: (
         aggs.open.perAgency.buckets as {
           key: string;

@@ -64,7 +64,8 @@ export class ElasticsearchSourceInventory implements SourceInventory {
           next,
         );
       }
-      const response = await this.client.bulk({ operations });
+      // wait_for: once a flush returns, reads see it (the flush runs off the event path).
+      const response = await this.client.bulk({ operations, refresh: 'wait_for' });
       const retry = new Map<string, SourceObservation>();
       for (const item of response.items) {
         const result = item.index ?? item.create!;

@@ -5,7 +5,7 @@
  * analysts filter by most). Text search is a phrase of the title's words, as Elasticsearch's `match_phrase`.
  */
 import type { Database } from 'better-sqlite3';
-import type { Incident, Severity } from '../../core/model.js';
+import { CLOSED_STATUSES, INCIDENT_STATUSES, type Incident, type Severity } from '../../core/model.js';
 import type {
   IncidentCell,
   IncidentPage,
@@ -40,6 +40,10 @@ const SORT_EXPRESSION: Record<IncidentSortField, string> = {
 };
 
 const CLOSED = `status IN ('resolved', 'false_positive')`;
+/** Written as the open statuses (not `NOT closed`) so the planner can use the covering status index. */
+const OPEN = `status IN (${INCIDENT_STATUSES.filter((status) => !CLOSED_STATUSES.includes(status))
+  .map((status) => `'${status}'`)
+  .join(', ')})`;
 
 export class SqliteIncidentQueries implements IncidentQueries {
   readonly #db: Database;
@@ -62,6 +66,15 @@ export class SqliteIncidentQueries implements IncidentQueries {
     );
     this.#db.exec(`CREATE INDEX IF NOT EXISTS incidents_api_status ON incidents (status, last_seen)`);
     this.#db.exec(`CREATE INDEX IF NOT EXISTS incidents_api_created ON incidents (${doc('createdAt')})`);
+    // Covering indexes for the tiles' and statistics' aggregations: open incidents by agency and severity,
+    // and incidents created in a range with their response times, answered from the index alone (no JSON
+    // parse of each document: 100k incidents took seconds without them).
+    this.#db.exec(
+      `CREATE INDEX IF NOT EXISTS incidents_api_open ON incidents (status, agency, ${doc('severity')})`,
+    );
+    this.#db.exec(
+      `CREATE INDEX IF NOT EXISTS incidents_api_created_cells ON incidents (${doc('createdAt')}, agency, ${doc('severity')}, ${doc('timeToAcknowledgeMs')}, ${doc('timeToResolveMs')})`,
+    );
   }
 
   async search(query: IncidentQuery): Promise<IncidentPage> {
@@ -109,14 +122,21 @@ export class SqliteIncidentQueries implements IncidentQueries {
     const to = timeBound(scope.to)!;
     const buckets = histogramBuckets(from, to, scope.bucketMs);
     if (scope.agencies?.length === 0) {
-      return { open: [], created: [], createdHistogram: buckets, topTactics: [], tacticsByAgency: [] };
+      return {
+        open: [],
+        created: [],
+        createdHistogram: buckets,
+        createdHistogramByAgency: [],
+        topTactics: [],
+        tacticsByAgency: [],
+      };
     }
     const agencyClause = scope.agencies ? `agency IN (${scope.agencies.map(() => '?').join(', ')})` : '1';
     const agencyParams = scope.agencies ?? [];
     const open = this.#db
       .prepare(
         `SELECT agency, ${doc('severity')} AS severity, count(*) AS count FROM incidents
-         WHERE ${agencyClause} AND NOT ${CLOSED} GROUP BY agency, severity ORDER BY agency, severity`,
+         WHERE ${agencyClause} AND ${OPEN} GROUP BY agency, severity ORDER BY agency, severity`,
       )
       .all(...agencyParams) as { agency: string; severity: Severity; count: number }[];
     const createdRows = this.#db
@@ -147,27 +167,38 @@ export class SqliteIncidentQueries implements IncidentQueries {
     }));
     const times = this.#db
       .prepare(
-        `SELECT ${doc('createdAt')} AS at FROM incidents
+        `SELECT agency, ${doc('createdAt')} AS at FROM incidents
          WHERE ${agencyClause} AND ${doc('createdAt')} >= ? AND ${doc('createdAt')} < ?`,
       )
-      .pluck()
-      .all(...agencyParams, from, to) as string[];
+      .all(...agencyParams, from, to) as { agency: string; at: string }[];
     const start = Date.parse(from);
-    for (const at of times) {
-      const bucket = buckets[Math.floor((Date.parse(at) - start) / scope.bucketMs)];
-      if (bucket) bucket.count++;
+    const byAgency = new Map<string, number[]>();
+    for (const { agency, at } of times) {
+      const index = Math.floor((Date.parse(at) - start) / scope.bucketMs);
+      const bucket = buckets[index];
+      if (!bucket) continue;
+      bucket.count++;
+      let counts = byAgency.get(agency);
+      if (!counts) {
+        counts = new Array<number>(buckets.length).fill(0);
+        byAgency.set(agency, counts);
+      }
+      counts[index]!++;
     }
+    const createdHistogramByAgency = [...byAgency]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([agency, counts]) => ({ agency, counts }));
     const topTactics = this.#db
       .prepare(
         `SELECT t.value AS tactic, count(*) AS count FROM incidents, json_each(incidents.doc, '$.tactics') AS t
-         WHERE ${agencyClause} AND NOT ${CLOSED}
+         WHERE ${agencyClause} AND ${OPEN}
          GROUP BY t.value ORDER BY count DESC, tactic ASC LIMIT ?`,
       )
       .all(...agencyParams, scope.topTactics ?? 5) as { tactic: string; count: number }[];
     const perAgency = this.#db
       .prepare(
         `SELECT agency, t.value AS tactic, count(*) AS count FROM incidents, json_each(incidents.doc, '$.tactics') AS t
-         WHERE ${agencyClause} AND NOT ${CLOSED}
+         WHERE ${agencyClause} AND ${OPEN}
          GROUP BY agency, t.value ORDER BY agency ASC, count DESC, tactic ASC`,
       )
       .all(...agencyParams) as { agency: string; tactic: string; count: number }[];
@@ -178,7 +209,14 @@ export class SqliteIncidentQueries implements IncidentQueries {
       kept.set(row.agency, n + 1);
       return n < size;
     });
-    return { open, created, createdHistogram: buckets, topTactics, tacticsByAgency };
+    return {
+      open,
+      created,
+      createdHistogram: buckets,
+      createdHistogramByAgency,
+      topTactics,
+      tacticsByAgency,
+    };
   }
 
   /** Detections per rule from the `detections` table (indexed by rule and time). */
