@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../core/logger.js';
 import type { RecordBatch } from '../../core/model.js';
+import { StoreUnavailableError } from '../../store/errors.js';
 import { REDIS_URL, uniquePrefix } from '../../test/support/services.js';
 import { BullDeadLetterQueue, BullRecordConsumer, BullRecordQueue } from './bullmq.js';
 
@@ -23,6 +24,40 @@ const batch = (id: string): RecordBatch => ({
 });
 
 describe('BullMQ record queue (real Redis)', () => {
+  it('keeps a batch waiting while the store is unavailable, without spending its attempts', async () => {
+    const waitPrefix = `${prefix}-unavailable`;
+    const queue = new BullRecordQueue({
+      redisUrl: REDIS_URL,
+      prefix: waitPrefix,
+      maxPendingBatches: 100,
+      logger,
+      retry: { attempts: 1, backoffMs: 10 },
+    });
+    const consumer = new BullRecordConsumer({
+      redisUrl: REDIS_URL,
+      prefix: waitPrefix,
+      concurrency: 1,
+      logger,
+      unavailableBackoffMs: 10,
+    });
+    const deadLetters = new BullDeadLetterQueue({ redisUrl: REDIS_URL, prefix: waitPrefix });
+    let tries = 0;
+    const done: string[] = [];
+    await consumer.start(async (b) => {
+      tries++;
+      // One attempt only, yet four outages in a row: none of them may dead-letter the batch.
+      if (tries <= 4) throw new StoreUnavailableError('elasticsearch is down');
+      done.push(b.id);
+    });
+    await queue.enqueue(batch('wait-1'));
+    await expect.poll(() => done, { timeout: 20_000 }).toEqual(['wait-1']);
+    expect(tries).toBe(5);
+    expect((await deadLetters.list(10)).total).toBe(0);
+    await consumer.close();
+    await queue.close();
+    await deadLetters.close();
+  });
+
   it('carries batches from a producer to several consumers, each batch once', async () => {
     const queue = new BullRecordQueue({ redisUrl: REDIS_URL, prefix, maxPendingBatches: 1000, logger });
     const seen: string[] = [];

@@ -1,4 +1,4 @@
-import { type Job, Queue, Worker } from 'bullmq';
+import { DelayedError, type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from '../../core/logger.js';
 import type { RecordBatch } from '../../core/model.js';
@@ -9,6 +9,10 @@ import type {
   RecordConsumer,
   RecordQueue,
 } from '../../core/ports.js';
+import { StoreUnavailableError } from '../../store/errors.js';
+
+/** Longest wait between two tries of a batch while the store is unavailable. */
+const MAX_UNAVAILABLE_DELAY_MS = 30_000;
 
 /** The queue that carries raw record batches from ingest processes to worker processes. */
 export const RECORDS_QUEUE = 'records';
@@ -113,12 +117,40 @@ export class BullRecordConsumer implements RecordConsumer {
       concurrency: number;
       /** Lock duration and stalled-check interval (config `queue.stall_timeout`), default 30 s. */
       stallTimeoutMs?: number;
+      /** First wait of a batch that met an unavailable store (doubles per try, at most 30 s); default 1 s. */
+      unavailableBackoffMs?: number;
     },
   ) {}
 
+  /** Tries per batch that met an unavailable store (this worker's view; reset when the batch leaves). */
+  private readonly unavailableTries = new Map<string, number>();
+
   async start(handler: BatchHandler): Promise<void> {
     this.connection = connect(this.options.redisUrl);
-    this.worker = new Worker<RecordBatch>(RECORDS_QUEUE, async (job: Job<RecordBatch>) => handler(job.data), {
+    const process = async (job: Job<RecordBatch>, token?: string) => {
+      try {
+        await handler(job.data);
+        this.unavailableTries.delete(job.id ?? '');
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError) || token === undefined) throw error;
+        // The store is down: the batch goes back to the queue (delayed) without spending an attempt, so an
+        // outage of any length makes batches wait, never dead-letters them.
+        const tries = (this.unavailableTries.get(job.id ?? '') ?? 0) + 1;
+        if (this.unavailableTries.size > 10_000) this.unavailableTries.clear();
+        this.unavailableTries.set(job.id ?? '', tries);
+        const wait = Math.min(
+          (this.options.unavailableBackoffMs ?? 1000) * 2 ** (tries - 1),
+          MAX_UNAVAILABLE_DELAY_MS,
+        );
+        this.options.logger.warn(
+          { batch: job.id, wait, err: error.message },
+          'store unavailable, batch waits on the queue',
+        );
+        await job.moveToDelayed(Date.now() + wait, token);
+        throw new DelayedError();
+      }
+    };
+    this.worker = new Worker<RecordBatch>(RECORDS_QUEUE, process, {
       connection: this.connection,
       prefix: this.options.prefix,
       concurrency: this.options.concurrency,

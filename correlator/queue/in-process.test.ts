@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../core/logger.js';
 import type { RecordBatch } from '../../core/model.js';
+import { StoreUnavailableError } from '../../store/errors.js';
 import { InProcessQueue } from './in-process.js';
 
 const logger = createLogger({ level: 'silent' });
@@ -46,6 +47,28 @@ describe('InProcessQueue', () => {
     await queue.idle();
     expect(attempts).toEqual({ flaky: 2, bad: 3 });
     expect(queue.deadLetters.map((d) => [d.batch.id, d.attempts, d.error])).toEqual([['bad', 3, 'boom bad']]);
+  });
+
+  it('keeps a batch waiting while the store is unavailable, without spending its attempts', async () => {
+    const queue = new InProcessQueue({
+      maxPendingBatches: 10,
+      concurrency: 1,
+      attempts: 1,
+      backoffMs: 5,
+      logger,
+    });
+    let tries = 0;
+    const done: string[] = [];
+    await queue.start(async (b) => {
+      tries++;
+      if (tries <= 4) throw new StoreUnavailableError('elasticsearch is down');
+      done.push(b.id);
+    });
+    await queue.enqueue(batch('wait-1'));
+    await queue.idle();
+    expect(done).toEqual(['wait-1']);
+    expect(tries).toBe(5);
+    expect(queue.deadLetters).toEqual([]);
   });
 
   it('drains accepted batches on close and refuses new ones after', async () => {

@@ -7,6 +7,10 @@ import type {
   RecordConsumer,
   RecordQueue,
 } from '../../core/ports.js';
+import { StoreUnavailableError } from '../../store/errors.js';
+
+/** Longest wait between two tries of a batch while the store is unavailable. */
+const MAX_UNAVAILABLE_DELAY_MS = 30_000;
 
 export interface InProcessQueueOptions {
   /** Pending batches before `saturated()` tells producers to back off. */
@@ -22,13 +26,21 @@ export interface InProcessQueueOptions {
 
 export type { DeadLetter };
 
+interface QueuedBatch {
+  batch: RecordBatch;
+  attempt: number;
+  at?: number;
+  /** Tries that met an unavailable store: they do not count as attempts, they only lengthen the wait. */
+  unavailable?: number;
+}
+
 /**
  * Embedded mode's queue: the same job shape and retry semantics as the BullMQ queue, in memory.
  * It is bounded: producers see `saturated()` and back off (TCP pauses, HTTP answers 429), so memory
  * stays bounded; a batch is never dropped here.
  */
 export class InProcessQueue implements RecordQueue, RecordConsumer, DeadLetterQueue {
-  private readonly pending: { batch: RecordBatch; attempt: number; at?: number }[] = [];
+  private readonly pending: QueuedBatch[] = [];
   private handler?: BatchHandler;
   private running = 0;
   private retrying = 0;
@@ -115,9 +127,28 @@ export class InProcessQueue implements RecordQueue, RecordConsumer, DeadLetterQu
     }
   }
 
-  private fail(job: { batch: RecordBatch; attempt: number }, error: unknown): void {
+  private fail(job: QueuedBatch, error: unknown): void {
     const attempts = this.options.attempts ?? 5;
     const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof StoreUnavailableError) {
+      // The store is down: the batch waits and tries again, however long the outage; never dead-lettered.
+      const unavailable = (job.unavailable ?? 0) + 1;
+      const wait = Math.min(
+        (this.options.backoffMs ?? 1000) * 2 ** (unavailable - 1),
+        MAX_UNAVAILABLE_DELAY_MS,
+      );
+      this.options.logger.warn(
+        { batch: job.batch.id, wait, err: message },
+        'store unavailable, batch waits on the queue',
+      );
+      this.retrying++;
+      setTimeout(() => {
+        this.retrying--;
+        this.pending.unshift({ ...job, unavailable });
+        this.pump();
+      }, wait);
+      return;
+    }
     if (job.attempt >= attempts) {
       this.options.logger.error(
         { batch: job.batch.id, attempts, err: message },
