@@ -6,17 +6,41 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signatureOf } from '../../correlator/notify/webhook.js';
 import { deleteIndices, ELASTICSEARCH_URL, REDIS_URL, uniquePrefix } from '../support/services.js';
 import { freePort, type SiemProcess, startSiem, waitFor } from '../support/siem-process.js';
 
 const run = promisify(execFile);
 const ATTACKER = '203.0.113.77';
 const LINES = 30;
+
+/** A real HTTP receiver for the deployment's webhook: every POST, with its headers. */
+const webhooks: { path: string; body: string; timestamp: string; signature: string }[] = [];
+const WEBHOOK_SECRET = 'e2e-webhook-secret';
+const receiver = createServer((request, response) => {
+  let body = '';
+  request.on('data', (chunk: Buffer) => {
+    body += chunk.toString();
+  });
+  request.on('end', () => {
+    webhooks.push({
+      path: request.url ?? '',
+      body,
+      timestamp: String(request.headers['x-siem-timestamp']),
+      signature: String(request.headers['x-siem-signature']),
+    });
+    response.writeHead(204).end();
+  });
+});
+beforeAll(() => new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve)));
+afterAll(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
 
 interface Deployment {
   mode: 'embedded' | 'scale';
@@ -50,6 +74,8 @@ async function deploy(mode: 'embedded' | 'scale'): Promise<Deployment> {
       '  listeners:',
       `    - { id: syslog-udp, transport: udp, host: 127.0.0.1, port: ${syslogPort} }`,
       `    - { id: syslog-tcp, transport: tcp, host: 127.0.0.1, port: ${syslogPort} }`,
+      'notifications:',
+      `  webhooks: [{ url: "http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook/${mode}", secret: ${WEBHOOK_SECRET}, min_severity: critical }]`,
     ].join('\n'),
   );
   const processes = [startSiem(['serve', '--config', configFile])];
@@ -176,5 +202,25 @@ describe.each(['embedded', 'scale'] as const)('sshd brute force, end to end (%s 
     });
     const bruteForce = incidents.find((incident) => incident.ruleTitle === 'SSH Brute Force')!;
     expect(bruteForce.evidenceEventIds).toHaveLength(LINES);
+
+    // The configured webhook (critical only) got the brute force incident, signed with its secret.
+    const hook = await waitFor(
+      async () =>
+        webhooks.find((w) => {
+          if (w.path !== `/hook/${mode}`) return false;
+          const payload = JSON.parse(w.body) as {
+            incident: { ruleTitle: string; groupBy: Record<string, string> };
+          };
+          return (
+            payload.incident.ruleTitle === 'SSH Brute Force' &&
+            payload.incident.groupBy['source.ip'] === ATTACKER
+          );
+        }),
+      'a signed webhook for the brute force incident',
+      15_000,
+      diagnostics,
+    );
+    expect(hook.signature).toBe(signatureOf(WEBHOOK_SECRET, hook.timestamp, hook.body));
+    expect(JSON.parse(hook.body).incident.severity).toBe('critical');
   }, 90_000);
 });
