@@ -1,5 +1,5 @@
 import { digest } from '../core/identity.js';
-import type { Detection, SecurityEvent } from '../core/model.js';
+import type { SecurityEvent } from '../core/model.js';
 import type { RuleSet } from '../rules/index.js';
 import type { RuleMatchOnEvent } from './correlation/correlate.js';
 

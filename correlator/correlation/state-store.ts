@@ -112,7 +112,12 @@ export class MemoryStateStore implements CorrelationStateStore {
       const version = current && current.expiresAt > now ? current.version : 0;
       if (version !== write.expected) return false;
       if (write.state === null) this.groups.delete(write.key);
-      else this.groups.set(write.key, { version: version + 1, state: write.state, expiresAt: now + write.ttlMs });
+      else
+        this.groups.set(write.key, {
+          version: version + 1,
+          state: write.state,
+          expiresAt: now + write.ttlMs,
+        });
       return true;
     });
   }
