@@ -19,6 +19,11 @@ import { type Reason, THRESHOLDS, type TileStatus, tileStatus } from './status.j
 
 export const TILES_SCHEMA_VERSION = 1;
 const HOUR = 3_600_000;
+/**
+ * MTTA/MTTR are means over 30 days of incidents: they move slowly, and their aggregation is the most costly
+ * of a snapshot (every incident of the month), so it is recomputed at most this often.
+ */
+export const MONTH_STATS_TTL_MS = 5 * 60_000;
 const RATE_WINDOW_MS = 5 * 60_000;
 
 export interface Tile {
@@ -62,6 +67,7 @@ const PROVINCE = { vi: 'Toàn tỉnh', en: 'Province' };
 export class TilesService {
   #current: { snapshot: TilesSnapshot; at: number } | undefined;
   #pending: Promise<TilesSnapshot> | undefined;
+  #month: { summary: Promise<IncidentSummary>; at: number } | undefined;
 
   constructor(
     private readonly sources: TileSources,
@@ -93,11 +99,7 @@ export class TilesService {
     const lastHour = { from: now - HOUR, to: now + 1 };
     const [summary, month, recent, hourly, failures, lastSeen] = await Promise.all([
       incidentQueries.summarize({ ...day, bucketMs: HOUR, topTactics: 5 }),
-      incidentQueries.summarize({
-        from: new Date(now - 30 * 24 * HOUR).toISOString(),
-        to: new Date(now + 1).toISOString(),
-        bucketMs: 30 * 24 * HOUR,
-      }),
+      this.#monthSummary(now),
       events.topValues
         ? events.topValues({ time: { from: now - RATE_WINDOW_MS, to: now + 1 } }, 'agency.id', 1000)
         : undefined,
@@ -175,6 +177,22 @@ export class TilesService {
     const content = { province, agencies: tiles };
     const etag = createHash('sha256').update(JSON.stringify(content)).digest('base64url').slice(0, 27);
     return { generatedAt: new Date(now).toISOString(), ...content, etag };
+  }
+
+  #monthSummary(now: number): Promise<IncidentSummary> {
+    if (!this.#month || now - this.#month.at >= Math.max(this.ttlMs, MONTH_STATS_TTL_MS)) {
+      const summary = this.sources.incidentQueries.summarize({
+        from: new Date(now - 30 * 24 * HOUR).toISOString(),
+        to: new Date(now + 1).toISOString(),
+        bucketMs: 30 * 24 * HOUR,
+      });
+      this.#month = { summary, at: now };
+      // A failed computation is not kept: the next snapshot tries again.
+      summary.catch(() => {
+        if (this.#month?.summary === summary) this.#month = undefined;
+      });
+    }
+    return this.#month.summary;
   }
 
   /** Hosts per agency heard in the last 24 h but not since `silentBefore`. */
