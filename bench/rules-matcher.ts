@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { evtxToWinlogbeat, parseConcatenatedJson } from '../conformance/support/evtx.js';
+import { normaliseAgentJson, parseConcatenatedJson } from '../conformance/support/evtx.js';
 import { AgencyDirectory } from '../core/agencies.js';
 import type { RawRecord, SecurityEvent } from '../core/model.js';
 import { createNormaliser } from '../ingest/normalise.js';
@@ -28,8 +28,7 @@ function windowsEvents(dir: string, out: unknown[] = []): unknown[] {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) windowsEvents(path, out);
     else if (entry.name.endsWith('.json')) {
-      for (const record of parseConcatenatedJson(readFileSync(path, 'utf8')))
-        out.push(evtxToWinlogbeat(record));
+      out.push(...normaliseAgentJson(parseConcatenatedJson(readFileSync(path, 'utf8'))));
     }
   }
   return out;

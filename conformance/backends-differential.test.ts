@@ -21,7 +21,7 @@ import {
 import { createElasticsearchStores, indexNames } from '../store/elasticsearch/index.js';
 import { createSqliteStores } from '../store/sqlite/index.js';
 import { deleteIndices, ELASTICSEARCH_URL, uniquePrefix } from '../test/support/services.js';
-import { evtxToWinlogbeat, parseConcatenatedJson } from './support/evtx.js';
+import { normaliseAgentJson, parseConcatenatedJson } from './support/evtx.js';
 
 const SHARED_DATA =
   process.env.SIEM_SHARED_DATA ?? fileURLToPath(new URL('../../shared/data', import.meta.url));
@@ -33,16 +33,11 @@ function regressionEvents(dir: string, out: SecurityEvent[] = []): SecurityEvent
     const path = join(dir, entry.name);
     if (entry.isDirectory()) regressionEvents(path, out);
     else if (entry.name.endsWith('.json')) {
-      parseConcatenatedJson(readFileSync(path, 'utf8')).forEach((record, i) => {
-        const event = evtxToWinlogbeat(record) as Record<string, unknown>;
+      normaliseAgentJson(parseConcatenatedJson(readFileSync(path, 'utf8'))).forEach((event, i) => {
         // One day for all: one daily index to search (the rules here do not look at the date).
         event['@timestamp'] = `2026-01-01${String(event['@timestamp']).slice(10)}`;
-        const id = `${entry.name}#${i}`;
-        (event.event as Record<string, unknown>).id = id;
-        (event.event as Record<string, unknown>).ingested = event['@timestamp'];
-        (event.event as Record<string, unknown>).original = JSON.stringify(record);
-        event.agency = { id: 'regression' };
-        out.push(event as unknown as SecurityEvent);
+        event.event.id = `${entry.name}#${i}`;
+        out.push(event);
       });
     }
   }

@@ -1,7 +1,7 @@
 /**
  * SigmaHQ's regression data (../shared/data/sigma/regression): for each test, the Windows events on which a
- * named rule must fire, `match_count` times. The events go through the Windows processing pipeline in their
- * Winlogbeat shape (see support/evtx.ts), and the whole corpus is loaded, so a rule that over-matches on
+ * named rule must fire, `match_count` times. The events go through the real normaliser as a Windows agent's
+ * JSON over HTTP (see support/evtx.ts), then the Windows processing pipeline, and the whole corpus is loaded, so a rule that over-matches on
  * other tests' events does not show here but one that under-matches does.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadRuleSet } from '../rules/index.js';
-import { evtxToWinlogbeat, parseConcatenatedJson } from './support/evtx.js';
+import { normaliseAgentJson, parseConcatenatedJson } from './support/evtx.js';
 
 const SHARED_DATA =
   process.env.SIEM_SHARED_DATA ?? fileURLToPath(new URL('../../shared/data', import.meta.url));
@@ -33,10 +33,11 @@ function findTests(dir: string, out: RegressionTest[] = []): RegressionTest[] {
       const info = parse(readFileSync(path, 'utf8'));
       const rule = info.rule_metadata[0];
       const test = info.regression_tests_info[0];
-      const events = readdirSync(dir)
-        .filter((f) => f.endsWith('.json'))
-        .flatMap((f) => parseConcatenatedJson(readFileSync(join(dir, f), 'utf8')))
-        .map(evtxToWinlogbeat);
+      const events = normaliseAgentJson(
+        readdirSync(dir)
+          .filter((f) => f.endsWith('.json'))
+          .flatMap((f) => parseConcatenatedJson(readFileSync(join(dir, f), 'utf8'))),
+      ) as unknown as Record<string, unknown>[];
       out.push({ dir, ruleId: rule.id, title: rule.title, matchCount: test.match_count, events });
     }
   }
