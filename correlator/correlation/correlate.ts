@@ -53,6 +53,8 @@ interface Plan {
   correlationIds: Set<string>;
   /** Correlations the rules engine marks `generate: false`: their firings open no incident. */
   silent: Set<string>;
+  /** Correlations by dependency depth: those on detection rules only, then those on the previous level... */
+  levels: CompiledCorrelation[][];
 }
 
 const plans = new WeakMap<RuleSet, Plan>();
@@ -73,7 +75,16 @@ function planOf(ruleSet: RuleSet): Plan {
   // The rules engine decides what generates (it marks `generate: false` on RuleInfo); today it marks only
   // detection rules, so a correlation referenced by another still opens its own incidents.
   const silent = new Set(correlations.filter((c) => c.info.generate === false).map((c) => c.info.id));
-  plan = { correlations, byRule, correlationIds, silent };
+  // `correlations` comes in dependency order, so a referenced correlation's depth is known before its user's.
+  const depth = new Map<string, number>();
+  const levels: CompiledCorrelation[][] = [];
+  for (const correlation of correlations) {
+    const level = Math.max(-1, ...correlation.ruleIds.map((id) => depth.get(id) ?? -1)) + 1;
+    depth.set(correlation.info.id, level);
+    if (!levels[level]) levels[level] = [];
+    levels[level]!.push(correlation);
+  }
+  plan = { correlations, byRule, correlationIds, silent, levels };
   plans.set(ruleSet, plan);
   return plan;
 }
@@ -158,11 +169,13 @@ export class Correlator {
       }
     }
 
-    for (const correlation of plan.correlations) {
-      const groups = pending.get(correlation.info.id);
-      if (!groups) continue;
-      const fired = await this.applyGroups([...groups.values()], output);
+    // One read and one write round trip per dependency level, for all its correlations' groups together.
+    for (const level of plan.levels) {
+      const groups = level.flatMap((correlation) => [...(pending.get(correlation.info.id)?.values() ?? [])]);
+      if (groups.length === 0) continue;
+      const fired = await this.applyGroups(groups, output);
       for (const { group, firing } of fired) {
+        const correlation = group.correlation;
         const detection = this.detectionOf(group, firing, plan, batchId);
         output.detections.push(detection);
         if (plan.silent.has(correlation.info.id)) output.silent.add(detection.id);
