@@ -7,6 +7,7 @@ import { type Config, ConfigError, loadConfig } from '../core/config.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { createKey, formatKeys, KeysCommandError, listKeys, revokeKey } from './commands/keys.js';
 import { type ReplayOptions, replay } from './commands/replay.js';
+import { registerRulesCommands } from './commands/rules.js';
 import { serve } from './commands/serve.js';
 import { worker } from './commands/worker.js';
 import { VERSION } from './runtime.js';
@@ -139,6 +140,8 @@ withConfig(keys.command('revoke'))
       process.exit(0);
     });
   });
+
+registerRulesCommands(program);
 
 program
   .command('replay <file-or-dir>')
