@@ -81,7 +81,7 @@ export const HuntJobSchema = T.Object(
 function mayView(request: FastifyRequest, job: HuntJob): boolean {
   const allowed = request.principal?.agencies;
   if (!allowed) return true;
-  return job.agencies !== undefined && job.agencies.every((agency) => allowed.includes(agency));
+  return job.agencies?.every((agency) => allowed.includes(agency)) ?? false;
 }
 
 export async function huntRoutes(app: FastifyInstance, options: { hunts: Hunts }): Promise<void> {

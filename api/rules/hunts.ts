@@ -107,7 +107,7 @@ export class Hunts {
   async start(request: FastifyRequest, ruleId: string, hunt: HuntRequest): Promise<HuntJob> {
     const entry = await this.catalog.get(ruleId);
     if (!entry) throw new ApiError(404, 'not_found', `no rule ${ruleId}`);
-    if (!entry.rule || entry.rule.kind !== 'detection') {
+    if (entry.rule?.kind !== 'detection') {
       throw new ApiError(
         422,
         'not_huntable',

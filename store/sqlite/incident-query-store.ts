@@ -39,7 +39,6 @@ const SORT_EXPRESSION: Record<IncidentSortField, string> = {
   detectionCount: doc('detectionCount'),
 };
 
-const CLOSED = `status IN ('resolved', 'false_positive')`;
 /** Written as the open statuses (not `NOT closed`) so the planner can use the covering status index. */
 const OPEN = `status IN (${INCIDENT_STATUSES.filter((status) => !CLOSED_STATUSES.includes(status))
   .map((status) => `'${status}'`)
