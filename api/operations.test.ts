@@ -16,6 +16,7 @@ import { BullDeadLetterQueue, BullRecordConsumer, BullRecordQueue } from '../cor
 import { InProcessQueue } from '../correlator/queue/in-process.js';
 import { REDIS_URL, uniquePrefix } from '../test/support/services.js';
 import { ApiKeyService, ensureAdminKey } from './keys.js';
+import { RedisHuntJobStore } from './rules/hunts.js';
 import { buildApiServer } from './server.js';
 import { type Harness, openHarness } from './testing/harness.js';
 
@@ -280,5 +281,58 @@ describe.each(['embedded', 'scale'] as const)('first-start admin key (%s)', (mod
     expect((await h.keys.verify(created[0]!.key))?.role).toBe('admin');
     // A later start finds it.
     expect(await ensureAdminKey(new ApiKeyService(h.apiStores.keys), dirs[0]!)).toBeUndefined();
+  });
+});
+
+describe('hunt jobs shared by API processes (scale, Redis)', () => {
+  it('is started on one process and followed on another', async () => {
+    const prefix = uniquePrefix('api-hunt');
+    const client = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    cleanups.push(async () => {
+      client.disconnect();
+      await redisCleanup(prefix);
+    });
+    const huntJobs = new RedisHuntJobStore(client, prefix);
+    const h = await openHarness('scale', { huntJobs });
+    cleanups.push(() => h.dispose());
+    const second = await buildApiServer({
+      events: h.events,
+      incidents: h.incidents,
+      incidentQueries: h.apiStores.incidentQueries,
+      keys: h.keys,
+      audit: h.apiStores.audit,
+      rules: h.apiStores.rules,
+      huntJobs: new RedisHuntJobStore(client, prefix),
+      logger,
+      mode: 'scale',
+      version: 'test',
+    });
+    cleanups.push(() => second.close());
+    const started = await h.call(
+      'POST',
+      '/api/rules/8777fb77-a27d-45a0-9f0a-2a8dc9f15429/hunt',
+      h.key.analyst,
+      {},
+    );
+    expect(started.statusCode).toBe(202);
+    const id = started.json().id as string;
+    const read = async () =>
+      (
+        await second.inject({
+          url: `/api/hunts/${id}`,
+          headers: { authorization: `Bearer ${h.key.analyst}` },
+        })
+      ).json();
+    const done = await waitFor(async () => {
+      const job = await read();
+      return job.state === 'running' ? undefined : job;
+    });
+    expect(done).toMatchObject({ id, state: 'done', progress: 1, matched: 0 });
+    expect(await client.pttl(`${prefix}:hunt:${id}`)).toBeGreaterThan(3_000_000);
+    const missing = await second.inject({
+      url: '/api/hunts/00000000-0000-4000-8000-000000000000',
+      headers: { authorization: `Bearer ${h.key.analyst}` },
+    });
+    expect(missing.statusCode).toBe(404);
   });
 });
