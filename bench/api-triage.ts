@@ -23,7 +23,14 @@ import autocannon from 'autocannon';
 import BetterSqlite3 from 'better-sqlite3';
 import { ApiKeyService } from '../api/keys.js';
 import type { Incident, IncidentStatus, Severity } from '../core/model.js';
-import { createSqliteApiStores, createSqliteStores } from '../store/sqlite/index.js';
+import type { EventStore, IncidentStore } from '../core/ports.js';
+import {
+  createElasticsearchApiStores,
+  createElasticsearchStores,
+  indexNames,
+} from '../store/elasticsearch/index.js';
+import { type ApiStores, createSqliteApiStores, createSqliteStores } from '../store/sqlite/index.js';
+import { ELASTICSEARCH_URL, REDIS_URL } from '../test/support/services.js';
 import { eventBatches } from './event-dataset.js';
 
 const { values, positionals } = parseArgs({
@@ -36,11 +43,60 @@ const { values, positionals } = parseArgs({
     duration: { type: 'string', default: '20' },
     ingest: { type: 'string', default: '500' },
     'incidents-only': { type: 'boolean', default: false },
+    /** scale: Elasticsearch under `--prefix` and Redis, `serve` plus one `worker`. */
+    mode: { type: 'string', default: 'embedded' },
+    prefix: { type: 'string', default: 'siem-api-bench' },
   },
 });
 const dir = values.dir;
 const dataDir = join(dir, 'data');
 const dbPath = join(dataDir, 'siem.sqlite');
+const scale = values.mode === 'scale';
+
+function openBenchStores(): {
+  events: EventStore;
+  incidents: IncidentStore;
+  api: ApiStores;
+  close(): Promise<void>;
+  bulkIncidents?: (incidents: Incident[]) => Promise<void>;
+} {
+  if (!scale) {
+    const stores = createSqliteStores({ path: dbPath });
+    const api = createSqliteApiStores({ path: dbPath });
+    return {
+      events: stores.events,
+      incidents: stores.incidents,
+      api,
+      close: async () => {
+        await api.close();
+        await stores.close();
+      },
+    };
+  }
+  const stores = createElasticsearchStores({ url: ELASTICSEARCH_URL, indexPrefix: values.prefix });
+  const api = createElasticsearchApiStores({ url: ELASTICSEARCH_URL, indexPrefix: values.prefix });
+  return {
+    events: stores.events,
+    incidents: stores.incidents,
+    api,
+    // Elasticsearch: the incidents go in by _bulk into the incident store's own index (create, by id), as
+    // IncidentStore.create would write them one request each.
+    bulkIncidents: async (incidents) => {
+      const index = indexNames(values.prefix).incidents;
+      const response = await stores.client.bulk({
+        operations: incidents.flatMap((incident) => [
+          { create: { _index: index, _id: incident.id } },
+          incident,
+        ]),
+      });
+      if (response.errors) throw new Error('incident bulk refused documents');
+    },
+    close: async () => {
+      await api.close();
+      await stores.close();
+    },
+  };
+}
 
 const AGENCIES = [
   'vp-ubnd',
@@ -102,15 +158,15 @@ async function generate(): Promise<void> {
   const incidentsOnly = values['incidents-only'];
   if (!incidentsOnly) rmSync(dir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
-  if (incidentsOnly) {
+  if (incidentsOnly && !scale) {
     const db = new BetterSqlite3(dbPath);
     db.exec('DELETE FROM incidents; DELETE FROM incident_keys;');
     db.close();
   }
-  const stores = createSqliteStores({ path: dbPath });
+  const stores = openBenchStores();
   await stores.events.init();
   await stores.incidents.init();
-  const api = createSqliteApiStores({ path: dbPath });
+  const api = stores.api;
   await api.init();
   const now = Date.now();
   const total = incidentsOnly ? 0 : Number(values.events);
@@ -128,6 +184,7 @@ async function generate(): Promise<void> {
   }
   started = performance.now();
   const incidents = Number(values.incidents);
+  const pending: Incident[] = [];
   for (let i = 0; i < incidents; i++) {
     const [ruleId, ruleTitle, tactic, technique] = RULES[i % RULES.length]!;
     const agency = AGENCIES[(i * 7) % AGENCIES.length]!;
@@ -172,10 +229,17 @@ async function generate(): Promise<void> {
           }
         : {}),
     };
-    await stores.incidents.create(incident);
+    if (stores.bulkIncidents) {
+      pending.push(incident);
+      if (pending.length === 2000 || i === incidents - 1) {
+        await stores.bulkIncidents(pending);
+        pending.length = 0;
+      }
+    } else await stores.incidents.create(incident);
   }
+  await stores.events.refresh();
+  await stores.incidents.refresh();
   process.stdout.write(`incidents ${incidents} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-  await api.close();
   await stores.close();
 }
 
@@ -256,9 +320,9 @@ function startIngest(port: number, perSecond: number): () => void {
 
 async function run(): Promise<void> {
   // An admin key of our own for this run (a previous run's file may be gone), made in the store directly.
-  const keyStores = createSqliteApiStores({ path: dbPath });
-  await keyStores.init();
-  const { key: adminKey } = await new ApiKeyService(keyStores.keys).create({
+  const keyStores = openBenchStores();
+  await keyStores.api.init();
+  const { key: adminKey } = await new ApiKeyService(keyStores.api.keys).create({
     name: 'bench admin',
     role: 'admin',
   });
@@ -269,8 +333,10 @@ async function run(): Promise<void> {
   writeFileSync(
     configFile,
     [
-      'mode: embedded',
+      `mode: ${scale ? 'scale' : 'embedded'}`,
       `data_dir: ${dataDir}`,
+      `elasticsearch: { url: "${ELASTICSEARCH_URL}", index_prefix: ${values.prefix} }`,
+      `redis: { url: "${REDIS_URL}", prefix: ${values.prefix} }`,
       'log_level: warn',
       `api: { host: 127.0.0.1, port: ${apiPort} }`,
       'ingest:',
@@ -288,6 +354,11 @@ async function run(): Promise<void> {
   child.stderr!.on('data', (chunk: Buffer) => {
     output += chunk.toString();
   });
+  const worker: ChildProcess | undefined = scale
+    ? spawn(process.execPath, ['--import', 'tsx', 'bin/main.ts', 'worker', '--config', configFile], {
+        stdio: ['ignore', 'ignore', 'ignore'],
+      })
+    : undefined;
   const base = `http://127.0.0.1:${apiPort}`;
   try {
     const deadline = Date.now() + 120_000;
@@ -384,7 +455,9 @@ async function run(): Promise<void> {
     );
   } finally {
     child.kill('SIGTERM');
+    worker?.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
+    if (worker) await new Promise((resolve) => worker.once('exit', resolve));
   }
 }
 
