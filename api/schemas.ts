@@ -88,6 +88,25 @@ export const IncidentSchema = T.Object(
     timeToAcknowledgeMs: T.Optional(T.Integer({ description: 'acknowledgedAt − createdAt' })),
     timeToResolveMs: T.Optional(T.Integer({ description: 'closedAt − createdAt' })),
     mergedInto: T.Optional(T.String()),
+    linkedDetectionIds: T.Optional(
+      T.Array(T.String(), {
+        description: 'correlation incidents: the detections that built them (the chain)',
+      }),
+    ),
+    agencies: T.Optional(
+      T.Array(T.String(), {
+        description: 'correlations across agencies (agency is then `province`): who took part',
+      }),
+    ),
+    previousIncidentId: T.Optional(
+      T.String({ description: 'the incident this one follows (a recurrence after resolution)' }),
+    ),
+    escalation: T.Optional(
+      T.Object(
+        { at: T.String(), entity: T.String(), rules: T.Array(T.String()), from: SeveritySchema },
+        { description: 'severity raised because several rules hit the same entity' },
+      ),
+    ),
   },
   {
     $id: 'Incident',

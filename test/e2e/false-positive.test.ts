@@ -1,8 +1,9 @@
 /**
  * Mark false positive with its exception filter, end to end in embedded mode (`serve` in this process:
- * TCP syslog listener, in-process queue, worker stages, API): sshd failures open an incident; the analyst
- * marks it a false positive with a filter; the same source's failures keep being indexed but no longer
- * fire the rule (the incident stays closed, its count unchanged), while another address still opens one.
+ * TCP syslog listener, in-process queue, worker stages, API): ten sshd failures open an SSH Brute Force
+ * incident; the analyst marks it a false positive with a filter (on the failed-password rule the correlation
+ * counts); the same source's failures keep being indexed but no longer fire (the incident stays closed, its
+ * count unchanged), while another address still opens one.
  * The source inventory counts the listener's sources on the way.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,9 @@ import { createLogger } from '../../core/logger.js';
 const NOISY = '203.0.113.9';
 const OTHER = '203.0.113.10';
 const FAILED_PASSWORD = '8777fb77-a27d-45a0-9f0a-2a8dc9f15429';
+const BRUTE_FORCE = 'd10613ff-c77f-4b3d-a40c-cbc0d0a9d789';
+/** The brute-force correlation's threshold: ten failures in ten minutes fire it once. */
+const BURST = 10;
 
 interface IncidentView {
   id: string;
@@ -91,8 +95,7 @@ describe('false positive with an exception filter (embedded, end to end)', () =>
 
   const incidentsFor = async (ip: string) =>
     (
-      (await api('GET', '/api/incidents?rule=' + FAILED_PASSWORD + '&limit=100')).body
-        .incidents as IncidentView[]
+      (await api('GET', `/api/incidents?rule=${BRUTE_FORCE}&limit=100`)).body.incidents as IncidentView[]
     ).filter((incident) => incident.groupBy['source.ip'] === ip);
 
   const waitFor = async <T>(probe: () => Promise<T | undefined>, what: string, ms = 20_000): Promise<T> => {
@@ -106,11 +109,11 @@ describe('false positive with an exception filter (embedded, end to end)', () =>
   };
 
   it('stops the rule firing for that entity in that agency, and only there', async () => {
-    await sendFailures(NOISY, 3);
+    await sendFailures(NOISY, BURST);
     const [opened] = await waitFor(async () => {
       const found = await incidentsFor(NOISY);
-      return found.length === 1 && found[0]!.detectionCount === 3 ? found : undefined;
-    }, 'the failed-password incident');
+      return found.length === 1 && found[0]!.detectionCount === 1 ? found : undefined;
+    }, 'the brute-force incident');
 
     const detail = await api('GET', `/api/incidents/${opened!.id}`);
     const marked = await api('POST', `/api/incidents/${opened!.id}/false-positive`, {
@@ -128,21 +131,21 @@ describe('false positive with an exception filter (embedded, end to end)', () =>
 
     // The same source again: indexed, but no detection, so the incident is not reopened.
     const before = await eventsFrom(NOISY);
-    await sendFailures(NOISY, 5);
+    await sendFailures(NOISY, BURST);
     await waitFor(
-      async () => ((await eventsFrom(NOISY)) === before + 5 ? true : undefined),
+      async () => ((await eventsFrom(NOISY)) === before + BURST ? true : undefined),
       'the new events',
     );
     // Another address afterwards still fires (and proves the batches after the filter were matched).
-    await sendFailures(OTHER, 2);
+    await sendFailures(OTHER, BURST);
     await waitFor(async () => {
       const found = await incidentsFor(OTHER);
-      return found.length === 1 && found[0]!.detectionCount === 2 ? true : undefined;
+      return found.length === 1 && found[0]!.detectionCount === 1 ? true : undefined;
     }, 'the other address’s incident');
 
     const after = await incidentsFor(NOISY);
     expect(after).toHaveLength(1);
-    expect(after[0]).toMatchObject({ id: opened!.id, status: 'false_positive', detectionCount: 3 });
+    expect(after[0]).toMatchObject({ id: opened!.id, status: 'false_positive', detectionCount: 1 });
     const filterId = (marked.body.filters as { id: string }[])[0]!.id;
     const rule = await api('GET', `/api/rules/${filterId}`);
     expect(rule.body).toMatchObject({
@@ -155,10 +158,10 @@ describe('false positive with an exception filter (embedded, end to end)', () =>
     // Disabling the filter brings the rule back for that address.
     expect((await api('PATCH', `/api/rules/${filterId}`, { enabled: false })).status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    await sendFailures(NOISY, 1);
+    await sendFailures(NOISY, BURST);
     await waitFor(async () => {
       const found = await incidentsFor(NOISY);
-      return found.some((incident) => incident.status !== 'false_positive' || incident.detectionCount > 3)
+      return found.some((incident) => incident.status !== 'false_positive' || incident.detectionCount > 1)
         ? true
         : undefined;
     }, 'the rule firing again once the filter is off');

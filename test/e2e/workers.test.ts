@@ -24,7 +24,7 @@ function phaseOne(): RawRecord[] {
   // 198.51.100.20: 10 users once each → Password Spraying (5 users) twice, Brute Force once.
   for (let i = 0; i < 10; i++)
     lines.push(sshd(3 + i * 7, `Failed password for user${i} from 198.51.100.20 port ${42000 + i} ssh2`));
-  // 192.0.2.30: 4 failures, below every threshold.
+  // 192.0.2.30: 4 failures, below every threshold: no incident.
   for (let i = 0; i < 4; i++)
     lines.push(sshd(11 + i * 13, `Failed password for admin from 192.0.2.30 port ${43000 + i} ssh2`));
   const records = recordsOf(lines, { agency: 'so-tttt', peer: '10.93.2.15:40514' });
@@ -117,9 +117,6 @@ describe('scale mode with several worker processes', () => {
         'Port Scan Through The Firewall 203.0.113.99 1 high',
         'SSH Brute Force 198.51.100.20 1 critical',
         'SSH Brute Force 203.0.113.10 3 critical',
-        'SSH Failed Password 192.0.2.30 4 medium',
-        'SSH Failed Password 198.51.100.20 10 high',
-        'SSH Failed Password 203.0.113.10 30 high',
         'SSH Login Success After Brute Force 203.0.113.10 1 critical',
         'SSH Password Spraying 198.51.100.20 2 critical',
       ].sort(),
@@ -156,9 +153,9 @@ describe('scale mode with several worker processes', () => {
     const incidents = await settledIncidents(deployment);
     expect(await deployment.eventCount()).toBe(2000);
     expect(incidents.map((i) => [i.rule, i.detectionCount, i.evidence.length])).toEqual([
-      // 2,000 failures in 200 s: 200 brute-force firings of 10; evidence is the last 100 events.
+      // 2,000 failures in 200 s: 200 brute-force firings of 10, each once; evidence is the last 100 events.
+      // (Single failures feed the correlation and open no incident of their own.)
       ['SSH Brute Force', 200, 100],
-      ['SSH Failed Password', 2000, 100],
     ]);
   }, 180_000);
 
@@ -194,7 +191,6 @@ describe('scale mode with several worker processes', () => {
     const incidents = await settledIncidents(deployment);
     expect(incidents.map((i) => [i.rule, i.detectionCount])).toEqual([
       ['SSH Brute Force', 150],
-      ['SSH Failed Password', 1500],
     ]);
   }, 180_000);
 });
