@@ -7,18 +7,27 @@
  *   last line written to the incident listed by `GET /api/incidents`;
  * - peak RSS of the process that runs the worker stages (serve in embedded mode, each worker in scale mode).
  *
- *   npx tsx bench/e2e.ts --mode embedded|scale [--workers 1] [--seconds 60] [--rate 2000]
+ * - CPU seconds used by the processes running the worker stages (from /proc), and the load average before
+ *   and after: on a shared machine, events per CPU-second is the steadier figure.
+ *
+ * Rules: the bundled pack plus `--sigma` SigmaHQ detection rules (default 1,000: issue 6's load; 0 for the
+ * pack alone; see bench/pipeline-sigma-sample.ts, needs ../shared/data/sigma). `--concurrency` sets
+ * `queue.worker_concurrency` (batches in flight per process).
+ *
+ *   npx tsx bench/e2e.ts --mode embedded|scale [--workers 1] [--seconds 60] [--rate 2000] [--sigma 1000]
+ *                        [--concurrency 2]
  *
  * `--rate 0` sends as fast as the listener takes lines. The mix: 70% firewall (iptables), 20% nginx access,
  * 10% sshd, from 31 agencies' address ranges; keep runs to a minute on the shared 2-core machine.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { deleteIndices, ELASTICSEARCH_URL, REDIS_URL, uniquePrefix } from '../test/support/services.js';
 import { freePort, type SiemProcess, startSiem, waitFor } from '../test/support/siem-process.js';
+import { sigmaSamplePack } from './pipeline-sigma-sample.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
@@ -29,6 +38,8 @@ const MODE = option('mode', 'embedded') as 'embedded' | 'scale';
 const WORKERS = Number(option('workers', '1'));
 const SECONDS = Number(option('seconds', '60'));
 const RATE = Number(option('rate', '2000'));
+const SIGMA = Number(option('sigma', '1000'));
+const CONCURRENCY = option('concurrency', '');
 const BRUTE_FORCE = 'd10613ff-c77f-4b3d-a40c-cbc0d0a9d789';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -48,6 +59,17 @@ function line(i: number, now: number): string {
 }
 const probeLine = (probe: number, n: number, now: number) =>
   `<38>1 ${iso(now)} bastion sshd 811 - - Failed password for root from 203.0.${113 + (probe >> 8)}.${probe & 255} port ${41000 + n} ssh2`;
+
+/** User + system CPU seconds a process has used so far (/proc/<pid>/stat, clock ticks of 1/100 s). */
+function cpuSecondsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
 
 function rssOf(pid: number): number {
   try {
@@ -69,6 +91,8 @@ async function main() {
   const apiPort = await freePort();
   const tcpPort = await freePort();
   const config = join(dir, 'siem-lite.yaml');
+  const packs = ['rules/packs/hau-giang'];
+  if (SIGMA > 0) packs.push(sigmaSamplePack(join(dir, 'sigma'), SIGMA));
   writeFileSync(
     config,
     [
@@ -78,6 +102,8 @@ async function main() {
       `elasticsearch: { url: "${ELASTICSEARCH_URL}", index_prefix: ${prefix} }`,
       `redis: { url: "${REDIS_URL}", prefix: ${prefix} }`,
       `api: { host: 127.0.0.1, port: ${apiPort} }`,
+      `rules: { packs: ${JSON.stringify(packs)} }`,
+      ...(CONCURRENCY ? [`queue: { worker_concurrency: ${Number(CONCURRENCY)} }`] : []),
       'ingest:',
       `  listeners: [{ id: bench-tcp, transport: tcp, host: 127.0.0.1, port: ${tcpPort}, agency: so-tttt }]`,
     ].join('\n'),
@@ -105,6 +131,8 @@ async function main() {
     const stagePids = (MODE === 'scale' ? processes.slice(1) : processes.slice(0, 1)).map(
       (p) => p.child.pid!,
     );
+    const loadBefore = loadavg()[0]!;
+    const cpuBefore = stagePids.map(cpuSecondsOf);
     let peakRss = 0;
     const rssTimer = setInterval(() => {
       for (const pid of stagePids) peakRss = Math.max(peakRss, rssOf(pid));
@@ -175,6 +203,7 @@ async function main() {
     polling = false;
     await Promise.race([poller, new Promise((resolve) => setTimeout(resolve, 30_000))]);
     clearInterval(rssTimer);
+    const cpuSeconds = stagePids.reduce((sum, pid, i) => sum + cpuSecondsOf(pid) - cpuBefore[i]!, 0);
     const allSeconds = (indexedBy - started) / 1000;
     console.log(
       `${MODE}${MODE === 'scale' ? ` (${WORKERS} worker${WORKERS > 1 ? 's' : ''})` : ''}: sent ${sent} lines in ${sendSeconds.toFixed(1)} s ` +
@@ -186,6 +215,10 @@ async function main() {
         `p99 ${Math.round(percentile(latencies, 99))} ms, max ${Math.round(Math.max(...latencies))} ms`,
     );
     console.log(`peak RSS of the worker stages: ${Math.round(peakRss / 1024 / 1024)} MB`);
+    console.log(
+      `CPU of the worker stages' processes: ${cpuSeconds.toFixed(1)} s = ${Math.round(sent / cpuSeconds)} events per CPU-second; ` +
+        `load average ${loadBefore.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}; ${SIGMA > 0 ? `bundled pack + ${SIGMA} SigmaHQ rules` : 'bundled pack'}`,
+    );
   } finally {
     await Promise.all(processes.map((p) => p.stop()));
     if (MODE === 'scale') {

@@ -3,7 +3,14 @@
  * timed separately over the same mixed syslog stream as bench/e2e.ts, in embedded mode (SQLite, windows in
  * memory) or scale mode (Elasticsearch, windows in Redis). In-process, no listener and no queue.
  *
- *   npx tsx bench/pipeline-stages.ts [--mode embedded|scale] [--events 50000] [--batch 500]
+ * Rules: the bundled pack plus `--sigma` SigmaHQ detection rules (default 1,000, issue 6's load; 0 for the
+ * pack alone), see bench/pipeline-sigma-sample.ts. Besides wall time per stage it prints the process's CPU
+ * time per stage (`process.cpuUsage`, all threads), which a loaded machine distorts far less.
+ *
+ * Embedded mode writes on the store's writer thread, as `siem-lite serve` does (`--inline`: on the main
+ * connection, as before it had one).
+ *
+ *   npx tsx bench/pipeline-stages.ts [--mode embedded|scale] [--events 50000] [--batch 500] [--sigma 1000] [--inline]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +29,7 @@ import { BUNDLED_PACK, loadRuleSet } from '../rules/index.js';
 import { createElasticsearchStores } from '../store/elasticsearch/index.js';
 import { createSqliteStores } from '../store/sqlite/index.js';
 import { deleteIndices, ELASTICSEARCH_URL, REDIS_URL, uniquePrefix } from '../test/support/services.js';
+import { sigmaSamplePack } from './pipeline-sigma-sample.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
@@ -31,6 +39,7 @@ const option = (name: string, fallback: string) => {
 const MODE = option('mode', 'embedded');
 const EVENTS = Number(option('events', '50000'));
 const BATCH = Number(option('batch', '500'));
+const SIGMA = Number(option('sigma', '1000'));
 const logger = createLogger({ level: 'silent' });
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -54,14 +63,20 @@ const redis = new Redis(REDIS_URL);
 const stores =
   MODE === 'scale'
     ? createElasticsearchStores({ url: ELASTICSEARCH_URL, indexPrefix: prefix, logger })
-    : createSqliteStores({ path: join(dir, 'siem.sqlite'), logger });
+    : createSqliteStores({
+        path: join(dir, 'siem.sqlite'),
+        logger,
+        writerThread: !args.includes('--inline'),
+      });
 await stores.events.init();
 await stores.incidents.init();
 const normalise = createNormaliser({
   agencies: AgencyDirectory.fromFile('fixtures/agencies/hau-giang.yaml'),
   defaultTimezone: 'Asia/Ho_Chi_Minh',
 });
-const { ruleSet } = loadRuleSet({ packs: [BUNDLED_PACK] });
+const packs = [BUNDLED_PACK];
+if (SIGMA > 0) packs.push(sigmaSamplePack(join(dir, 'sigma'), SIGMA));
+const { ruleSet } = loadRuleSet({ packs });
 const correlator = new Correlator(
   MODE === 'scale' ? new RedisStateStore({ redis, prefix }) : new MemoryStateStore(),
   {
@@ -72,6 +87,15 @@ const correlator = new Correlator(
 );
 const incidents = new IncidentWriter(stores.incidents, { suppressionWindowMs: 86_400_000 }, logger);
 const spent = { normalise: 0, match: 0, correlate: 0, index: 0, incidents: 0 };
+const cpu = { normalise: 0, match: 0, correlate: 0, index: 0, incidents: 0 };
+let lap = process.cpuUsage();
+/** CPU ms (user + system) since the previous call. */
+const cpuLap = () => {
+  const delta = process.cpuUsage(lap);
+  lap = process.cpuUsage();
+  return (delta.user + delta.system) / 1000;
+};
+const cpuStarted = process.cpuUsage();
 const base = Date.UTC(2026, 10, 26, 2, 0, 0);
 const started = performance.now();
 for (let b = 0; b * BATCH < EVENTS; b++) {
@@ -86,18 +110,23 @@ for (let b = 0; b * BATCH < EVENTS; b++) {
       seq: i,
     });
   }
+  cpuLap();
   let t = performance.now();
   const events = normalise(records);
   spent.normalise += performance.now() - t;
+  cpu.normalise += cpuLap();
   t = performance.now();
   const matched = detect(events, ruleSet, `b${b}`, { groupBy: ['source.ip'] });
   spent.match += performance.now() - t;
+  cpu.match += cpuLap();
   t = performance.now();
   const correlated = await correlator.correlate(ruleSet, matched, `b${b}`);
   spent.correlate += performance.now() - t;
+  cpu.correlate += cpuLap();
   t = performance.now();
   await stores.events.index(events);
   spent.index += performance.now() - t;
+  cpu.index += cpuLap();
   t = performance.now();
   const generating = matched.filter((m) => m.generates).map((m) => m.detection);
   await incidents.apply(
@@ -105,16 +134,22 @@ for (let b = 0; b * BATCH < EVENTS; b++) {
     matched.filter((m) => !m.generates).map((m) => m.detection),
   );
   spent.incidents += performance.now() - t;
+  cpu.incidents += cpuLap();
 }
 const total = (performance.now() - started) / 1000;
+const cpuTotal = process.cpuUsage(cpuStarted);
+const cpuSeconds = (cpuTotal.user + cpuTotal.system) / 1e6;
 console.log(
-  `${MODE}: ${EVENTS} events in ${total.toFixed(1)} s = ${Math.round(EVENTS / total)} events/s (batches of ${BATCH})`,
+  `${MODE}: ${EVENTS} events in ${total.toFixed(1)} s = ${Math.round(EVENTS / total)} events/s (batches of ${BATCH}; ` +
+    `${ruleSet.rules.length} rules); CPU ${cpuSeconds.toFixed(1)} s = ${Math.round(EVENTS / cpuSeconds)} events per CPU-second`,
 );
 for (const [stage, ms] of Object.entries(spent)) {
+  const cpuMs = cpu[stage as keyof typeof cpu];
   console.log(
     `  ${stage.padEnd(10)} ${(ms / 1000).toFixed(2).padStart(7)} s  ${Math.round(EVENTS / (ms / 1000))
       .toString()
-      .padStart(8)} events/s  ${((ms / 1000 / total) * 100).toFixed(0)}%`,
+      .padStart(8)} events/s  ${((ms / 1000 / total) * 100).toFixed(0).padStart(3)}%   ` +
+      `cpu ${(cpuMs / 1000).toFixed(2).padStart(6)} s = ${((cpuMs * 1000) / EVENTS).toFixed(1).padStart(6)} µs/event`,
   );
 }
 await stores.close();

@@ -160,6 +160,16 @@ export interface IncidentSearch {
   limit?: number;
 }
 
+/**
+ * One write of `IncidentStore.writeIncidents`. `open` points the dedup key at the incident
+ * (`setDedupPointer(dedupKey, incident.id, pointerVersion)`) and creates it: both or neither, `conflict`
+ * when the pointer moved meanwhile or the id exists.
+ */
+export type IncidentWrite =
+  | { kind: 'create'; incident: Incident }
+  | { kind: 'update'; incident: Incident; version: string }
+  | { kind: 'open'; dedupKey: string; pointerVersion: string | null; incident: Incident };
+
 export interface DetectionSearch {
   agencies?: string[];
   ruleId?: string;
@@ -184,6 +194,16 @@ export interface IncidentStore {
   setDedupPointer(dedupKey: string, incidentId: string, version: string | null): Promise<WriteOutcome>;
   /** Detections are immutable and keyed by their deterministic id: writing one twice is a no-op. */
   addDetections(detections: Detection[]): Promise<void>;
+  /** Optional batch forms (one round trip for a batch's keys); same answers as `getDedupPointer` each. */
+  getDedupPointers?(dedupKeys: string[]): Promise<(Versioned<string> | null)[]>;
+  /** Optional batch form of `get`. */
+  getMany?(ids: string[]): Promise<(Versioned<Incident> | null)[]>;
+  /**
+   * Optional batch form of create / update / setDedupPointer + create: applies the writes in order, each
+   * with its own outcome exactly as the single calls would give (one round trip, one transaction where the
+   * store has them).
+   */
+  writeIncidents?(writes: IncidentWrite[]): Promise<WriteOutcome[]>;
   /** Stored detections, newest first (incident evidence, audits). */
   listDetections?(search: DetectionSearch): Promise<Detection[]>;
   list(search: IncidentSearch): Promise<Incident[]>;

@@ -24,10 +24,10 @@ interface Harness {
   close(): Promise<void>;
 }
 
-const harnesses: Record<string, () => Promise<Harness>> = {
-  sqlite: async () => {
+function sqliteHarness(writerThread: boolean): () => Promise<Harness> {
+  return async () => {
     const dir = mkdtempSync(join(tmpdir(), 'siem-incidents-'));
-    const stores = createSqliteStores({ path: join(dir, 'siem.sqlite'), logger });
+    const stores = createSqliteStores({ path: join(dir, 'siem.sqlite'), logger, writerThread });
     await stores.incidents.init();
     return {
       store: stores.incidents,
@@ -36,7 +36,13 @@ const harnesses: Record<string, () => Promise<Harness>> = {
         rmSync(dir, { recursive: true, force: true });
       },
     };
-  },
+  };
+}
+
+const harnesses: Record<string, () => Promise<Harness>> = {
+  sqlite: sqliteHarness(false),
+  // What `siem-lite serve` runs: writes on the writer thread, reads on the main connection.
+  'sqlite with a writer thread': sqliteHarness(true),
   elasticsearch: async () => {
     const prefix = uniquePrefix('incidents');
     const stores = createElasticsearchStores({ url: ELASTICSEARCH_URL, indexPrefix: prefix, logger });

@@ -7,8 +7,9 @@ import {
   type Incident,
   type Severity,
   type SigmaLevel,
+  type Versioned,
 } from '../core/model.js';
-import type { IncidentChange, IncidentStore } from '../core/ports.js';
+import type { IncidentChange, IncidentStore, IncidentWrite } from '../core/ports.js';
 import type { Escalation } from './escalation.js';
 
 export interface IncidentPolicy {
@@ -73,9 +74,13 @@ export class IncidentWriter {
    * detections are stored (evidence of correlations) but open no incident. Returns what changed.
    */
   async apply(detections: Detection[], storeOnly: Detection[] = []): Promise<IncidentChange[]> {
-    if (detections.length + storeOnly.length > 0)
-      await this.store.addDetections([...storeOnly, ...detections]);
-    if (detections.length === 0) return [];
+    // The detections are written while the incidents are worked out (their order does not matter: both
+    // are idempotent); the batch is done when both are.
+    const stored =
+      detections.length + storeOnly.length > 0
+        ? this.store.addDetections([...storeOnly, ...detections])
+        : Promise.resolve();
+    stored.catch(() => {}); // awaited below; this only keeps a failure from counting as unhandled meanwhile
     const byKey = new Map<string, Detection[]>();
     for (const detection of detections) {
       const key = dedupKeyOf(detection);
@@ -83,18 +88,102 @@ export class IncidentWriter {
       if (group) group.push(detection);
       else byKey.set(key, [detection]);
     }
-    // Keys are independent (each has its own pointer and version): apply several at once, so a batch with
-    // many attackers costs a few store round trips, not one per attacker in sequence.
+    const changes = byKey.size === 0 ? [] : await this.applyToKeys(byKey);
+    await stored;
+    if (this.escalation && changes.length > 0)
+      changes.push(...(await this.escalation.apply(changes.map((c) => c.incident))));
+    return changes;
+  }
+
+  /**
+   * Every key of the batch with one read of the pointers, one of the incidents and one write of all the
+   * changes when the store has the batch forms; a key that meets a conflict (another writer got there
+   * first) is then applied on its own, re-reading as often as it takes.
+   */
+  private async applyToKeys(byKey: Map<string, Detection[]>): Promise<IncidentChange[]> {
     const changes: IncidentChange[] = [];
-    const keys = [...byKey];
-    for (let at = 0; at < keys.length; at += KEY_CONCURRENCY) {
+    let remaining = [...byKey];
+    const { store } = this;
+    if (store.getDedupPointers && store.getMany && store.writeIncidents) {
+      const keys = remaining.map(([key]) => key);
+      const pointers = await store.getDedupPointers(keys);
+      const ids = [...new Set(pointers.flatMap((pointer) => (pointer ? [pointer.value] : [])))];
+      const found = ids.length > 0 ? await store.getMany(ids) : [];
+      const incidents = new Map(ids.map((id, i) => [id, found[i] ?? null]));
+      const writes: IncidentWrite[] = [];
+      const planned: { key: string; group: Detection[]; change: IncidentChange }[] = [];
+      const conflicts: [string, Detection[]][] = [];
+      const touched = new Set<string>();
+      remaining.forEach(([key, group], i) => {
+        const pointer = pointers[i] ?? null;
+        if (pointer && touched.has(pointer.value)) {
+          conflicts.push([key, group]); // two keys naming one incident: the second goes on its own
+          return;
+        }
+        if (pointer) touched.add(pointer.value);
+        const plan = this.plan(key, group, pointer, pointer ? (incidents.get(pointer.value) ?? null) : null);
+        if (!plan) return;
+        writes.push(plan.write);
+        planned.push({ key, group, change: plan.change });
+      });
+      const outcomes = writes.length > 0 ? await store.writeIncidents(writes) : [];
+      planned.forEach(({ key, group, change: planChange }, i) => {
+        if (outcomes[i] === 'ok') {
+          if (planChange.kind === 'opened' && writes[i]!.kind === 'open') this.logOpened(planChange.incident);
+          changes.push(planChange);
+        } else conflicts.push([key, group]);
+      });
+      remaining = conflicts;
+    }
+    // Keys are independent (each has its own pointer and version): apply several at once.
+    for (let at = 0; at < remaining.length; at += KEY_CONCURRENCY) {
       const done = await Promise.all(
-        keys.slice(at, at + KEY_CONCURRENCY).map(([key, group]) => this.applyToKey(key, group)),
+        remaining.slice(at, at + KEY_CONCURRENCY).map(([key, group]) => this.applyToKey(key, group)),
       );
       for (const change of done) if (change) changes.push(change);
     }
-    if (this.escalation) changes.push(...(await this.escalation.apply(changes.map((c) => c.incident))));
     return changes;
+  }
+
+  /**
+   * What a key's detections do to the store, from its pointer and incident as read: the same decisions as
+   * `applyToKey`'s first turn. Undefined when the batch was applied to the incident already.
+   */
+  private plan(
+    key: string,
+    detections: Detection[],
+    pointer: Versioned<string> | null,
+    current: Versioned<Incident> | null,
+  ): { write: IncidentWrite; change: IncidentChange } | undefined {
+    if (pointer && !current) {
+      // The pointer names an incident not written yet (see applyToKey): create it under that id.
+      const filled = open(key, detections, pointer.value);
+      return { write: { kind: 'create', incident: filled }, change: change('opened', filled) };
+    }
+    if (current?.value.appliedBatches.includes(detections[0]!.batchId)) return undefined;
+    const decision = current ? this.decide(current.value, detections) : 'open';
+    if (current && decision !== 'open') {
+      const merged = merge(current.value, detections);
+      if (decision === 'reopen') reopen(merged);
+      return {
+        write: { kind: 'update', incident: merged, version: current.version },
+        change: change(decision === 'reopen' ? 'reopened' : 'updated', merged),
+      };
+    }
+    const incident = open(key, detections, digest('incident', key, randomUUID()));
+    if (current && CLOSED_STATUSES.includes(current.value.status))
+      incident.previousIncidentId = current.value.id;
+    return {
+      write: { kind: 'open', dedupKey: key, pointerVersion: pointer ? pointer.version : null, incident },
+      change: change('opened', incident),
+    };
+  }
+
+  private logOpened(incident: Incident): void {
+    this.logger.info(
+      { incident: incident.id, rule: incident.ruleId, key: incident.dedupKey },
+      'incident opened',
+    );
   }
 
   private async applyToKey(key: string, detections: Detection[]): Promise<IncidentChange | undefined> {
@@ -131,7 +220,7 @@ export class IncidentWriter {
         continue;
       }
       if ((await this.store.create(incident)) === 'ok') {
-        this.logger.info({ incident: incident.id, rule: incident.ruleId, key }, 'incident opened');
+        this.logOpened(incident);
         return change('opened', incident);
       }
       // Another writer filled in the incident we pointed at: merge into it on the next turn.

@@ -4,7 +4,7 @@
  * has one, and `json_each` over the stored document otherwise, which matches single values and arrays
  * alike, as Elasticsearch does.
  */
-import type { Database, Statement } from 'better-sqlite3';
+import type { Database } from 'better-sqlite3';
 import type { Logger } from '../../core/logger.js';
 import type { SecurityEvent } from '../../core/model.js';
 import type {
@@ -27,86 +27,30 @@ import { textTokens } from '../text-tokens.js';
 import * as aggregations from './aggregations.js';
 import { hasMessageText, type SqlCondition, type SqlValue, toSqlCondition } from './query-sql.js';
 import { EXTRA_HOT_FIELDS } from './schema.js';
+import type { EventRows } from './writer.js';
+import { inlineWriter, type WriterClient } from './writer-client.js';
 
 export class SqliteEventStore implements EventStore {
   readonly #db: Database;
+  readonly #writer: WriterClient;
   readonly #logger: Logger | undefined;
-  #insert: Statement | undefined;
-  #insertDoc: Statement | undefined;
-  #deadletter: Statement | undefined;
-  #insertText: Statement | undefined;
 
-  constructor(options: { db: Database; logger?: Logger }) {
+  /** `writer`: where writes run (default: inline on `db`); reads always use `db`. */
+  constructor(options: { db: Database; writer?: WriterClient; logger?: Logger }) {
     this.#db = options.db;
+    this.#writer = options.writer ?? inlineWriter(options.db);
     this.#logger = options.logger;
   }
 
-  async init(): Promise<void> {
-    const columns = ['id', 'ts', 'agency', ...EXTRA_HOT_FIELDS.map((field) => field.column)];
-    this.#insert = this.#db.prepare(
-      `INSERT OR IGNORE INTO event_rows (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
-    );
-    this.#insertDoc = this.#db.prepare('INSERT INTO event_docs (rid, doc) VALUES (?, ?)');
-    this.#insertText = this.#db.prepare('INSERT INTO events_fts (rowid, terms) VALUES (?, ?)');
-    this.#deadletter = this.#db.prepare(
-      'INSERT INTO deadletter (at, event_id, agency, reason, error_type, original) VALUES (?, ?, ?, ?, ?, ?)',
-    );
-  }
+  async init(): Promise<void> {}
 
+  /**
+   * Shape check, hot columns, JSON and full-text terms here; the inserts in the writer (one transaction,
+   * on the writer thread when there is one).
+   */
   async index(events: SecurityEvent[]): Promise<IndexResult> {
-    const insert = this.#insert;
-    const insertDoc = this.#insertDoc;
-    const deadletter = this.#deadletter;
-    const insertText = this.#insertText;
-    if (
-      insert === undefined ||
-      insertDoc === undefined ||
-      deadletter === undefined ||
-      insertText === undefined
-    ) {
-      throw new Error('SqliteEventStore.init() was not called');
-    }
-    const result: IndexResult = { indexed: 0, duplicates: 0, deadLettered: 0 };
-    const now = new Date().toISOString();
-    const write = this.#db.transaction(() => {
-      // One row array for the whole batch: better-sqlite3 binds it by position.
-      const row: SqlValue[] = new Array(3 + EXTRA_HOT_FIELDS.length);
-      for (const event of events) {
-        const prepared = prepareEvent(event);
-        if (!prepared.ok) {
-          const source = event as { event?: { id?: unknown }; agency?: { id?: unknown } } | null;
-          deadletter.run(
-            now,
-            typeof source?.event?.id === 'string' ? source.event.id : null,
-            typeof source?.agency?.id === 'string' ? source.agency.id : null,
-            prepared.reason,
-            'shape_check',
-            safeJson(event),
-          );
-          result.deadLettered++;
-          continue;
-        }
-        const { document, id, sortTime } = prepared.event;
-        row[0] = id;
-        row[1] = sortTime;
-        row[2] = document.agency.id;
-        for (let i = 0; i < HOT_COLUMNS.length; i++) {
-          const column = HOT_COLUMNS[i]!;
-          row[3 + i] = columnValue(valueAtPath(document, column.path), column.field);
-        }
-        const written = insert.run(row);
-        if (written.changes !== 1) {
-          result.duplicates++;
-          continue;
-        }
-        result.indexed++;
-        const rid = written.lastInsertRowid;
-        insertDoc.run(rid, JSON.stringify(document));
-        const terms = messageTerms(document.message);
-        if (terms !== '') insertText.run(rid, terms);
-      }
-    });
-    write.immediate();
+    const batch = toEventRows(events);
+    const result = await this.#writer.writeEvents(batch);
     if (result.deadLettered > 0) this.#logger?.warn({ count: result.deadLettered }, 'events dead-lettered');
     return result;
   }
@@ -166,23 +110,12 @@ export class SqliteEventStore implements EventStore {
       days.push(day);
       from = `${nextDay(day)}T00:00:00.000000000Z`;
     }
-    const select = this.#db.prepare('SELECT rid FROM event_rows WHERE ts < ? LIMIT 5000');
-    const deleteText = this.#db.prepare('DELETE FROM events_fts WHERE rowid = ?');
-    const deleteDoc = this.#db.prepare('DELETE FROM event_docs WHERE rid = ?');
-    const deleteEvent = this.#db.prepare('DELETE FROM event_rows WHERE rid = ?');
     let events = 0;
     // Small transactions: ingest keeps writing between them instead of waiting for one long delete.
     for (;;) {
-      const rids = (select.all(cutoffTime) as { rid: number }[]).map((row) => row.rid);
-      if (rids.length === 0) break;
-      this.#db.transaction(() => {
-        for (const rid of rids) {
-          deleteText.run(rid);
-          deleteDoc.run(rid);
-          deleteEvent.run(rid);
-        }
-      })();
-      events += rids.length;
+      const deleted = await this.#writer.deleteEventsBefore(cutoffTime, 5000);
+      if (deleted === 0) break;
+      events += deleted;
       await new Promise((resolve) => setImmediate(resolve));
     }
     if (events > 0) this.#logger?.info({ days, events }, 'retention deleted events');
@@ -204,6 +137,41 @@ export class SqliteEventStore implements EventStore {
   async lastSeenBy(search: EventSearch, field: string, size?: number): Promise<LastSeen[]> {
     return aggregations.lastSeenBy(this.#db, search, field, size);
   }
+}
+
+/** A batch as the writer takes it: the same rows on either side of a thread. */
+export function toEventRows(events: SecurityEvent[]): EventRows {
+  const batch: EventRows = { rows: [], docs: [], terms: [], deadLetters: [] };
+  let now: string | undefined;
+  for (const event of events) {
+    const prepared = prepareEvent(event);
+    if (!prepared.ok) {
+      const source = event as { event?: { id?: unknown }; agency?: { id?: unknown } } | null;
+      now ??= new Date().toISOString();
+      batch.deadLetters.push([
+        now,
+        typeof source?.event?.id === 'string' ? source.event.id : null,
+        typeof source?.agency?.id === 'string' ? source.agency.id : null,
+        prepared.reason,
+        'shape_check',
+        safeJson(event),
+      ]);
+      continue;
+    }
+    const { document, id, sortTime } = prepared.event;
+    const row: SqlValue[] = new Array(3 + HOT_COLUMNS.length);
+    row[0] = id;
+    row[1] = sortTime;
+    row[2] = document.agency.id;
+    for (let i = 0; i < HOT_COLUMNS.length; i++) {
+      const column = HOT_COLUMNS[i]!;
+      row[3 + i] = columnValue(valueAtPath(document, column.path), column.field);
+    }
+    batch.rows.push(row);
+    batch.docs.push(JSON.stringify(document));
+    batch.terms.push(messageTerms(document.message));
+  }
+  return batch;
 }
 
 /** The FTS row for `message`: standard-analyzer tokens separated by spaces (see text-tokens.ts). */

@@ -3,110 +3,138 @@
  * version: an update names the version it read and succeeds only if the row still has it
  * (`UPDATE ... WHERE version = ?`), so a stale writer gets a conflict instead of overwriting.
  */
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import type { Detection, Incident, Versioned } from '../../core/model.js';
-import type { DetectionSearch, IncidentSearch, IncidentStore, WriteOutcome } from '../../core/ports.js';
+import type {
+  DetectionSearch,
+  IncidentSearch,
+  IncidentStore,
+  IncidentWrite,
+  WriteOutcome,
+} from '../../core/ports.js';
 import { StoreQueryError } from '../errors.js';
 import { toSortTime } from '../event-document.js';
+import type { DetectionRow, IncidentRow, IncidentWriteRow } from './writer.js';
+import { inlineWriter, type WriterClient } from './writer-client.js';
 
 export const DEFAULT_INCIDENT_LIMIT = 100;
 export const MAX_INCIDENT_LIMIT = 10_000;
 
 export class SqliteIncidentStore implements IncidentStore {
   readonly #db: Database;
+  readonly #writer: WriterClient;
+  #readIncident: Statement | undefined;
+  #readPointer: Statement | undefined;
 
-  constructor(options: { db: Database }) {
+  /** `writer`: where writes run (default: inline on `db`); reads always use `db`. */
+  constructor(options: { db: Database; writer?: WriterClient }) {
     this.#db = options.db;
+    this.#writer = options.writer ?? inlineWriter(options.db);
   }
 
   async init(): Promise<void> {}
 
   async get(id: string): Promise<Versioned<Incident> | null> {
-    const row = this.#db.prepare('SELECT doc, version FROM incidents WHERE id = ?').get(id) as
-      | { doc: string; version: number }
-      | undefined;
+    return this.#getOne(id);
+  }
+
+  async getMany(ids: string[]): Promise<(Versioned<Incident> | null)[]> {
+    return ids.map((id) => this.#getOne(id));
+  }
+
+  #getOne(id: string): Versioned<Incident> | null {
+    this.#readIncident ??= this.#db.prepare('SELECT doc, version FROM incidents WHERE id = ?');
+    const row = this.#readIncident.get(id) as { doc: string; version: number } | undefined;
     return row === undefined
       ? null
       : { value: JSON.parse(row.doc) as Incident, version: String(row.version) };
   }
 
   async create(incident: Incident): Promise<WriteOutcome> {
-    const changes = this.#db
-      .prepare(
-        `INSERT OR IGNORE INTO incidents (id, version, agency, status, rule_id, last_seen, doc)
-         VALUES (?, 1, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        incident.id,
-        incident.agency,
-        incident.status,
-        incident.ruleId,
-        lastSeenKey(incident),
-        JSON.stringify(incident),
-      ).changes;
-    return changes === 1 ? 'ok' : 'conflict';
+    const [outcome] = await this.#writer.writeIncidents([{ kind: 'create', row: incidentRow(incident) }]);
+    return outcome!;
   }
 
   async update(incident: Incident, version: string): Promise<WriteOutcome> {
     const expected = parseVersion(version);
     if (expected === null) return 'conflict';
-    const changes = this.#db
-      .prepare(
-        `UPDATE incidents SET version = version + 1, agency = ?, status = ?, rule_id = ?, last_seen = ?, doc = ?
-         WHERE id = ? AND version = ?`,
-      )
-      .run(
-        incident.agency,
-        incident.status,
-        incident.ruleId,
-        lastSeenKey(incident),
-        JSON.stringify(incident),
-        incident.id,
-        expected,
-      ).changes;
-    return changes === 1 ? 'ok' : 'conflict';
+    const [outcome] = await this.#writer.writeIncidents([
+      { kind: 'update', row: incidentRow(incident), version: expected },
+    ]);
+    return outcome!;
   }
 
   async getDedupPointer(dedupKey: string): Promise<Versioned<string> | null> {
-    const row = this.#db
-      .prepare('SELECT incident_id, version FROM incident_keys WHERE dedup_key = ?')
-      .get(dedupKey) as { incident_id: string; version: number } | undefined;
+    return this.#pointerOf(dedupKey);
+  }
+
+  async getDedupPointers(dedupKeys: string[]): Promise<(Versioned<string> | null)[]> {
+    return dedupKeys.map((key) => this.#pointerOf(key));
+  }
+
+  #pointerOf(dedupKey: string): Versioned<string> | null {
+    this.#readPointer ??= this.#db.prepare(
+      'SELECT incident_id, version FROM incident_keys WHERE dedup_key = ?',
+    );
+    const row = this.#readPointer.get(dedupKey) as { incident_id: string; version: number } | undefined;
     return row === undefined ? null : { value: row.incident_id, version: String(row.version) };
   }
 
   async setDedupPointer(dedupKey: string, incidentId: string, version: string | null): Promise<WriteOutcome> {
-    if (version === null) {
-      const changes = this.#db
-        .prepare('INSERT OR IGNORE INTO incident_keys (dedup_key, incident_id, version) VALUES (?, ?, 1)')
-        .run(dedupKey, incidentId).changes;
-      return changes === 1 ? 'ok' : 'conflict';
-    }
-    const expected = parseVersion(version);
-    if (expected === null) return 'conflict';
-    const changes = this.#db
-      .prepare(
-        'UPDATE incident_keys SET incident_id = ?, version = version + 1 WHERE dedup_key = ? AND version = ?',
-      )
-      .run(incidentId, dedupKey, expected).changes;
-    return changes === 1 ? 'ok' : 'conflict';
+    const expected = version === null ? null : parseVersion(version);
+    if (version !== null && expected === null) return 'conflict';
+    const [outcome] = await this.#writer.writeIncidents([
+      { kind: 'pointer', dedupKey, incidentId, version: expected },
+    ]);
+    return outcome!;
+  }
+
+  /** One transaction for all the writes (one message to the writer thread). */
+  async writeIncidents(writes: IncidentWrite[]): Promise<WriteOutcome[]> {
+    const rows: IncidentWriteRow[] = [];
+    const invalid = new Set<number>();
+    writes.forEach((write, i) => {
+      switch (write.kind) {
+        case 'create':
+          rows.push({ kind: 'create', row: incidentRow(write.incident) });
+          return;
+        case 'update': {
+          const expected = parseVersion(write.version);
+          if (expected === null) invalid.add(i);
+          else rows.push({ kind: 'update', row: incidentRow(write.incident), version: expected });
+          return;
+        }
+        case 'open': {
+          const expected = write.pointerVersion === null ? null : parseVersion(write.pointerVersion);
+          if (write.pointerVersion !== null && expected === null) invalid.add(i);
+          else
+            rows.push({
+              kind: 'open',
+              dedupKey: write.dedupKey,
+              pointerVersion: expected,
+              row: incidentRow(write.incident),
+            });
+        }
+      }
+    });
+    const outcomes = rows.length > 0 ? await this.#writer.writeIncidents(rows) : [];
+    let next = 0;
+    return writes.map((_, i) => (invalid.has(i) ? 'conflict' : outcomes[next++]!));
   }
 
   async addDetections(detections: Detection[]): Promise<void> {
     if (detections.length === 0) return;
-    const insert = this.#db.prepare(
-      'INSERT OR IGNORE INTO detections (id, rule_id, agency, ts, doc) VALUES (?, ?, ?, ?, ?)',
-    );
-    this.#db.transaction(() => {
-      for (const detection of detections) {
-        insert.run(
+    await this.#writer.writeDetections(
+      detections.map(
+        (detection): DetectionRow => [
           detection.id,
           detection.ruleId,
           detection.agency,
           toSortTime(detection.timestamp) ?? detection.timestamp,
           JSON.stringify(detection),
-        );
-      }
-    })();
+        ],
+      ),
+    );
   }
 
   async listDetections(search: DetectionSearch): Promise<Detection[]> {
@@ -164,6 +192,17 @@ export class SqliteIncidentStore implements IncidentStore {
   async refresh(): Promise<void> {}
 
   async close(): Promise<void> {}
+}
+
+function incidentRow(incident: Incident): IncidentRow {
+  return {
+    id: incident.id,
+    agency: incident.agency,
+    status: incident.status,
+    ruleId: incident.ruleId,
+    lastSeen: lastSeenKey(incident),
+    doc: JSON.stringify(incident),
+  };
 }
 
 /** lastSeen as sortable UTC text, so incidents order by time whatever offset their events carried. */

@@ -1,9 +1,7 @@
 /**
  * The embedded-mode store: events, incidents and detections in one SQLite file (WAL), via better-sqlite3.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Logger } from '../../core/logger.js';
 import type { EventStore, IncidentStore } from '../../core/ports.js';
 import { registerSigmaSqlFunctions } from '../../rules/backends/sql.js';
@@ -11,14 +9,21 @@ import { toSortTime } from '../event-document.js';
 import { KEYWORD_IGNORE_ABOVE } from '../fields.js';
 import { ipToBytes } from '../ip.js';
 import { textTokens } from '../text-tokens.js';
+import { openDatabase } from './connection.js';
 import { SqliteEventStore } from './event-store.js';
 import { SqliteIncidentStore } from './incident-store.js';
 import { migrationStatements, SCHEMA_VERSION, schemaStatements } from './schema.js';
+import { inlineWriter, threadWriter } from './writer-client.js';
 
 export interface SqliteStoreOptions {
   /** Database file, e.g. `./data/siem-lite.db`; its folder is created if missing. */
   path: string;
   logger?: Logger;
+  /**
+   * Run the writes on a thread of their own (writer-client.ts): what `siem-lite serve` uses, so SQLite's
+   * work overlaps the rest of the pipeline. Not for ':memory:' (a second connection cannot share it).
+   */
+  writerThread?: boolean;
 }
 
 export interface SqliteStores {
@@ -30,22 +35,17 @@ export interface SqliteStores {
 export { SqliteEventStore, SqliteIncidentStore };
 
 export function createSqliteStores(options: SqliteStoreOptions): SqliteStores {
-  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-  const db = new BetterSqlite3(options.path);
-  // Larger pages: fewer B-tree splits per inserted document (a new file only; an existing one keeps its own).
-  db.pragma('page_size = 16384');
-  db.pragma('journal_mode = WAL');
-  // NORMAL in WAL mode: a crash can lose the last transactions but never corrupts the file.
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
-  db.pragma('cache_size = -65536');
-  db.pragma('temp_store = MEMORY');
+  if (options.writerThread && options.path === ':memory:') {
+    throw new Error('a writer thread needs a database file, not :memory:');
+  }
+  const db = openDatabase(options.path);
   registerFunctions(db);
   // Hunting: rules compiled by the rules' SQL backend call these (EventSearch.rule).
   registerSigmaSqlFunctions(db);
   createOrMigrateSchema(db, options.logger);
-  const events = new SqliteEventStore({ db, logger: options.logger });
-  const incidents = new SqliteIncidentStore({ db });
+  const writer = options.writerThread ? threadWriter(options.path, options.logger) : inlineWriter(db);
+  const events = new SqliteEventStore({ db, writer, logger: options.logger });
+  const incidents = new SqliteIncidentStore({ db, writer });
   let closed = false;
   return {
     events,
@@ -53,6 +53,7 @@ export function createSqliteStores(options: SqliteStoreOptions): SqliteStores {
     async close() {
       if (closed) return;
       closed = true;
+      await writer.close();
       db.close();
     },
   };

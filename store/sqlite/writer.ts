@@ -1,0 +1,223 @@
+/**
+ * Every write of the embedded event and incident stores, on pre-serialised rows: the caller's thread checks
+ * shapes and serialises documents, this runs the SQL. Kept free of everything but the statements so that it
+ * can run either inline (on the caller's connection) or on a writer thread of its own (writer-thread.ts),
+ * where SQLite's work overlaps the main thread's parsing, matching and correlating.
+ *
+ * Each call is one transaction.
+ */
+import type { Database, Statement } from 'better-sqlite3';
+import { EXTRA_HOT_FIELDS } from './schema.js';
+
+export type SqlValue = string | number | bigint | Uint8Array | null;
+
+/** A batch of events ready to insert: `rows[i]`, `docs[i]` and `terms[i]` are one event. */
+export interface EventRows {
+  /** `[id, ts, agency, ...EXTRA_HOT_FIELDS columns]`. */
+  rows: SqlValue[][];
+  /** The document as JSON. */
+  docs: string[];
+  /** Full-text terms of `message`, space-separated; '' for none. */
+  terms: string[];
+  /** Documents that failed the shape check: `[at, eventId, agency, reason, errorType, original]`. */
+  deadLetters: SqlValue[][];
+}
+
+export interface EventWriteResult {
+  indexed: number;
+  duplicates: number;
+  deadLettered: number;
+}
+
+/** An incident row: the columns the store keeps beside the JSON document. */
+export interface IncidentRow {
+  id: string;
+  agency: string;
+  status: string;
+  ruleId: string;
+  /** Sortable UTC text of lastSeen. */
+  lastSeen: string;
+  doc: string;
+}
+
+/**
+ * One incident write. `open` moves (or creates, `pointerVersion` null) the dedup pointer to the incident
+ * and creates it, both or neither: a lost race on the pointer writes nothing.
+ */
+export type IncidentWriteRow =
+  | { kind: 'create'; row: IncidentRow }
+  | { kind: 'update'; row: IncidentRow; version: number }
+  | { kind: 'pointer'; dedupKey: string; incidentId: string; version: number | null }
+  | { kind: 'open'; dedupKey: string; pointerVersion: number | null; row: IncidentRow };
+
+export type WriteOutcome = 'ok' | 'conflict';
+
+/** `[id, ruleId, agency, ts, doc]`. */
+export type DetectionRow = [string, string, string, string, string];
+
+/** The operations a writer offers, by name (the writer thread's messages name them). */
+export interface WriterOperations {
+  writeEvents(batch: EventRows): EventWriteResult;
+  writeDetections(rows: DetectionRow[]): void;
+  writeIncidents(writes: IncidentWriteRow[]): WriteOutcome[];
+  /** Deletes up to `limit` events older than `cutoffTime` (sortable UTC); returns how many. */
+  deleteEventsBefore(cutoffTime: string, limit: number): number;
+}
+
+export class SqliteWriter implements WriterOperations {
+  readonly #db: Database;
+  readonly #insertRow: Statement;
+  readonly #insertDoc: Statement;
+  readonly #insertText: Statement;
+  readonly #insertDeadLetter: Statement;
+  readonly #insertDetection: Statement;
+  readonly #createIncident: Statement;
+  readonly #updateIncident: Statement;
+  readonly #createPointer: Statement;
+  readonly #movePointer: Statement;
+  readonly #selectOld: Statement;
+  readonly #deleteText: Statement;
+  readonly #deleteDoc: Statement;
+  readonly #deleteRow: Statement;
+  /** Pointer then incident, both or neither: a savepoint undoes the pointer if the create fails. */
+  readonly #open: (write: Extract<IncidentWriteRow, { kind: 'open' }>) => WriteOutcome;
+
+  /** The schema must exist (createSqliteStores creates it before any writer starts). */
+  constructor(db: Database) {
+    this.#db = db;
+    const columns = ['id', 'ts', 'agency', ...EXTRA_HOT_FIELDS.map((field) => field.column)];
+    this.#insertRow = db.prepare(
+      `INSERT OR IGNORE INTO event_rows (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
+    );
+    this.#insertDoc = db.prepare('INSERT INTO event_docs (rid, doc) VALUES (?, ?)');
+    this.#insertText = db.prepare('INSERT INTO events_fts (rowid, terms) VALUES (?, ?)');
+    this.#insertDeadLetter = db.prepare(
+      'INSERT INTO deadletter (at, event_id, agency, reason, error_type, original) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.#insertDetection = db.prepare(
+      'INSERT OR IGNORE INTO detections (id, rule_id, agency, ts, doc) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.#createIncident = db.prepare(
+      `INSERT OR IGNORE INTO incidents (id, version, agency, status, rule_id, last_seen, doc)
+       VALUES (?, 1, ?, ?, ?, ?, ?)`,
+    );
+    this.#updateIncident = db.prepare(
+      `UPDATE incidents SET version = version + 1, agency = ?, status = ?, rule_id = ?, last_seen = ?, doc = ?
+       WHERE id = ? AND version = ?`,
+    );
+    this.#createPointer = db.prepare(
+      'INSERT OR IGNORE INTO incident_keys (dedup_key, incident_id, version) VALUES (?, ?, 1)',
+    );
+    this.#movePointer = db.prepare(
+      'UPDATE incident_keys SET incident_id = ?, version = version + 1 WHERE dedup_key = ? AND version = ?',
+    );
+    this.#selectOld = db.prepare('SELECT rid FROM event_rows WHERE ts < ? LIMIT ?').pluck();
+    this.#deleteText = db.prepare('DELETE FROM events_fts WHERE rowid = ?');
+    this.#deleteDoc = db.prepare('DELETE FROM event_docs WHERE rid = ?');
+    this.#deleteRow = db.prepare('DELETE FROM event_rows WHERE rid = ?');
+    this.#open = db.transaction((write: Extract<IncidentWriteRow, { kind: 'open' }>): WriteOutcome => {
+      if (this.#point(write.dedupKey, write.row.id, write.pointerVersion) === 'conflict') return 'conflict';
+      if (this.#create(write.row) === 'ok') return 'ok';
+      throw new OpenConflict();
+    });
+  }
+
+  writeEvents(batch: EventRows): EventWriteResult {
+    const result: EventWriteResult = { indexed: 0, duplicates: 0, deadLettered: batch.deadLetters.length };
+    this.#db
+      .transaction(() => {
+        for (const row of batch.deadLetters) this.#insertDeadLetter.run(row);
+        const { rows, docs, terms } = batch;
+        for (let i = 0; i < rows.length; i++) {
+          const written = this.#insertRow.run(rows[i]!);
+          if (written.changes !== 1) {
+            result.duplicates++;
+            continue;
+          }
+          result.indexed++;
+          const rid = written.lastInsertRowid;
+          this.#insertDoc.run(rid, docs[i]!);
+          if (terms[i] !== '') this.#insertText.run(rid, terms[i]!);
+        }
+      })
+      .immediate();
+    return result;
+  }
+
+  writeDetections(rows: DetectionRow[]): void {
+    if (rows.length === 0) return;
+    this.#db.transaction(() => {
+      for (const row of rows) this.#insertDetection.run(row);
+    })();
+  }
+
+  writeIncidents(writes: IncidentWriteRow[]): WriteOutcome[] {
+    return this.#db.transaction(() => writes.map((write) => this.#writeIncident(write))).immediate();
+  }
+
+  #writeIncident(write: IncidentWriteRow): WriteOutcome {
+    switch (write.kind) {
+      case 'create':
+        return this.#create(write.row);
+      case 'update': {
+        const { row } = write;
+        const changes = this.#updateIncident.run(
+          row.agency,
+          row.status,
+          row.ruleId,
+          row.lastSeen,
+          row.doc,
+          row.id,
+          write.version,
+        ).changes;
+        return changes === 1 ? 'ok' : 'conflict';
+      }
+      case 'pointer':
+        return this.#point(write.dedupKey, write.incidentId, write.version);
+      case 'open':
+        try {
+          return this.#open(write);
+        } catch (error) {
+          if (error instanceof OpenConflict) return 'conflict';
+          throw error;
+        }
+    }
+  }
+
+  #create(row: IncidentRow): WriteOutcome {
+    const changes = this.#createIncident.run(
+      row.id,
+      row.agency,
+      row.status,
+      row.ruleId,
+      row.lastSeen,
+      row.doc,
+    ).changes;
+    return changes === 1 ? 'ok' : 'conflict';
+  }
+
+  #point(dedupKey: string, incidentId: string, version: number | null): WriteOutcome {
+    const changes =
+      version === null
+        ? this.#createPointer.run(dedupKey, incidentId).changes
+        : this.#movePointer.run(incidentId, dedupKey, version).changes;
+    return changes === 1 ? 'ok' : 'conflict';
+  }
+
+  deleteEventsBefore(cutoffTime: string, limit: number): number {
+    const rids = this.#selectOld.all(cutoffTime, limit) as number[];
+    if (rids.length === 0) return 0;
+    this.#db
+      .transaction(() => {
+        for (const rid of rids) {
+          this.#deleteText.run(rid);
+          this.#deleteDoc.run(rid);
+          this.#deleteRow.run(rid);
+        }
+      })
+      .immediate();
+    return rids.length;
+  }
+}
+
+class OpenConflict extends Error {}
