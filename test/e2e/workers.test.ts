@@ -189,8 +189,6 @@ describe('scale mode with several worker processes', () => {
     await drained(deployment, 'the second worker to finish the stream');
     expect(await deployment.eventCount()).toBe(1500);
     const incidents = await settledIncidents(deployment);
-    expect(incidents.map((i) => [i.rule, i.detectionCount])).toEqual([
-      ['SSH Brute Force', 150],
-    ]);
+    expect(incidents.map((i) => [i.rule, i.detectionCount])).toEqual([['SSH Brute Force', 150]]);
   }, 180_000);
 });
