@@ -42,7 +42,9 @@ describe('matcher, Elasticsearch and SQL backends agree on the bundled pack', ()
     for (const store of [es.events, sqlite.events]) {
       await store.init();
       const result = await store.index(events);
-      expect(result).toMatchObject({ indexed: events.length });
+      // A bulk retried after a client timeout (a loaded machine) finds its first attempt's events already
+      // there: they count as duplicates, and are stored all the same.
+      expect(result.indexed + result.duplicates).toBe(events.length);
       await store.refresh();
     }
     // A second connection to the store's file, with the functions the compiled conditions call.
