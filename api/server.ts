@@ -15,6 +15,7 @@ import type {
   RuleRepository,
   SourceInventory,
 } from '../core/ports.js';
+import { type DashboardOptions, dashboardRoutes } from '../dashboards/static.js';
 import { BUNDLED_PACK } from '../rules/index.js';
 import { Auditor } from './audit.js';
 import { registerAuth } from './auth.js';
@@ -71,6 +72,8 @@ export interface ApiDependencies {
   logger: Logger;
   mode: 'embedded' | 'scale';
   version: string;
+  /** The web pages (SOC console, IOC wall): where their built files are (default: dist/dashboards/web). */
+  dashboards?: DashboardOptions;
   /** Extra route plugins (e.g. HTTP ingest), registered after auth so they share it. */
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
 }
@@ -232,6 +235,8 @@ export async function buildApiServer(deps: ApiDependencies): Promise<FastifyInst
   });
   if (deps.changes) await app.register(streamRoutes, { changes: deps.changes });
   if (deps.deadLetters) await app.register(deadLetterRoutes, { deadLetters: deps.deadLetters, auditor });
+  // Public static pages under /console/ and /wall/, with their own stricter CSP (dashboards/static.ts).
+  await app.register(dashboardRoutes, deps.dashboards ?? {});
   for (const plugin of deps.plugins ?? []) await app.register(plugin);
   return app;
 }

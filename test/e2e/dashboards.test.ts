@@ -1,0 +1,212 @@
+/**
+ * The web pages in a real browser (Debian's Chromium, driven by playwright-core; tools/browser.sh checks it
+ * is installed) against a real `serve` in embedded mode: the pages are built from source with Vite into a
+ * temporary folder, ten sshd failures over TCP syslog open an SSH Brute Force incident, and the analyst and
+ * the IOC wall see it through the pages exactly as a user would.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningService, serve } from '../../bin/commands/serve.js';
+import { loadConfig } from '../../core/config.js';
+import { createLogger } from '../../core/logger.js';
+import { buildDashboards } from '../../dashboards/build.js';
+import type { TilesDocument } from '../../dashboards/web/shared/types.js';
+
+const CHROMIUM = process.env.SIEM_CHROMIUM ?? '/usr/bin/chromium';
+const ATTACKER = '203.0.113.77';
+const BRUTE_FORCE = 'd10613ff-c77f-4b3d-a40c-cbc0d0a9d789';
+
+describe('dashboards in a real browser (embedded serve)', () => {
+  let dir: string;
+  let service: RunningService;
+  let browser: Browser;
+  let adminKey: string;
+  const keys = { analyst: '', ioc: '' };
+  const pages: Page[] = [];
+  /** Console errors and CSP violations of every page: a page that breaks its own policy fails the test. */
+  const browserErrors: string[] = [];
+
+  /** The API as a client sees it; T is the answer's documented shape (dashboards/web/shared/types.ts). */
+  const api = async <T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+    key = adminKey,
+  ) => {
+    const response = await fetch(`${service.apiUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: response.status, headers: response.headers, body: (await response.json()) as T };
+  };
+
+  const waitFor = async <T>(probe: () => Promise<T | undefined>, what: string, ms = 20_000): Promise<T> => {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const value = await probe();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+
+  /** RFC 5424 over TCP (octet-counted framing), as rsyslog forwards. */
+  const sendFailures = async (ip: string, count: number) => {
+    const frames = Array.from({ length: count }, (_, i) => {
+      const line = `<38>1 ${new Date().toISOString()} web01 sshd 4242 - - Failed password for root from ${ip} port ${41000 + i} ssh2`;
+      return `${Buffer.byteLength(line)} ${line}`;
+    });
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(service.listeners[0]!.port, '127.0.0.1', () => socket.end(frames.join('')));
+      socket.on('close', () => resolve());
+      socket.on('error', reject);
+    });
+  };
+
+  const openPage = async (path: string): Promise<Page> => {
+    const page = await browser.newPage();
+    pages.push(page);
+    page.on('console', (message) => {
+      // Failed loads are recorded with their address below; the console's copy has none.
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+        browserErrors.push(`${path}: ${message.text()}`);
+      }
+    });
+    page.on('response', (response) => {
+      if (response.status() >= 400) browserErrors.push(`${path}: ${response.status()} ${response.url()}`);
+    });
+    page.on('pageerror', (error) => browserErrors.push(`${path}: ${error.message}`));
+    await page.goto(`${service.apiUrl}${path}`);
+    return page;
+  };
+
+  const signIn = async (page: Page, key: string) => {
+    await page.locator('#api-key').fill(key);
+    await page.locator('form.signin button[type=submit]').click();
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'siem-dashboards-'));
+    // Built from source for this run, so the test never drives stale assets in dist/.
+    process.env.SIEM_DASHBOARDS_DIR = await buildDashboards(join(dir, 'web'));
+    const file = join(dir, 'siem-lite.yaml');
+    writeFileSync(
+      file,
+      [
+        'mode: embedded',
+        `data_dir: ${join(dir, 'data')}`,
+        'log_level: silent',
+        'api: { host: 127.0.0.1, port: 0 }',
+        'ingest:',
+        '  batch_max_wait: 20ms',
+        '  listeners:',
+        '    - { id: syslog-tcp, transport: tcp, host: 127.0.0.1, port: 0, agency: so-tttt }',
+      ].join('\n'),
+    );
+    const { config } = loadConfig({ file, env: {} });
+    [service, browser] = await Promise.all([
+      serve(config, createLogger({ level: 'silent' })),
+      chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] }),
+    ]);
+    adminKey = readFileSync(join(dir, 'data', 'admin.key'), 'utf8').trim();
+    for (const role of ['analyst', 'ioc'] as const) {
+      const created = await api<{ key: string }>('POST', '/api/keys', { name: `dashboard ${role}`, role });
+      expect(created.status).toBe(201);
+      keys[role] = created.body.key;
+    }
+    await sendFailures(ATTACKER, 10);
+    await waitFor(async () => {
+      const { body } = await api('GET', `/api/incidents?rule=${BRUTE_FORCE}`);
+      return body.total === 1 ? true : undefined;
+    }, 'the brute-force incident');
+  });
+
+  afterEach(async () => {
+    for (const page of pages.splice(0)) await page.close();
+    expect(browserErrors.splice(0)).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await service?.close();
+    delete process.env.SIEM_DASHBOARDS_DIR;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves the pages without a key, under a CSP stricter than the API’s', async () => {
+    const page = await fetch(`${service.apiUrl}/wall/`);
+    expect(page.status).toBe(200);
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(page.headers.get('cache-control')).toBe('no-cache');
+    // The API keeps its own policy and its key.
+    const apiAnswer = await fetch(`${service.apiUrl}/api/incidents`);
+    expect(apiAnswer.status).toBe(401);
+    expect(apiAnswer.headers.get('content-security-policy')).toContain("style-src 'self' 'unsafe-inline'");
+    expect((await fetch(`${service.apiUrl}/wall`, { redirect: 'manual' })).status).toBe(301);
+  });
+
+  it('wall: signs in with an IOC key, shows the tiles, and polls with 304s', async () => {
+    const expected = (await api<TilesDocument>('GET', '/api/ioc/tiles', undefined, keys.ioc)).body;
+    const province = expected.province!;
+    const statuses: number[] = [];
+    const page = await openPage('/wall/');
+    page.on('response', (response) => {
+      if (response.url().endsWith('/api/ioc/tiles')) statuses.push(response.status());
+    });
+    await signIn(page, keys.ioc);
+
+    const provinceTile = page.getByTestId('province');
+    await expect.poll(() => provinceTile.getAttribute('data-status')).toBe(province.status);
+    // Vietnamese by default: the status in words and the server's reasons in Vietnamese.
+    await expect
+      .poll(() => provinceTile.getByTestId('reasons').textContent())
+      .toContain(province.reasons[0]!.vi);
+    const open = province.openIncidents;
+    expect(open.high).toBeGreaterThanOrEqual(1);
+    expect(await provinceTile.locator('[data-severity=high] dd').textContent()).toBe(String(open.high));
+    expect(await provinceTile.getByTestId('trend').locator('rect').count()).toBe(24);
+    const agency = page.locator('[data-testid=agency][data-agency=so-tttt]');
+    expect(await agency.getAttribute('data-status')).toBe(
+      expected.agencies.find((tile) => tile.agency === 'so-tttt')!.status,
+    );
+    expect(await page.getByTestId('agency').count()).toBe(expected.agencies.length);
+
+    await page.getByTestId('language').click();
+    await expect
+      .poll(() => provinceTile.getByTestId('reasons').textContent())
+      .toContain(province.reasons[0]!.en);
+    expect(await page.locator('h2#province-title').textContent()).toBe('Province');
+
+    // Nothing changed: the next polls carry the ETag and are answered 304.
+    await expect.poll(() => statuses.includes(304), { timeout: 15_000 }).toBe(true);
+    expect(statuses[0]).toBe(200);
+    // The key stays in sessionStorage, never in a URL.
+    expect(page.url()).toBe(`${service.apiUrl}/wall/`);
+    expect(await page.evaluate("sessionStorage.getItem('siem-lite.apiKey')")).toBe(keys.ioc);
+    expect(await page.evaluate("localStorage.getItem('siem-lite.apiKey')")).toBeNull();
+  });
+
+  it('wall: refuses a key that is not a key, and an unknown one', async () => {
+    const page = await openPage('/wall/');
+    await signIn(page, 'not a key');
+    await expect.poll(() => page.locator('.form-error').textContent()).toContain('sl_');
+    await signIn(page, 'sl_0123456789ab_notTheRightSecret');
+    await expect.poll(() => page.locator('.form-error').textContent()).toContain('thu hồi');
+    expect(await page.getByTestId('province').count()).toBe(0);
+    // The browser logs the 401 it received; that is the only error expected.
+    expect(browserErrors.splice(0).filter((line) => !line.includes('401'))).toEqual([]);
+  });
+});
