@@ -6,7 +6,7 @@
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const DASHBOARD_PAGES = ['wall'] as const;
+export const DASHBOARD_PAGES = ['console', 'wall'] as const;
 export type DashboardPage = (typeof DASHBOARD_PAGES)[number];
 
 /** The repository root: this module runs from dashboards/ (sources, tests) or dist/dashboards/ (built). */

@@ -14,7 +14,7 @@ import { type RunningService, serve } from '../../bin/commands/serve.js';
 import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import { buildDashboards } from '../../dashboards/build.js';
-import type { TilesDocument } from '../../dashboards/web/shared/types.js';
+import type { IncidentDetail, IncidentPage, TilesDocument } from '../../dashboards/web/shared/types.js';
 
 const CHROMIUM = process.env.SIEM_CHROMIUM ?? '/usr/bin/chromium';
 const ATTACKER = '203.0.113.77';
@@ -25,6 +25,7 @@ describe('dashboards in a real browser (embedded serve)', () => {
   let service: RunningService;
   let browser: Browser;
   let adminKey: string;
+  let incidentId: string;
   const keys = { analyst: '', ioc: '' };
   const pages: Page[] = [];
   /** Console errors and CSP violations of every page: a page that breaks its own policy fails the test. */
@@ -123,9 +124,9 @@ describe('dashboards in a real browser (embedded serve)', () => {
       keys[role] = created.body.key;
     }
     await sendFailures(ATTACKER, 10);
-    await waitFor(async () => {
-      const { body } = await api('GET', `/api/incidents?rule=${BRUTE_FORCE}`);
-      return body.total === 1 ? true : undefined;
+    incidentId = await waitFor(async () => {
+      const { body } = await api<IncidentPage>('GET', `/api/incidents?rule=${BRUTE_FORCE}`);
+      return body.total === 1 ? body.incidents[0]!.id : undefined;
     }, 'the brute-force incident');
   });
 
@@ -208,5 +209,117 @@ describe('dashboards in a real browser (embedded serve)', () => {
     expect(await page.getByTestId('province').count()).toBe(0);
     // The browser logs the 401 it received; that is the only error expected.
     expect(browserErrors.splice(0).filter((line) => !line.includes('401'))).toEqual([]);
+  });
+
+  it('console: refuses a key of another role (the IOC key)', async () => {
+    const page = await openPage('/console/');
+    await signIn(page, keys.ioc);
+    await expect.poll(() => page.locator('.form-error').textContent()).toContain('vai trò');
+    expect(browserErrors.splice(0).filter((line) => !line.includes('403'))).toEqual([]);
+  });
+
+  it('console: signs in, lists the incident, filters, and opens it with evidence, chain and timeline', async () => {
+    const page = await openPage('/console/');
+    await signIn(page, keys.analyst);
+    const row = page.locator(`[data-testid=incident-row][data-id="${incidentId}"]`);
+    await expect.poll(() => row.count()).toBe(1);
+    expect(await row.textContent()).toContain('SSH Brute Force');
+    await expect.poll(() => page.getByTestId('stream-state').getAttribute('data-state')).toBe('live');
+
+    // A filter that excludes it, then back.
+    await page.locator('input[name=severity][value=critical]').check();
+    await page.locator('form.filters button[type=submit]').click();
+    await expect.poll(() => page.getByTestId('empty').count()).toBe(1);
+    await page.locator('input[name=severity][value=critical]').uncheck();
+    await page.locator('input[name=q]').fill(incidentId);
+    await page.locator('form.filters button[type=submit]').click();
+    await expect.poll(() => page.getByTestId('incident-row').count()).toBe(1);
+
+    await row.locator('a').click();
+    expect(page.url()).toBe(`${service.apiUrl}/console/#/incidents/${incidentId}`);
+    await expect.poll(() => page.getByTestId('evidence-row').count()).toBe(10);
+    expect(await page.getByTestId('evidence').textContent()).toContain(ATTACKER);
+    expect(await page.getByTestId('detection-row').count()).toBeGreaterThanOrEqual(1);
+    expect(await page.locator('[data-testid=timeline] li[data-action=opened]').count()).toBe(1);
+    expect(await page.getByTestId('incident-status').getAttribute('data-status')).toBe('new');
+
+    // English on demand.
+    await page.getByTestId('language').click();
+    await expect.poll(() => page.getByTestId('timeline').textContent()).toContain('opened');
+    expect(await page.locator('[data-action=acknowledged]').textContent()).toBe('Acknowledge');
+    expect(page.url()).not.toContain(keys.analyst);
+  });
+
+  it('console: triage carries the version; a stale one shows the 409 state, and a retry succeeds', async () => {
+    const page = await openPage(`/console/#/incidents/${incidentId}`);
+    await signIn(page, keys.analyst);
+    await expect.poll(() => page.getByTestId('incident-status').getAttribute('data-status')).toBe('new');
+
+    // Acknowledge: the status changes, on the page and in the store.
+    await page.locator('[data-action=acknowledged]').click();
+    await expect
+      .poll(() => page.getByTestId('incident-status').getAttribute('data-status'))
+      .toBe('acknowledged');
+    expect(await page.getByTestId('saved').count()).toBe(1);
+    const read = (await api<IncidentDetail>('GET', `/api/incidents/${incidentId}`)).body;
+    expect(read.incident.status).toBe('acknowledged');
+    expect(read.incident.timeline.at(-1)).toMatchObject({
+      action: 'status_changed',
+      actor: 'dashboard analyst',
+    });
+
+    // Another analyst assigns it meanwhile (through the API, at the version the page holds).
+    const other = await api('PATCH', `/api/incidents/${incidentId}`, {
+      version: read.version,
+      assignee: 'binh.tran',
+    });
+    expect(other.status).toBe(200);
+    // The page hears of it from the stream, but keeps what the analyst sees until they reload.
+    await expect.poll(() => page.getByTestId('changed-elsewhere').count()).toBe(1);
+
+    // Acting on the stale version: 409, and the page shows the incident as it now is.
+    await page.locator('#reason').fill('contained');
+    await page.locator('[data-action=in_progress]').click();
+    const conflict = page.getByTestId('conflict');
+    await expect.poll(() => conflict.count()).toBe(1);
+    expect(await conflict.textContent()).toContain('binh.tran');
+    expect((await api<IncidentDetail>('GET', `/api/incidents/${incidentId}`)).body.incident.status).toBe(
+      'acknowledged',
+    );
+    expect(browserErrors.splice(0).filter((line) => !line.includes('409'))).toEqual([]);
+
+    // Retry on the new version: saved, and the other analyst's assignment kept.
+    await conflict.locator('button.primary').click();
+    await expect
+      .poll(() => page.getByTestId('incident-status').getAttribute('data-status'))
+      .toBe('in_progress');
+    const after = (await api<IncidentDetail>('GET', `/api/incidents/${incidentId}`)).body.incident;
+    expect(after).toMatchObject({ status: 'in_progress', assignee: 'binh.tran' });
+    expect(after.timeline.at(-1)!.detail).toMatchObject({ reason: 'contained' });
+
+    // A note and an assignment.
+    await page.locator('#note').fill('Đã chặn địa chỉ trên tường lửa.');
+    await page.locator('[data-action=note]').click();
+    await expect.poll(() => page.getByTestId('notes').textContent()).toContain('Đã chặn địa chỉ');
+    await page.locator('#assignee').fill('an.nguyen');
+    await page.locator('[data-action=assign]').click();
+    await expect
+      .poll(async () => (await page.getByTestId('summary').textContent()) ?? '')
+      .toContain('an.nguyen');
+    await page.locator('[data-action=resolved]').click();
+    await expect.poll(() => page.getByTestId('incident-status').getAttribute('data-status')).toBe('resolved');
+    const closed = (await api<IncidentDetail>('GET', `/api/incidents/${incidentId}`)).body.incident;
+    expect(closed).toMatchObject({ status: 'resolved', assignee: 'an.nguyen' });
+    expect(closed.notes?.map((note) => note.text)).toEqual(['Đã chặn địa chỉ trên tường lửa.']);
+  });
+
+  it('console: a new incident appears in the list live, from the stream', async () => {
+    const page = await openPage('/console/');
+    await signIn(page, keys.analyst);
+    await expect.poll(() => page.getByTestId('stream-state').getAttribute('data-state')).toBe('live');
+    const before = await page.getByTestId('incident-row').count();
+    await sendFailures('203.0.113.78', 10);
+    await expect.poll(() => page.getByTestId('incident-row').count(), { timeout: 20_000 }).toBe(before + 1);
+    expect(await page.getByTestId('notice').textContent()).toContain('SSH Brute Force');
   });
 });
