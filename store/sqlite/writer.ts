@@ -7,13 +7,17 @@
  * Each call is one transaction.
  */
 import type { Database, Statement } from 'better-sqlite3';
+import { ipToBytes } from '../ip.js';
 import { EXTRA_HOT_FIELDS } from './schema.js';
+
+/** Where the `ip` columns sit in an event row (after id, ts, agency). */
+const IP_COLUMNS = EXTRA_HOT_FIELDS.flatMap((field, i) => (field.type === 'ip' ? [3 + i] : []));
 
 export type SqlValue = string | number | bigint | Uint8Array | null;
 
 /** A batch of events ready to insert: `rows[i]`, `docs[i]` and `terms[i]` are one event. */
 export interface EventRows {
-  /** `[id, ts, agency, ...EXTRA_HOT_FIELDS columns]`. */
+  /** `[id, ts, agency, ...EXTRA_HOT_FIELDS columns]`; `ip` columns as text, stored as 16 bytes. */
   rows: SqlValue[][];
   /** The document as JSON. */
   docs: string[];
@@ -129,7 +133,12 @@ export class SqliteWriter implements WriterOperations {
         for (const row of batch.deadLetters) this.#insertDeadLetter.run(row);
         const { rows, docs, terms } = batch;
         for (let i = 0; i < rows.length; i++) {
-          const written = this.#insertRow.run(rows[i]!);
+          const row = rows[i]!;
+          for (const column of IP_COLUMNS) {
+            const text = row[column];
+            if (typeof text === 'string') row[column] = ipToBytes(text);
+          }
+          const written = this.#insertRow.run(row);
           if (written.changes !== 1) {
             result.duplicates++;
             continue;
