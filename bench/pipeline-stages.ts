@@ -10,7 +10,13 @@
  * Embedded mode writes on the store's writer thread, as `siem-lite serve` does (`--inline`: on the main
  * connection, as before it had one).
  *
- *   npx tsx bench/pipeline-stages.ts [--mode embedded|scale] [--events 50000] [--batch 500] [--sigma 1000] [--inline]
+ * `--pipelined N`: instead of timing the stages one after another, runs the worker's real batch handler
+ * (correlator/pipeline.ts) on the in-process queue with N batches in flight, as `siem-lite serve` does
+ * (`queue.worker_concurrency`): one batch's store writes overlap the next one's parsing and matching, so
+ * this is the in-process ceiling of the whole worker (no listener, no API), in events/s and CPU per event.
+ *
+ *   npx tsx bench/pipeline-stages.ts [--mode embedded|scale] [--events 50000] [--batch 500] [--sigma 1000]
+ *                                    [--inline] [--pipelined 2]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +30,8 @@ import { RedisStateStore } from '../correlator/correlation/redis-state-store.js'
 import { MemoryStateStore } from '../correlator/correlation/state-store.js';
 import { detect } from '../correlator/detect.js';
 import { IncidentWriter } from '../correlator/incidents.js';
+import { createBatchProcessor } from '../correlator/pipeline.js';
+import { InProcessQueue } from '../correlator/queue/in-process.js';
 import { createNormaliser } from '../ingest/normalise.js';
 import { BUNDLED_PACK, loadRuleSet } from '../rules/index.js';
 import { createElasticsearchStores } from '../store/elasticsearch/index.js';
@@ -40,6 +48,7 @@ const MODE = option('mode', 'embedded');
 const EVENTS = Number(option('events', '50000'));
 const BATCH = Number(option('batch', '500'));
 const SIGMA = Number(option('sigma', '1000'));
+const PIPELINED = Number(option('pipelined', '0'));
 const logger = createLogger({ level: 'silent' });
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -95,10 +104,8 @@ const cpuLap = () => {
   lap = process.cpuUsage();
   return (delta.user + delta.system) / 1000;
 };
-const cpuStarted = process.cpuUsage();
 const base = Date.UTC(2026, 10, 26, 2, 0, 0);
-const started = performance.now();
-for (let b = 0; b * BATCH < EVENTS; b++) {
+function recordsOfBatch(b: number): RawRecord[] {
   const records: RawRecord[] = [];
   for (let i = b * BATCH; i < Math.min(EVENTS, (b + 1) * BATCH); i++) {
     records.push({
@@ -110,6 +117,51 @@ for (let b = 0; b * BATCH < EVENTS; b++) {
       seq: i,
     });
   }
+  return records;
+}
+
+/** The worker's own handler on the in-process queue, `PIPELINED` batches in flight. */
+async function runPipelined(): Promise<void> {
+  const batches = Array.from({ length: Math.ceil(EVENTS / BATCH) }, (_, b) => ({
+    id: `b${b}`,
+    records: recordsOfBatch(b),
+  }));
+  const handler = createBatchProcessor({
+    normalise,
+    events: stores.events,
+    ruleSet: () => ruleSet,
+    correlator,
+    incidents,
+    detectOptions: { groupBy: ['source.ip'] },
+    logger,
+  });
+  const queue = new InProcessQueue({ maxPendingBatches: batches.length, concurrency: PIPELINED, logger });
+  const cpuStarted = process.cpuUsage();
+  const started = performance.now();
+  await queue.start(handler);
+  for (const batch of batches) await queue.enqueue(batch);
+  await queue.idle();
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpuStarted);
+  const cpuSeconds = (used.user + used.system) / 1e6;
+  console.log(
+    `${MODE}, pipelined (${PIPELINED} batches in flight): ${EVENTS} events in ${seconds.toFixed(1)} s = ` +
+      `${Math.round(EVENTS / seconds)} events/s (batches of ${BATCH}; ${ruleSet.rules.length} rules); ` +
+      `CPU ${cpuSeconds.toFixed(1)} s = ${((cpuSeconds * 1e6) / EVENTS).toFixed(0)} µs/event` +
+      `${queue.deadLetters.length > 0 ? `; ${queue.deadLetters.length} batches FAILED` : ''}`,
+  );
+  await queue.close();
+}
+
+if (PIPELINED > 0) {
+  await runPipelined();
+  await cleanUp();
+  process.exit(0);
+}
+const cpuStarted = process.cpuUsage();
+const started = performance.now();
+for (let b = 0; b * BATCH < EVENTS; b++) {
+  const records = recordsOfBatch(b);
   cpuLap();
   let t = performance.now();
   const events = normalise(records);
@@ -152,9 +204,13 @@ for (const [stage, ms] of Object.entries(spent)) {
       `cpu ${(cpuMs / 1000).toFixed(2).padStart(6)} s = ${((cpuMs * 1000) / EVENTS).toFixed(1).padStart(6)} µs/event`,
   );
 }
-await stores.close();
-if (MODE === 'scale') await deleteIndices(prefix);
-const keys = await redis.keys(`${prefix}:*`);
-for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
-redis.disconnect();
-rmSync(dir, { recursive: true, force: true });
+await cleanUp();
+
+async function cleanUp(): Promise<void> {
+  await stores.close();
+  if (MODE === 'scale') await deleteIndices(prefix);
+  const keys = await redis.keys(`${prefix}:*`);
+  for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
+  redis.disconnect();
+  rmSync(dir, { recursive: true, force: true });
+}
