@@ -16,11 +16,11 @@ export function repositoryRoot(): string {
 }
 
 /**
- * The built pages, one folder per page: `SIEM_DASHBOARDS_DIR` when set (pages built elsewhere; the browser
+ * The built pages, one folder per page: `DASHBOARDS_DIR` when set (pages built elsewhere; the browser
  * tests build into a temporary folder rather than into the checkout's dist/), else dist/dashboards/web.
  */
 export function builtAssetsDir(root = repositoryRoot()): string {
-  return process.env.SIEM_DASHBOARDS_DIR || join(root, 'dist', 'dashboards', 'web');
+  return process.env.DASHBOARDS_DIR || join(root, 'dist', 'dashboards', 'web');
 }
 
 /** The page sources (HTML, TypeScript, CSS). */

@@ -2,10 +2,10 @@
 # Checks for the real browser the dashboard tests drive: Debian's Chromium, run by playwright-core through
 # its executablePath. It installs nothing: `npm test` must not change the machine, and no browser is ever
 # downloaded (no `playwright install`). CI installs the package from .ci/run's APT_PACKAGES; on a
-# development machine: `apt-get install chromium`. SIEM_CHROMIUM points at another Chromium binary.
+# development machine: `apt-get install chromium`. CHROMIUM_PATH points at another Chromium binary.
 set -euo pipefail
 
-CHROMIUM="${SIEM_CHROMIUM:-/usr/bin/chromium}"
+CHROMIUM="${CHROMIUM_PATH:-/usr/bin/chromium}"
 
 if [[ ! -x "$CHROMIUM" ]]; then
   cat >&2 <<EOF

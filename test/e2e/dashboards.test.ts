@@ -16,7 +16,7 @@ import { createLogger } from '../../core/logger.js';
 import { buildDashboards } from '../../dashboards/build.js';
 import type { IncidentDetail, IncidentPage, TilesDocument } from '../../dashboards/web/shared/types.js';
 
-const CHROMIUM = process.env.SIEM_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ATTACKER = '203.0.113.77';
 const BRUTE_FORCE = 'd10613ff-c77f-4b3d-a40c-cbc0d0a9d789';
 
@@ -97,7 +97,7 @@ describe('dashboards in a real browser (embedded serve)', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'siem-dashboards-'));
     // Built from source for this run, so the test never drives stale assets in dist/.
-    process.env.SIEM_DASHBOARDS_DIR = await buildDashboards(join(dir, 'web'));
+    process.env.DASHBOARDS_DIR = await buildDashboards(join(dir, 'web'));
     const file = join(dir, 'siem-lite.yaml');
     writeFileSync(
       file,
@@ -138,7 +138,7 @@ describe('dashboards in a real browser (embedded serve)', () => {
   afterAll(async () => {
     await browser?.close();
     await service?.close();
-    delete process.env.SIEM_DASHBOARDS_DIR;
+    delete process.env.DASHBOARDS_DIR;
     rmSync(dir, { recursive: true, force: true });
   });
 
