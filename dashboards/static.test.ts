@@ -70,8 +70,8 @@ describe('dashboard routes', () => {
       "style-src 'self' 'unsafe-inline'",
     );
     // A path out of the page's folder finds nothing: the API's 404, never a file of the checkout.
-    const escape = await harness.call('GET', '/wall/assets/..%2f..%2f..%2fpackage.json');
-    expect(escape.statusCode).toBe(404);
-    expect(escape.json()).toMatchObject({ error: { code: 'not_found' } });
+    const outside = await harness.call('GET', '/wall/assets/..%2f..%2f..%2fpackage.json');
+    expect(outside.statusCode).toBe(404);
+    expect(outside.json()).toMatchObject({ error: { code: 'not_found' } });
   });
 });
