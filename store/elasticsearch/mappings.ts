@@ -98,7 +98,11 @@ export function eventsTemplate(names: IndexNames): estypes.IndicesPutIndexTempla
         number_of_shards: 1,
         // One replica on a cluster, none on a single node (so the dev node stays green).
         auto_expand_replicas: '0-1',
-        refresh_interval: '1s',
+        // Events become searchable within 5 s of being written, not 1 s: every refresh writes a new
+        // segment per daily index (later merged), and at 1 s that cost a quarter of the node's indexing
+        // CPU (docs/benchmarks.md, Store). Incidents and dedup pointers keep the default: the pipeline reads
+        // those by id (real time) and the incident list is what analysts wait on.
+        refresh_interval: '5s',
         'mapping.total_fields.limit': 2000,
       },
       aliases: { [names.events]: {} },
