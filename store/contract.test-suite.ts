@@ -338,6 +338,58 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
         expect((await incidents.getDedupPointer(key))?.value).toBe('incident-c');
       });
 
+      it('reads and writes a batch of keys with the same answers as the single calls', async () => {
+        const { getDedupPointers, getMany, writeIncidents } = incidents;
+        if (!getDedupPointers || !getMany || !writeIncidents) return; // optional batch forms
+        const agency = freshAgency();
+        const [fresh, held, stale] = ['fresh', 'held', 'stale'].map((name) => `rule-x|${agency}|${name}`);
+        const existing = makeIncident(`bx-${agency}`, agency);
+        const kept = makeIncident(`bk-${agency}`, agency);
+        expect(await incidents.create(existing)).toBe('ok');
+        expect(await incidents.create(kept)).toBe('ok');
+        expect(await incidents.setDedupPointer(held!, existing.id, null)).toBe('ok');
+        expect(await incidents.setDedupPointer(stale!, kept.id, null)).toBe('ok');
+        const stalePointer = await incidents.getDedupPointer(stale!);
+        expect(await incidents.setDedupPointer(stale!, kept.id, stalePointer!.version)).toBe('ok');
+
+        const pointers = await getDedupPointers.call(incidents, [fresh!, held!, held!]);
+        expect(pointers).toEqual([
+          null,
+          await incidents.getDedupPointer(held!),
+          await incidents.getDedupPointer(held!),
+        ]);
+        const read = await getMany.call(incidents, [existing.id, `missing-${agency}`]);
+        expect(read).toEqual([await incidents.get(existing.id), null]);
+
+        const opened = makeIncident(`bo-${agency}`, agency);
+        const lost = makeIncident(`bl-${agency}`, agency);
+        const created = makeIncident(`bc-${agency}`, agency);
+        const outcomes = await writeIncidents.call(incidents, [
+          { kind: 'open', dedupKey: fresh!, pointerVersion: null, incident: opened },
+          { kind: 'update', incident: { ...existing, status: 'acknowledged' }, version: read[0]!.version },
+          { kind: 'update', incident: { ...kept, status: 'resolved' }, version: 'not-a-version' },
+          { kind: 'create', incident: { ...kept, title: 'again' } },
+          { kind: 'open', dedupKey: stale!, pointerVersion: stalePointer!.version, incident: lost },
+          { kind: 'open', dedupKey: held!, pointerVersion: null, incident: lost },
+          { kind: 'create', incident: created },
+        ]);
+        expect(outcomes).toEqual(['ok', 'ok', 'conflict', 'conflict', 'conflict', 'conflict', 'ok']);
+        expect((await incidents.getDedupPointer(fresh!))?.value).toBe(opened.id);
+        expect((await incidents.get(opened.id))?.value).toEqual(opened);
+        expect((await incidents.get(existing.id))?.value.status).toBe('acknowledged');
+        expect((await incidents.get(kept.id))?.value).toEqual(kept);
+        expect((await incidents.getDedupPointer(stale!))?.value).toBe(kept.id);
+        expect((await incidents.getDedupPointer(held!))?.value).toBe(existing.id);
+        expect(await incidents.get(lost.id)).toBeNull(); // a lost open leaves no incident behind
+        expect((await incidents.get(created.id))?.value).toEqual(created);
+        // The version read before the batch is stale now.
+        expect(
+          await writeIncidents.call(incidents, [
+            { kind: 'update', incident: existing, version: read[0]!.version },
+          ]),
+        ).toEqual(['conflict']);
+      });
+
       it('stores a detection written twice once', async () => {
         const agency = freshAgency();
         const detections = [

@@ -14,6 +14,9 @@ export interface BulkItem {
   id: string;
   /** The document, or its JSON when already serialised. */
   document: unknown;
+  /** Optimistic concurrency: written only if the stored document still has this sequence number and term. */
+  ifSeqNo?: number;
+  ifPrimaryTerm?: number;
 }
 
 export interface BulkOutcome {
@@ -70,7 +73,16 @@ export async function bulkWrite(
     const body: string[] = [];
     for (const position of pending) {
       const item = items[position]!;
-      body.push(JSON.stringify({ [item.action]: { _index: item.index, _id: item.id } }));
+      const target =
+        item.ifSeqNo === undefined
+          ? { _index: item.index, _id: item.id }
+          : {
+              _index: item.index,
+              _id: item.id,
+              if_seq_no: item.ifSeqNo,
+              if_primary_term: item.ifPrimaryTerm,
+            };
+      body.push(JSON.stringify({ [item.action]: target }));
       body.push(typeof item.document === 'string' ? item.document : JSON.stringify(item.document));
     }
     let responseItems: BulkResponseItem[];

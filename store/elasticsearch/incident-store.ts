@@ -1,13 +1,20 @@
 /**
- * Incidents, dedup pointers and detections in Elasticsearch. Reads of one incident or pointer are
- * real-time GETs; writes carry `if_seq_no`/`if_primary_term`, so a stale writer gets a conflict instead of
- * overwriting (the version string is `seqNo:primaryTerm`). Detections are `create`d with their
- * deterministic id: writing one twice leaves one.
+ * Incidents, dedup pointers and detections in Elasticsearch. Reads of incidents and pointers are
+ * real-time GETs (`_mget` for a batch's keys); writes carry `if_seq_no`/`if_primary_term`, so a stale writer
+ * gets a conflict instead of overwriting (the version string is `seqNo:primaryTerm`). Detections are
+ * `create`d with their deterministic id: writing one twice leaves one. No write asks for a refresh: the
+ * pipeline reads by id, which sees unrefreshed writes.
  */
 import { type Client, errors, type estypes } from '@elastic/elasticsearch';
 import type { Logger } from '../../core/logger.js';
 import type { Detection, Incident, Versioned } from '../../core/model.js';
-import type { DetectionSearch, IncidentSearch, IncidentStore, WriteOutcome } from '../../core/ports.js';
+import type {
+  DetectionSearch,
+  IncidentSearch,
+  IncidentStore,
+  IncidentWrite,
+  WriteOutcome,
+} from '../../core/ports.js';
 import { StoreQueryError } from '../errors.js';
 import { type BulkItem, bulkWrite, type RetryPolicy } from './bulk-writer.js';
 import { createIndexIfMissing } from './event-store.js';
@@ -90,6 +97,101 @@ export class ElasticsearchIncidentStore implements IncidentStore {
     );
   }
 
+  async getDedupPointers(dedupKeys: string[]): Promise<(Versioned<string> | null)[]> {
+    const pointers = await this.#getManyVersioned<DedupPointerDocument>(this.#names.incidentKeys, dedupKeys);
+    return pointers.map((pointer) =>
+      pointer === null ? null : { value: pointer.value.incidentId, version: pointer.version },
+    );
+  }
+
+  getMany(ids: string[]): Promise<(Versioned<Incident> | null)[]> {
+    return this.#getManyVersioned<Incident>(this.#names.incidents, ids);
+  }
+
+  /**
+   * A batch's writes in at most two `_bulk` requests, each item with the outcome its single call would
+   * give. Creates, updates and pointer moves go in the first; the incidents of `open`s whose pointer moved
+   * go in the second. Elasticsearch has no transaction across two indices, so an `open` is pointer first,
+   * incident second, as `setDedupPointer` + `create` are: a crash in between leaves a pointer to a missing
+   * incident, which the next writer of that key creates (see IncidentWriter), and never an incident that
+   * no pointer names (a duplicate).
+   */
+  async writeIncidents(writes: IncidentWrite[]): Promise<WriteOutcome[]> {
+    const outcomes: WriteOutcome[] = new Array(writes.length).fill('conflict');
+    const first: { item: BulkItem; write: number }[] = [];
+    writes.forEach((write, i) => {
+      switch (write.kind) {
+        case 'create':
+          first.push({ write: i, item: this.#incidentItem(write.incident, null) });
+          return;
+        case 'update': {
+          const version = parseVersion(write.version);
+          if (version !== null) first.push({ write: i, item: this.#incidentItem(write.incident, version) });
+          return;
+        }
+        case 'open': {
+          const version = write.pointerVersion === null ? null : parseVersion(write.pointerVersion);
+          if (write.pointerVersion !== null && version === null) return;
+          const document: DedupPointerDocument = {
+            dedupKey: write.dedupKey,
+            incidentId: write.incident.id,
+            updatedAt: new Date().toISOString(),
+          };
+          first.push({
+            write: i,
+            item: {
+              action: version === null ? 'create' : 'index',
+              index: this.#names.incidentKeys,
+              id: write.dedupKey,
+              document,
+              ...(version === null ? {} : { ifSeqNo: version.seqNo, ifPrimaryTerm: version.primaryTerm }),
+            },
+          });
+        }
+      }
+    });
+    const second: { item: BulkItem; write: number }[] = [];
+    const firstOutcomes = await this.#bulkConditional(first.map((entry) => entry.item));
+    first.forEach((entry, n) => {
+      const write = writes[entry.write]!;
+      if (firstOutcomes[n] === 'conflict') return;
+      if (write.kind === 'open')
+        second.push({ write: entry.write, item: this.#incidentItem(write.incident, null) });
+      else outcomes[entry.write] = 'ok';
+    });
+    const secondOutcomes = await this.#bulkConditional(second.map((entry) => entry.item));
+    second.forEach((entry, n) => {
+      outcomes[entry.write] = secondOutcomes[n]!;
+    });
+    return outcomes;
+  }
+
+  #incidentItem(incident: Incident, version: { seqNo: number; primaryTerm: number } | null): BulkItem {
+    return version === null
+      ? { action: 'create', index: this.#names.incidents, id: incident.id, document: incident }
+      : {
+          action: 'index',
+          index: this.#names.incidents,
+          id: incident.id,
+          document: incident,
+          ifSeqNo: version.seqNo,
+          ifPrimaryTerm: version.primaryTerm,
+        };
+  }
+
+  /** `ok` or `conflict` (409) per item; any other refusal is an error, as it is for the single calls. */
+  async #bulkConditional(items: BulkItem[]): Promise<WriteOutcome[]> {
+    if (items.length === 0) return [];
+    const outcomes = await bulkWrite(this.#client, items, { retry: this.#retry, logger: this.#logger });
+    return outcomes.map((outcome, i) => {
+      if (outcome.status === 200 || outcome.status === 201) return 'ok';
+      if (outcome.status === 409) return 'conflict';
+      throw new Error(
+        `${items[i]!.index} refused ${items[i]!.id}: ${outcome.status} ${outcome.errorType ?? ''} ${outcome.errorReason ?? ''}`,
+      );
+    });
+  }
+
   async addDetections(detections: Detection[]): Promise<void> {
     if (detections.length === 0) return;
     const items: BulkItem[] = detections.map((detection) => ({
@@ -143,6 +245,18 @@ export class ElasticsearchIncidentStore implements IncidentStore {
   }
 
   async close(): Promise<void> {}
+
+  /** Real-time `_mget`: one round trip for any number of ids, in their order (repeats allowed). */
+  async #getManyVersioned<T>(index: string, ids: string[]): Promise<(Versioned<T> | null)[]> {
+    if (ids.length === 0) return [];
+    const response = await this.#client.mget<T>({ index, ids, realtime: true });
+    return response.docs.map((doc) => {
+      if ('error' in doc)
+        throw new Error(`${index} read of ${doc._id} failed: ${doc.error.reason ?? doc.error.type}`);
+      if (!doc.found || doc._source === undefined) return null;
+      return { value: doc._source, version: `${doc._seq_no}:${doc._primary_term}` };
+    });
+  }
 
   async #getVersioned<T>(index: string, id: string): Promise<Versioned<T> | null> {
     try {
