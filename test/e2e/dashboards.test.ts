@@ -322,4 +322,38 @@ describe('dashboards in a real browser (embedded serve)', () => {
     await expect.poll(() => page.getByTestId('incident-row').count(), { timeout: 20_000 }).toBe(before + 1);
     expect(await page.getByTestId('notice').textContent()).toContain('SSH Brute Force');
   });
+
+  it('wall: a key bound to one agency sees that agency only, and no province tile', async () => {
+    const created = await api<{ key: string }>('POST', '/api/keys', {
+      name: 'district wall',
+      role: 'ioc',
+      agencies: ['so-tttt'],
+    });
+    const page = await openPage('/wall/');
+    await signIn(page, created.body.key);
+    await expect.poll(() => page.getByTestId('agency').count()).toBe(1);
+    expect(await page.getByTestId('agency').getAttribute('data-agency')).toBe('so-tttt');
+    expect(await page.getByTestId('province').count()).toBe(0);
+  });
+
+  it('console: pages through the list with the API’s cursor', async () => {
+    // Open incidents so far: the live one (the triaged one is resolved). 25 more make two pages of 25.
+    const frames = Array.from({ length: 25 }, (_, i) => sendFailures(`198.51.100.${i + 1}`, 10));
+    await Promise.all(frames);
+    await waitFor(async () => {
+      const { body } = await api<IncidentPage>('GET', '/api/incidents?status=new&limit=1');
+      return body.total === 26 ? true : undefined;
+    }, 'the 26 open incidents');
+    const page = await openPage('/console/');
+    await signIn(page, keys.analyst);
+    const rows = page.getByTestId('incident-row');
+    await expect.poll(() => rows.count()).toBe(25);
+    expect(await page.getByTestId('total').textContent()).toContain('26');
+    await page.locator('.pager button').last().click();
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(await page.locator('.pager span').textContent()).toBe('Trang 2');
+    expect(await page.locator('.pager button').last().isDisabled()).toBe(true);
+    await page.locator('.pager button').first().click();
+    await expect.poll(() => rows.count()).toBe(25);
+  });
 });
