@@ -2,7 +2,8 @@
  * Timing helper for the ingest benchmarks. Throughput is per CPU second of this process
  * (`process.cpuUsage`, user + system), i.e. per core: on a shared, loaded machine wall time mostly
  * measures the neighbours. Contenders run in interleaved rounds (ours, theirs, ours, ...) and each keeps
- * its best round, so both sides get the same chances. Wall-clock rates are printed beside it.
+ * its best round, so both sides get the same chances (the order is reversed every other round).
+ * Wall-clock rates are printed beside it.
  */
 export interface Contender<T> {
   name: string;
@@ -45,12 +46,15 @@ export function compare(contenders: Contender<any>[], rounds = 7, seconds = 0.5)
     wallPerSecond: 0,
   }));
   for (let r = 0; r < rounds; r++) {
-    contenders.forEach((contender, i) => {
-      const { cpu, wall } = round(contender, seconds);
+    // Every other round runs in reverse order: a contender should not always follow the same neighbour
+    // (whose garbage it would collect) nor always come first.
+    const order = contenders.map((_, i) => (r % 2 === 0 ? i : contenders.length - 1 - i));
+    for (const i of order) {
+      const { cpu, wall } = round(contenders[i]!, seconds);
       results[i]!.rounds.push(cpu);
       results[i]!.perSecond = Math.max(results[i]!.perSecond, cpu);
       results[i]!.wallPerSecond = Math.max(results[i]!.wallPerSecond, wall);
-    });
+    }
   }
   return results;
 }

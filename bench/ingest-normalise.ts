@@ -2,16 +2,40 @@
  * Full parse + normalise (envelope, agency, source parser, ECS event) for sshd, FortiGate and nginx lines,
  * one core.
  *
- *   npx tsx bench/ingest-normalise.ts
+ *   npx tsx bench/ingest-normalise.ts [--only sshd|fortigate|nginx] [--against DIR] [--rounds 7]
+ *
+ * `--against DIR` runs the normaliser of another tree (DIR/ingest/normalise.ts, e.g. an earlier commit
+ * unpacked with `git archive <rev> ingest core | tar -x -C DIR` and `node_modules` linked into it) in the
+ * same process, interleaved with this one, so before/after face the same load. The outputs of both are
+ * compared line by line first (event ids aside) and any difference is printed.
  */
 import { resolve } from 'node:path';
+import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { AgencyDirectory } from '../core/agencies.js';
-import type { RawRecord } from '../core/model.js';
+import type { RawRecord, SecurityEvent } from '../core/model.js';
 import { createNormaliser } from '../ingest/normalise.js';
 import { compare, report } from './ingest-measure.js';
 
+const { values: options } = parseArgs({
+  options: { only: { type: 'string' }, against: { type: 'string' }, rounds: { type: 'string' } },
+});
 const agencies = AgencyDirectory.fromFile(resolve('fixtures/agencies/hau-giang.yaml'));
-const normalise = createNormaliser({ agencies, defaultTimezone: 'Asia/Ho_Chi_Minh' });
+type Normalise = (records: RawRecord[]) => SecurityEvent[];
+const normalise: Normalise = createNormaliser({ agencies, defaultTimezone: 'Asia/Ho_Chi_Minh' });
+const against: Normalise | undefined = options.against
+  ? (
+      (await import(resolve(options.against, 'ingest/normalise.ts'))) as {
+        createNormaliser: (o: { agencies: unknown; defaultTimezone: string }) => Normalise;
+      }
+    ).createNormaliser({
+      agencies: (
+        (await import(resolve(options.against, 'core/agencies.ts'))) as {
+          AgencyDirectory: { fromFile(path: string): unknown };
+        }
+      ).AgencyDirectory.fromFile(resolve('fixtures/agencies/hau-giang.yaml')),
+      defaultTimezone: 'Asia/Ho_Chi_Minh',
+    })
+  : undefined;
 const N = 10_000;
 const receivedAt = Date.parse('2024-06-15T13:00:00Z');
 
@@ -45,29 +69,44 @@ const nginx = records(
 const batches = (all: RawRecord[]) =>
   Array.from({ length: all.length / 500 }, (_, b) => all.slice(b * 500, b * 500 + 500));
 let sink = 0;
-const results = compare([
-  {
-    name: 'normalise sshd (3/4 failed, 1/4 accepted)',
-    items: batches(sshd),
+const streams = [
+  { id: 'sshd', name: 'normalise sshd (3/4 failed, 1/4 accepted)', records: sshd },
+  { id: 'fortigate', name: 'normalise FortiGate traffic', records: fortigate },
+  { id: 'nginx', name: 'normalise nginx combined access', records: nginx },
+].filter((stream) => options.only === undefined || stream.id === options.only);
+
+// As stored (JSON: key order, prototypes and undefined members do not matter), event ids aside.
+const withoutId = (event: SecurityEvent) =>
+  JSON.parse(JSON.stringify({ ...event, event: { ...event.event, id: undefined } }));
+const contenders = streams.flatMap((stream) => {
+  const mine = {
+    name: stream.name,
+    items: batches(stream.records),
     run: (batch: RawRecord[]) => {
       sink += normalise(batch).length;
     },
-  },
-  {
-    name: 'normalise FortiGate traffic',
-    items: batches(fortigate),
-    run: (batch: RawRecord[]) => {
-      sink += normalise(batch).length;
+  };
+  if (!against) return [mine];
+  const theirs = normalise(stream.records);
+  const ours = normalise(stream.records);
+  const differing = ours.findIndex((event, i) => !isDeepStrictEqual(withoutId(event), withoutId(theirs[i]!)));
+  if (differing >= 0) {
+    console.log(`${stream.id}: outputs differ at line ${differing}:`);
+    console.log(' against:', JSON.stringify(theirs[differing]));
+    console.log(' this:   ', JSON.stringify(ours[differing]));
+  }
+  return [
+    mine,
+    {
+      name: `${stream.name} [against]`,
+      items: batches(stream.records),
+      run: (batch: RawRecord[]) => {
+        sink += against(batch).length;
+      },
     },
-  },
-  {
-    name: 'normalise nginx combined access',
-    items: batches(nginx),
-    run: (batch: RawRecord[]) => {
-      sink += normalise(batch).length;
-    },
-  },
-]).map((result) => ({
+  ];
+});
+const results = compare(contenders, Number(options.rounds ?? 7)).map((result) => ({
   ...result,
   perSecond: result.perSecond * 500,
   wallPerSecond: result.wallPerSecond * 500,

@@ -2,11 +2,13 @@
  * The ingest stage alone: syslog listeners → framing → RawRecord batches → enqueue, drained by a counting
  * queue. Senders run in a child process so they do not share this process's core.
  *
- *   npx tsx bench/ingest-stage.ts [burst-seconds]
+ *   npx tsx bench/ingest-stage.ts [burst-seconds] [report-every-seconds]
  *
  * 1. TCP: 4 connections send 400,000 LF-framed sshd lines as fast as they can → records/s.
  * 2. UDP: one sender paced at 30,000 datagrams/s for 10 s → received, dropped (backpressure), kernel drops.
- * 3. Memory: 1,000 idle TCP connections, then a sustained TCP burst (default 60 s): peak RSS and heap.
+ * 3. Memory: 1,000 idle TCP connections, then a sustained TCP burst (default 60 s): peak RSS and heap,
+ *    and (with report-every-seconds) a line per interval with that interval's peaks, so growth over a long
+ *    burst shows as a trend rather than one number.
  */
 import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -21,6 +23,7 @@ import { readUdpDrops } from '../ingest/listeners/udp-kernel-drops.js';
 import { startIngest } from '../ingest/service.js';
 
 const burstSeconds = Number(process.argv[2] ?? 60);
+const reportEverySeconds = Number(process.argv[3] ?? 0);
 
 class CountingQueue implements RecordQueue {
   records = 0;
@@ -113,10 +116,15 @@ const tcpPort = ingest.addresses.find((a) => a.transport === 'tcp')!.port;
 const udpPort = ingest.addresses.find((a) => a.transport === 'udp')!.port;
 let peakRss = 0;
 let peakHeap = 0;
+// Peaks since the last interval report (reset by it); the overall peaks above are never reset by it.
+let intervalRss = 0;
+let intervalHeap = 0;
 const sampler = setInterval(() => {
   const memory = process.memoryUsage();
   peakRss = Math.max(peakRss, memory.rss);
   peakHeap = Math.max(peakHeap, memory.heapUsed);
+  intervalRss = Math.max(intervalRss, memory.rss);
+  intervalHeap = Math.max(intervalHeap, memory.heapUsed);
 }, 100);
 
 async function until(condition: () => boolean): Promise<void> {
@@ -168,12 +176,33 @@ async function until(condition: () => boolean): Promise<void> {
   idle.kill();
   peakRss = 0;
   peakHeap = 0;
-  const until = Date.now() + burstSeconds * 1000;
+  const burstStart = Date.now();
+  const until = burstStart + burstSeconds * 1000;
   let total = 0;
+  let intervalCpu = process.cpuUsage();
+  let intervalRecords = queue.records;
+  let intervalStart = burstStart;
+  const intervalReporter =
+    reportEverySeconds > 0
+      ? setInterval(() => {
+          const now = Date.now();
+          const cpu = process.cpuUsage(intervalCpu);
+          const records = queue.records - intervalRecords;
+          console.log(
+            `  t=${String(Math.round((now - burstStart) / 1000)).padStart(4)} s: ${Math.round((records / (now - intervalStart)) * 1000).toLocaleString('en-US')} records/s wall, CPU ${(((cpu.user + cpu.system) / 1000 / (now - intervalStart)) * 100).toFixed(0)}%, peak RSS ${mb(intervalRss)}, peak heap ${mb(intervalHeap)}`,
+          );
+          intervalRss = 0;
+          intervalHeap = 0;
+          intervalCpu = process.cpuUsage();
+          intervalRecords = queue.records;
+          intervalStart = now;
+        }, reportEverySeconds * 1000)
+      : undefined;
   while (Date.now() < until) {
     await runSender(['tcp', String(tcpPort), '4', '200000']);
     total += 200_000;
   }
+  clearInterval(intervalReporter);
   await new Promise((resolve) => setTimeout(resolve, 500));
   console.log(
     `Burst ${burstSeconds} s, ${total.toLocaleString('en-US')} lines: peak RSS ${mb(peakRss)}, peak heap ${mb(peakHeap)}, after: RSS ${mb(process.memoryUsage().rss)}`,
