@@ -1,7 +1,7 @@
 import { addRelated, type EcsEvent, setSourceAddress, setUserName } from '../ecs.js';
 import { zonedTimeToEpoch } from '../envelope/zoned-time.js';
 import { isoOf } from '../iso.js';
-import { KeySelector, parseSelectedKeyValues, toInt, transportName } from './key-value.js';
+import { KeySelector, SelectedKeyValues, transportName } from './key-value.js';
 import { invalid, PARSED, type ParseContext, type ParseOutcome, type SourceParser } from './source-parser.js';
 
 /**
@@ -43,10 +43,56 @@ const FORTINET_FIELDS = [
 /** Every FortiGate key the mapping reads: the others stay in event.original only and are not copied. */
 const KEYS = new KeySelector([
   ...FORTINET_FIELDS,
-  ...'action app attack attackid catdesc cfgpath date devid devname dstintf dstip dstport eventtime filename hostname level locip locport logdesc logid msg policyid policyname proto qname qtype rcvdbyte rcvdpkt remip remport sentbyte sentpkt service srcintf srcip srcmac srcport srcuser status subtype time transip transport type tz ui unauthuser url user virus'.split(
-    ' ',
-  ),
-]);
+  'action',
+  'app',
+  'attack',
+  'attackid',
+  'catdesc',
+  'cfgpath',
+  'date',
+  'devid',
+  'devname',
+  'dstintf',
+  'dstip',
+  'dstport',
+  'eventtime',
+  'filename',
+  'hostname',
+  'locip',
+  'locport',
+  'logid',
+  'msg',
+  'policyid',
+  'policyname',
+  'proto',
+  'qname',
+  'qtype',
+  'rcvdbyte',
+  'rcvdpkt',
+  'remip',
+  'remport',
+  'sentbyte',
+  'sentpkt',
+  'srcintf',
+  'srcip',
+  'srcmac',
+  'srcport',
+  'srcuser',
+  'time',
+  'transip',
+  'transport',
+  'tz',
+  'unauthuser',
+  'url',
+  'user',
+  'virus',
+] as const);
+/** Slot of each key in a scan: `f.get(K.srcip)`. */
+const K = KEYS.index;
+const FORTINET_SLOTS = FORTINET_FIELDS.map((key) => K[key]);
+/** One scan reused line after line: parsing is synchronous and never re-enters. */
+const f = new SelectedKeyValues(KEYS);
+type Fields = typeof f;
 
 function parseFortigate(
   message: string,
@@ -56,143 +102,181 @@ function parseFortigate(
 ): ParseOutcome {
   event.event.module = 'fortinet';
   event.event.dataset = 'fortinet.firewall';
-  const f = parseSelectedKeyValues(message, 0, KEYS);
-  if (f.logid === undefined || f.type === undefined) return invalid('FortiGate log without logid/type');
+  f.scan(message, 0);
+  if (!f.has(K.logid) || !f.has(K.type)) return invalid('FortiGate log without logid/type');
   event.event.kind = 'event';
-  event.event.code = f.logid;
-  event.observer = { vendor: 'Fortinet', product: 'FortiGate', type: 'firewall' };
-  if (f.devname) event.observer.name = f.devname;
-  if (f.devid) event.observer.serial_number = f.devid;
-  if (f.srcintf) event.observer.ingress = { interface: { name: f.srcintf } };
-  if (f.dstintf) event.observer.egress = { interface: { name: f.dstintf } };
+  event.event.code = f.get(K.logid);
+  const observer: NonNullable<EcsEvent['observer']> = {
+    vendor: 'Fortinet',
+    product: 'FortiGate',
+    type: 'firewall',
+  };
+  if (f.filled(K.devname)) observer.name = f.get(K.devname);
+  if (f.filled(K.devid)) observer.serial_number = f.get(K.devid);
+  if (f.filled(K.srcintf)) observer.ingress = { interface: { name: f.get(K.srcintf)! } };
+  if (f.filled(K.dstintf)) observer.egress = { interface: { name: f.get(K.dstintf)! } };
+  event.observer = observer;
   const time = eventTime(f, context?.timezone ?? 'Asia/Ho_Chi_Minh');
   if (time !== undefined) event['@timestamp'] = isoOf(time);
-  if (f.msg) event.message = f.msg;
-  if (f.level) event.log = { ...event.log, level: f.level };
+  if (f.filled(K.msg)) event.message = f.get(K.msg)!;
+  // The same string is written twice (log.level, fortinet.firewall.level): read it once.
+  const level = f.get(K.level);
+  if (level) {
+    event.log ??= {};
+    event.log.level = level;
+  }
 
   endpoints(f, event);
-  if (f.policyid || f.policyname) {
-    event.rule = {
-      ...(f.policyid ? { id: f.policyid } : {}),
-      ...(f.policyname ? { name: f.policyname } : {}),
-    };
+  if (f.filled(K.policyid) || f.filled(K.policyname)) {
+    const rule: Record<string, string> = {};
+    if (f.filled(K.policyid)) rule.id = f.get(K.policyid)!;
+    if (f.filled(K.policyname)) rule.name = f.get(K.policyname)!;
+    event.rule = rule;
   }
   const fortinet: Record<string, string> = {};
-  for (const key of FORTINET_FIELDS) {
-    const value = f[key];
-    if (value !== undefined) fortinet[key] = value;
+  for (let i = 0; i < FORTINET_FIELDS.length; i++) {
+    const slot = FORTINET_SLOTS[i]!;
+    if (f.has(slot)) fortinet[FORTINET_FIELDS[i]!] = slot === K.level ? level! : f.get(slot)!;
   }
   event.fortinet = { firewall: fortinet };
 
-  switch (f.type) {
-    case 'traffic':
-      traffic(f, event);
-      break;
-    case 'utm':
-      utm(f, event);
-      break;
-    case 'event':
-      systemEvent(f, event);
-      break;
-    default:
-      event.event.action = f.action;
-  }
+  const type = fortinet.type;
+  if (type === 'traffic') traffic(f, event);
+  else if (type === 'utm') utm(f, event, fortinet);
+  else if (type === 'event') systemEvent(f, event);
+  else event.event.action = f.get(K.action);
   return PARSED;
 }
 
-function endpoints(f: Record<string, string>, event: EcsEvent): void {
-  const sourceIp = f.srcip ?? f.remip;
-  if (sourceIp) setSourceAddress(event, sourceIp, toInt(f.srcport ?? f.remport));
+function endpoints(f: Fields, event: EcsEvent): void {
+  const sourceIp = f.has(K.srcip) ? f.get(K.srcip) : f.get(K.remip);
+  if (sourceIp) setSourceAddress(event, sourceIp, f.int(f.has(K.srcport) ? K.srcport : K.remport));
   const source = event.source;
   if (source) {
-    const bytes = toInt(f.sentbyte);
+    const bytes = f.int(K.sentbyte);
     if (bytes !== undefined) source.bytes = bytes;
-    const packets = toInt(f.sentpkt);
+    const packets = f.int(K.sentpkt);
     if (packets !== undefined) source.packets = packets;
-    if (f.transip)
-      source.nat = {
-        ip: f.transip,
-        ...(toInt(f.transport) !== undefined ? { port: toInt(f.transport) } : {}),
-      };
-    if (f.srcmac) source.mac = f.srcmac.replaceAll(':', '-').toUpperCase();
+    if (f.filled(K.transip)) {
+      const nat: NonNullable<typeof source.nat> = { ip: f.get(K.transip)! };
+      const port = f.int(K.transport);
+      if (port !== undefined) nat.port = port;
+      source.nat = nat;
+    }
+    if (f.filled(K.srcmac)) source.mac = f.get(K.srcmac)!.replaceAll(':', '-').toUpperCase();
   }
-  const destinationIp = f.dstip ?? f.locip;
+  const destinationIp = f.has(K.dstip) ? f.get(K.dstip) : f.get(K.locip);
   if (destinationIp) {
     const destination: NonNullable<EcsEvent['destination']> = { ip: destinationIp };
-    const port = toInt(f.dstport ?? f.locport);
+    const port = f.int(f.has(K.dstport) ? K.dstport : K.locport);
     if (port !== undefined) destination.port = port;
-    const bytes = toInt(f.rcvdbyte);
+    const bytes = f.int(K.rcvdbyte);
     if (bytes !== undefined) destination.bytes = bytes;
-    const packets = toInt(f.rcvdpkt);
+    const packets = f.int(K.rcvdpkt);
     if (packets !== undefined) destination.packets = packets;
     event.destination = destination;
     addRelated(event, 'ip', destinationIp);
   }
-  const user = f.user ?? f.srcuser ?? f.unauthuser;
-  if (user && user !== 'N/A') setUserName(event, user);
+  const userSlot = f.has(K.user) ? K.user : f.has(K.srcuser) ? K.srcuser : K.unauthuser;
+  if (f.filled(userSlot) && !f.is(userSlot, 'N/A')) setUserName(event, f.get(userSlot)!);
   const network: Record<string, unknown> = {};
-  const transport = transportName(f.proto);
-  if (transport) network.transport = transport;
-  if (f.app) network.application = f.app.toLowerCase();
-  if (f.service) network.protocol = f.service.toLowerCase();
-  const sent = toInt(f.sentbyte);
-  const received = toInt(f.rcvdbyte);
-  if (sent !== undefined || received !== undefined) network.bytes = (sent ?? 0) + (received ?? 0);
-  if (Object.keys(network).length > 0) event.network = network;
+  let networkFields = 0;
+  const transport = transportName(f.get(K.proto));
+  if (transport) {
+    network.transport = transport;
+    networkFields++;
+  }
+  if (f.filled(K.app)) {
+    network.application = lowerCase(f.get(K.app)!);
+    networkFields++;
+  }
+  if (f.filled(K.service)) {
+    network.protocol = lowerCase(f.get(K.service)!);
+    networkFields++;
+  }
+  const sent = f.int(K.sentbyte);
+  const received = f.int(K.rcvdbyte);
+  if (sent !== undefined || received !== undefined) {
+    network.bytes = (sent ?? 0) + (received ?? 0);
+    networkFields++;
+  }
+  if (networkFields > 0) event.network = network;
 }
 
-function traffic(f: Record<string, string>, event: EcsEvent): void {
-  const action = f.action;
+/**
+ * Lower case of the few names FortiGate repeats on every line (`HTTPS`, `DNS`, application names),
+ * remembered so that each line does not make a new string; bounded, cleared when full.
+ */
+const lowerCaseCache = new Map<string, string>();
+function lowerCase(value: string): string {
+  let lower = lowerCaseCache.get(value);
+  if (lower === undefined) {
+    lower = value.toLowerCase();
+    if (lowerCaseCache.size >= 1000) lowerCaseCache.clear();
+    lowerCaseCache.set(value, lower);
+  }
+  return lower;
+}
+
+function traffic(f: Fields, event: EcsEvent): void {
   event.event.category = ['network'];
-  if (action !== undefined) event.event.action = action;
-  if (action === undefined) {
+  if (!f.has(K.action)) {
     event.event.type = ['connection'];
-  } else if (action === 'deny' || action === 'block' || action === 'dropped') {
+    return;
+  }
+  event.event.action = f.get(K.action);
+  if (f.is(K.action, 'deny') || f.is(K.action, 'block') || f.is(K.action, 'dropped')) {
     event.event.type = ['connection', 'denied'];
-  } else if (action === 'start') {
+  } else if (f.is(K.action, 'start')) {
     event.event.type = ['connection', 'start', 'allowed'];
   } else {
     event.event.type = ['connection', 'end', 'allowed'];
   }
 }
 
-const UTM_CATEGORY: Record<string, string[]> = {
-  virus: ['malware'],
-  ips: ['intrusion_detection', 'network'],
-  anomaly: ['intrusion_detection', 'network'],
-  webfilter: ['network', 'web'],
-  'app-ctrl': ['network'],
-  dns: ['network'],
-  dlp: ['network'],
-  'file-filter': ['file'],
-  emailfilter: ['email'],
-  waf: ['intrusion_detection', 'web'],
-  ssl: ['network'],
-};
+const UTM_CATEGORY = new Map<string, string[]>([
+  ['virus', ['malware']],
+  ['ips', ['intrusion_detection', 'network']],
+  ['anomaly', ['intrusion_detection', 'network']],
+  ['webfilter', ['network', 'web']],
+  ['app-ctrl', ['network']],
+  ['dns', ['network']],
+  ['dlp', ['network']],
+  ['file-filter', ['file']],
+  ['emailfilter', ['email']],
+  ['waf', ['intrusion_detection', 'web']],
+  ['ssl', ['network']],
+]);
 
-function utm(f: Record<string, string>, event: EcsEvent): void {
-  event.event.category = UTM_CATEGORY[f.subtype ?? ''] ?? ['network'];
-  event.event.action = f.action ?? f.subtype;
-  const blocked =
-    f.action === 'blocked' || f.action === 'dropped' || f.action === 'reset' || f.action === 'block';
+function utm(f: Fields, event: EcsEvent, fortinet: Record<string, string>): void {
+  const subtype = fortinet.subtype;
+  const action = f.get(K.action);
+  // A Map, not an object literal: a subtype such as `constructor` must not find Object's prototype.
+  event.event.category = UTM_CATEGORY.get(subtype ?? '') ?? ['network'];
+  event.event.action = action ?? subtype;
+  const blocked = action === 'blocked' || action === 'dropped' || action === 'reset' || action === 'block';
   event.event.type = blocked ? ['denied'] : ['info'];
-  if (f.subtype === 'ips' || f.subtype === 'anomaly' || f.subtype === 'virus') event.event.kind = 'alert';
-  if (f.attack || f.virus) event.rule = { ...(event.rule as object), name: f.attack ?? f.virus };
-  if (f.attackid) event.vulnerability = { id: f.attackid };
-  if (f.hostname || f.url) {
+  if (subtype === 'ips' || subtype === 'anomaly' || subtype === 'virus') event.event.kind = 'alert';
+  const attack = f.get(K.attack);
+  const virus = f.get(K.virus);
+  if (attack || virus) event.rule = { ...(event.rule as object), name: attack ?? virus };
+  if (f.filled(K.attackid)) event.vulnerability = { id: f.get(K.attackid) };
+  const hostname = f.get(K.hostname);
+  const fullUrl = f.get(K.url);
+  if (hostname || fullUrl) {
     const url: Record<string, string> = {};
-    if (f.hostname) url.domain = f.hostname;
-    if (f.url) {
-      url.original = f.url;
-      const schemeEnd = f.url.indexOf('://');
+    if (hostname) url.domain = hostname;
+    if (fullUrl) {
+      url.original = fullUrl;
+      const schemeEnd = fullUrl.indexOf('://');
       // Web filter logs carry the full URL, IPS logs the path only.
-      const pathStart = schemeEnd > 0 ? f.url.indexOf('/', schemeEnd + 3) : 0;
+      const pathStart = schemeEnd > 0 ? fullUrl.indexOf('/', schemeEnd + 3) : 0;
       if (schemeEnd > 0) {
-        url.scheme = f.url.slice(0, schemeEnd);
-        url.domain ??= f.url.slice(schemeEnd + 3, pathStart < 0 ? undefined : pathStart);
+        url.scheme = fullUrl.slice(0, schemeEnd);
+        url.domain ??= fullUrl.slice(schemeEnd + 3, pathStart < 0 ? undefined : pathStart);
       }
       if (pathStart >= 0) {
-        const target = f.url.slice(pathStart);
+        const target = fullUrl.slice(pathStart);
         const query = target.indexOf('?');
         url.path = query < 0 ? target : target.slice(0, query);
         if (query >= 0) url.query = target.slice(query + 1);
@@ -200,41 +284,43 @@ function utm(f: Record<string, string>, event: EcsEvent): void {
     }
     event.url = url;
   }
-  if (f.qname) event.dns = { question: { name: f.qname, ...(f.qtype ? { type: f.qtype } : {}) } };
-  if (f.filename) event.file = { name: f.filename };
-  if (f.catdesc)
-    event.fortinet = {
-      firewall: { ...(event.fortinet as { firewall: object }).firewall, catdesc: f.catdesc },
-    };
+  if (f.filled(K.qname)) {
+    const question: Record<string, string> = { name: f.get(K.qname)! };
+    if (f.filled(K.qtype)) question.type = f.get(K.qtype)!;
+    event.dns = { question };
+  }
+  if (f.filled(K.filename)) event.file = { name: f.get(K.filename) };
+  if (f.filled(K.catdesc)) fortinet.catdesc = f.get(K.catdesc)!;
 }
 
-function systemEvent(f: Record<string, string>, event: EcsEvent): void {
-  const action = f.action ?? f.logdesc;
+function systemEvent(f: Fields, event: EcsEvent): void {
+  const act = f.get(K.action);
+  const logdesc = f.get(K.logdesc);
+  const status = f.get(K.status);
+  const subtype = f.get(K.subtype);
+  const action = act ?? logdesc;
   event.event.action = action;
   const failed =
-    f.status === 'failed' ||
-    f.status === 'failure' ||
-    f.action === 'ssl-login-fail' ||
-    action?.includes('fail');
-  const login =
-    f.action === 'login' || f.action === 'ssl-login-fail' || f.logdesc?.toLowerCase().includes('login');
-  if (f.subtype === 'system' || f.subtype === 'user' || f.subtype === 'vpn') {
+    status === 'failed' || status === 'failure' || act === 'ssl-login-fail' || action?.includes('fail');
+  const login = act === 'login' || act === 'ssl-login-fail' || logdesc?.toLowerCase().includes('login');
+  if (subtype === 'system' || subtype === 'user' || subtype === 'vpn') {
     if (login) {
       event.event.category = ['authentication'];
       event.event.type = ['start'];
       event.event.outcome = failed ? 'failure' : 'success';
       // Admin logins say where from in `ui` (`https(203.0.113.5)`, `ssh(10.0.0.1)`) when there is no srcip.
-      if (!event.source && f.ui) {
-        const open = f.ui.indexOf('(');
-        if (open > 0) setSourceAddress(event, f.ui.slice(open + 1, f.ui.indexOf(')', open)));
+      const ui = f.get(K.ui);
+      if (!event.source && ui) {
+        const open = ui.indexOf('(');
+        if (open > 0) setSourceAddress(event, ui.slice(open + 1, ui.indexOf(')', open)));
       }
-    } else if (f.action === 'logout') {
+    } else if (act === 'logout') {
       event.event.category = ['authentication'];
       event.event.type = ['end'];
-    } else if (f.subtype === 'vpn') {
+    } else if (subtype === 'vpn') {
       event.event.category = ['network'];
-      event.event.type = f.action === 'tunnel-down' ? ['connection', 'end'] : ['connection', 'start'];
-    } else if (f.cfgpath || f.action === 'Edit' || f.action === 'Add' || f.action === 'Delete') {
+      event.event.type = act === 'tunnel-down' ? ['connection', 'end'] : ['connection', 'start'];
+    } else if (f.filled(K.cfgpath) || act === 'Edit' || act === 'Add' || act === 'Delete') {
       event.event.category = ['configuration'];
       event.event.type = ['change'];
     } else {
@@ -242,27 +328,22 @@ function systemEvent(f: Record<string, string>, event: EcsEvent): void {
       event.event.type = ['info'];
     }
   }
-  if (f.status && !event.event.outcome) {
-    if (f.status === 'success') event.event.outcome = 'success';
+  if (status && !event.event.outcome) {
+    if (status === 'success') event.event.outcome = 'success';
     else if (failed) event.event.outcome = 'failure';
   }
 }
 
 /** `eventtime` (s, ms, µs or ns since epoch), else `date` + `time` in `tz` (`+0700`), else nothing. */
-function eventTime(f: Record<string, string>, zone: string): number | undefined {
-  if (f.eventtime && /^\d{10,19}$/.test(f.eventtime)) {
-    const digits = f.eventtime.length;
-    const value = Number(f.eventtime);
-    return digits <= 10
-      ? value * 1000
-      : digits <= 13
-        ? value
-        : digits <= 16
-          ? Math.floor(value / 1e3)
-          : Math.floor(value / 1e6);
+function eventTime(f: Fields, zone: string): number | undefined {
+  const digits = f.length(K.eventtime);
+  if (digits >= 10 && digits <= 19) {
+    // Whole milliseconds, cut (not rounded) from µs and ns as a clock would read them.
+    const value = f.digits(K.eventtime, digits <= 13 ? 0 : digits <= 16 ? 3 : 6);
+    if (value !== undefined) return digits <= 10 ? value * 1000 : value;
   }
-  const date = f.date;
-  const time = f.time;
+  const date = f.get(K.date);
+  const time = f.get(K.time);
   if (!date || !time || date.length !== 10 || time.length < 8) return undefined;
   const y = Number(date.slice(0, 4));
   const mo = Number(date.slice(5, 7));
@@ -271,7 +352,7 @@ function eventTime(f: Record<string, string>, zone: string): number | undefined 
   const mi = Number(time.slice(3, 5));
   const s = Number(time.slice(6, 8));
   if (![y, mo, d, h, mi, s].every(Number.isFinite)) return undefined;
-  const tz = f.tz;
+  const tz = f.get(K.tz);
   if (tz && /^[+-]\d{4}$/.test(tz)) {
     const offset = (tz[0] === '-' ? -1 : 1) * (Number(tz.slice(1, 3)) * 60 + Number(tz.slice(3, 5)));
     return Date.UTC(y, mo - 1, d, h, mi, s) - offset * 60_000;

@@ -63,78 +63,160 @@ export function parseKeyValues(
 
 /**
  * The keys a parser reads, indexed by length and first character so that a key in the text is recognised
- * with `startsWith` and no substring: keys nobody reads cost no allocation at all.
+ * with `startsWith` and no substring: keys nobody reads cost no allocation at all. Each key has a slot
+ * number (`index.<key>`), which is how a `SelectedKeyValues` scan is read.
  */
-export class KeySelector {
-  /** Candidates by `length * 128 + first char` (keys up to 63 characters, ASCII first char). */
-  private readonly byShape: (string[] | undefined)[] = new Array(64 * 128).fill(undefined);
+export class KeySelector<K extends string = string> {
+  /** Slot of every key, for `SelectedKeyValues#get` and friends. */
+  readonly index: Readonly<Record<K, number>>;
+  readonly keys: readonly K[];
+  /** Candidate slots by `length * 128 + first char` (keys up to 63 characters, ASCII first char). */
+  private readonly byShape: (number[] | undefined)[] = new Array(64 * 128).fill(undefined);
 
-  constructor(keys: Iterable<string>) {
-    for (const key of keys) {
+  constructor(keys: Iterable<K>) {
+    const unique = [...new Set(keys)];
+    const index = {} as Record<K, number>;
+    unique.forEach((key, slot) => {
       if (key.length === 0 || key.length >= 64 || key.charCodeAt(0) >= 128) {
         throw new Error(`key selector: unsupported key "${key}"`);
       }
       const shape = key.length * 128 + key.charCodeAt(0);
-      const list = this.byShape[shape];
-      if (list) {
-        if (!list.includes(key)) list.push(key);
-      } else {
-        this.byShape[shape] = [key];
-      }
-    }
+      const candidates = this.byShape[shape];
+      if (candidates) candidates.push(slot);
+      else this.byShape[shape] = [slot];
+      index[key] = slot;
+    });
+    this.keys = unique;
+    this.index = index;
   }
 
-  /** The selected key written at text[start, end), or undefined. */
-  match(text: string, start: number, end: number): string | undefined {
+  /** The slot of the selected key written at text[start, end), or -1. */
+  match(text: string, start: number, end: number): number {
     const length = end - start;
     const first = text.charCodeAt(start);
-    if (length >= 64 || !(first < 128)) return undefined;
+    if (length >= 64 || !(first < 128)) return -1;
     const candidates = this.byShape[length * 128 + first];
-    if (candidates === undefined) return undefined;
+    if (candidates === undefined) return -1;
     for (let i = 0; i < candidates.length; i++) {
-      const key = candidates[i]!;
-      if (text.startsWith(key, start)) return key;
+      const slot = candidates[i]!;
+      if (text.startsWith(this.keys[slot]!, start)) return slot;
     }
-    return undefined;
+    return -1;
   }
 }
 
 /**
- * `key=value` pairs like `parseKeyValues`, keeping only the keys of `selector` (FortiGate logs carry ~40
+ * `key=value` pairs like `parseKeyValues`, keeping only the keys of a selector (FortiGate logs carry ~40
  * pairs of which the mapping reads a subset). Same quoting rules; the first occurrence of a key wins.
+ *
+ * A scan records where each selected value lies and makes no string: a value becomes a string only when
+ * the mapping asks for it (`get`), numbers are read from the digits (`int`) and comparisons are made in
+ * place (`is`). One instance is reused line after line (parsers are synchronous): `scan` forgets the
+ * previous line.
  */
-export function parseSelectedKeyValues(
-  text: string,
-  start: number,
-  selector: KeySelector,
-): Record<string, string> {
-  const out: Record<string, string> = {};
-  const length = text.length;
-  let i = start;
-  // Scans with native indexOf: device key=value lists have no bare words, so a key runs to the next `=`
-  // (a stray word just makes an unknown key that the selector skips).
-  while (i < length) {
-    while (text.charCodeAt(i) === 32) i++;
-    const eq = text.indexOf('=', i);
-    if (eq < 0) break;
-    const key = selector.match(text, i, eq);
-    const quote = text.charCodeAt(eq + 1);
-    let valueStart: number;
-    let valueEnd: number;
-    if (quote === 34 || quote === 39) {
-      valueStart = eq + 2;
-      const close = text.indexOf(quote === 34 ? '"' : "'", valueStart);
-      valueEnd = close < 0 ? length : close;
-      i = valueEnd + 1;
-    } else {
-      valueStart = eq + 1;
-      const space = text.indexOf(' ', valueStart);
-      valueEnd = space < 0 ? length : space;
-      i = valueEnd;
-    }
-    if (key !== undefined && out[key] === undefined) out[key] = text.slice(valueStart, valueEnd);
+export class SelectedKeyValues<K extends string = string> {
+  private text = '';
+  /** Start and end of each slot's value in `text`; start -1 when the key is absent. */
+  private readonly starts: Int32Array;
+  private readonly ends: Int32Array;
+
+  constructor(private readonly selector: KeySelector<K>) {
+    this.starts = new Int32Array(selector.keys.length).fill(-1);
+    this.ends = new Int32Array(selector.keys.length);
   }
-  return out;
+
+  scan(text: string, start = 0): void {
+    const starts = this.starts;
+    const ends = this.ends;
+    const selector = this.selector;
+    starts.fill(-1);
+    this.text = text;
+    const length = text.length;
+    let i = start;
+    // Scans with native indexOf: device key=value lists have no bare words, so a key runs to the next `=`
+    // (a stray word just makes an unknown key that the selector skips).
+    while (i < length) {
+      while (text.charCodeAt(i) === 32) i++;
+      const eq = text.indexOf('=', i);
+      if (eq < 0) break;
+      const slot = selector.match(text, i, eq);
+      const quote = text.charCodeAt(eq + 1);
+      let valueStart: number;
+      let valueEnd: number;
+      if (quote === 34 || quote === 39) {
+        valueStart = eq + 2;
+        const close = text.indexOf(quote === 34 ? '"' : "'", valueStart);
+        valueEnd = close < 0 ? length : close;
+        i = valueEnd + 1;
+      } else {
+        valueStart = eq + 1;
+        const space = text.indexOf(' ', valueStart);
+        valueEnd = space < 0 ? length : space;
+        i = valueEnd;
+      }
+      if (slot >= 0 && starts[slot]! < 0) {
+        starts[slot] = valueStart;
+        ends[slot] = valueEnd;
+      }
+    }
+  }
+
+  /** True when the key was present (even with an empty value). */
+  has(slot: number): boolean {
+    return this.starts[slot]! >= 0;
+  }
+
+  /** True when the key was present with a non-empty value (what `if (value)` tests on a string). */
+  filled(slot: number): boolean {
+    const start = this.starts[slot]!;
+    return start >= 0 && this.ends[slot]! > start;
+  }
+
+  /** The value, or undefined when the key is absent. */
+  get(slot: number): string | undefined {
+    const start = this.starts[slot]!;
+    return start < 0 ? undefined : this.text.slice(start, this.ends[slot]);
+  }
+
+  /** `get(slot) === value`, without making the string. */
+  is(slot: number, value: string): boolean {
+    const start = this.starts[slot]!;
+    return start >= 0 && this.ends[slot]! - start === value.length && this.text.startsWith(value, start);
+  }
+
+  /** `toInt(get(slot))`: plain digits are read in place, anything else goes through `toInt`. */
+  int(slot: number): number | undefined {
+    const start = this.starts[slot]!;
+    if (start < 0) return undefined;
+    return this.digits(slot) ?? toInt(this.text.slice(start, this.ends[slot]));
+  }
+
+  /** Length of the value, -1 when the key is absent. */
+  length(slot: number): number {
+    const start = this.starts[slot]!;
+    return start < 0 ? -1 : this.ends[slot]! - start;
+  }
+
+  /**
+   * The value, plain digits only, as an integer with its last `drop` digits cut off: a nanosecond count
+   * read as milliseconds exactly, where `Number` would first round 19 digits to a double. Undefined when
+   * absent, empty, not all digits, or when more than 15 digits would remain (not always a safe integer).
+   */
+  digits(slot: number, drop = 0): number | undefined {
+    const start = this.starts[slot]!;
+    if (start < 0) return undefined;
+    const end = this.ends[slot]!;
+    const kept = end - drop;
+    if (end === start || kept - start > 15) return undefined;
+    const text = this.text;
+    let value = 0;
+    for (let i = start; i < end; i++) {
+      const digit = text.charCodeAt(i) - 48;
+      if (!(digit >= 0 && digit <= 9)) return undefined;
+      if (i < kept) value = value * 10 + digit;
+    }
+    return value;
+  }
 }
 
 /** Integer value of a field, or undefined when absent or not a non-negative integer. */

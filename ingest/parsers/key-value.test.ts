@@ -1,0 +1,108 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { KeySelector, parseKeyValues, SelectedKeyValues, toInt } from './key-value.js';
+
+const SELECTED = ['msg', 'srcip', 'srcport', 'eventtime', 'type', 'a', 'ab', 'ba'] as const;
+const selector = new KeySelector(SELECTED);
+const K = selector.index;
+const scan = new SelectedKeyValues(selector);
+
+describe('SelectedKeyValues', () => {
+  it('reads quoted values with spaces and `=` inside, empty values and unknown keys', () => {
+    scan.scan('type="traffic" msg="a b=c d" other="x y=z" srcip= a="" srcport=443 ab=q');
+    expect(scan.get(K.type)).toBe('traffic');
+    expect(scan.get(K.msg)).toBe('a b=c d');
+    expect(scan.has(K.srcip)).toBe(true);
+    expect(scan.get(K.srcip)).toBe('');
+    expect(scan.filled(K.srcip)).toBe(false);
+    expect(scan.get(K.a)).toBe('');
+    expect(scan.int(K.srcport)).toBe(443);
+    expect(scan.get(K.ab)).toBe('q');
+    expect(scan.has(K.ba)).toBe(false);
+    expect(scan.get(K.ba)).toBeUndefined();
+    expect(scan.int(K.ba)).toBeUndefined();
+    expect(scan.is(K.type, 'traffic')).toBe(true);
+    expect(scan.is(K.type, 'traffi')).toBe(false);
+    expect(scan.is(K.ba, '')).toBe(false);
+  });
+
+  it('keeps the first of a repeated key, runs an unterminated quote to the end, forgets the last line', () => {
+    scan.scan("type=utm type=traffic msg='single quoted' srcip=\"10.0.0.1");
+    expect(scan.get(K.type)).toBe('utm');
+    expect(scan.get(K.msg)).toBe('single quoted');
+    expect(scan.get(K.srcip)).toBe('10.0.0.1');
+    scan.scan('srcport=1');
+    expect(scan.has(K.type)).toBe(false);
+    expect(scan.int(K.srcport)).toBe(1);
+  });
+
+  it('reads integers as toInt does, digits in place and anything else through Number', () => {
+    for (const value of [
+      '0',
+      '007',
+      '65535',
+      '+5',
+      '0x10',
+      '1e3',
+      '12.0',
+      '-3',
+      'abc',
+      '',
+      '9007199254740993',
+    ]) {
+      scan.scan(`srcport=${value}`);
+      expect(scan.int(K.srcport), value).toBe(toInt(value));
+    }
+    scan.scan('srcport=" 7 "');
+    expect(scan.int(K.srcport)).toBe(7);
+  });
+
+  it('cuts digits exactly: nanoseconds to milliseconds without rounding through a double', () => {
+    scan.scan('eventtime=1718454601999999999');
+    expect(scan.length(K.eventtime)).toBe(19);
+    expect(scan.digits(K.eventtime, 6)).toBe(1718454601999);
+    expect(Math.floor(Number('1718454601999999999') / 1e6)).toBe(1718454602000); // what it replaced
+    scan.scan('eventtime=17184546019x9999999');
+    expect(scan.digits(K.eventtime, 6)).toBeUndefined();
+    scan.scan('eventtime=');
+    expect(scan.digits(K.eventtime)).toBeUndefined();
+    expect(scan.length(K.msg)).toBe(-1);
+  });
+
+  // Where the device writes no bare words, the selected scan must agree with the general parser.
+  const key = fc.constantFrom(...SELECTED, 'other', 'srcipx', 'b', 'typ', 'ty pe');
+  const plain = fc.stringMatching(/^[^ "'=]*$/, { maxLength: 12 });
+  const quoted = fc.string({ maxLength: 16 }).filter((value) => !value.includes('"'));
+  const pair = fc.oneof(
+    fc.tuple(key, plain).map(([k, v]) => `${k}=${v}`),
+    fc.tuple(key, quoted).map(([k, v]) => `${k}="${v}"`),
+  );
+  it('agrees with parseKeyValues on the selected keys (property)', () => {
+    fc.assert(
+      fc.property(fc.array(pair, { maxLength: 12 }), fc.constantFrom(' ', '  '), (pairs, separator) => {
+        const line = pairs.filter((p) => !p.startsWith('ty pe')).join(separator);
+        const all = parseKeyValues(line);
+        scan.scan(line);
+        for (const name of SELECTED) {
+          const expected = Object.hasOwn(all, name) ? all[name] : undefined;
+          expect(scan.get(K[name])).toBe(expected);
+          expect(scan.int(K[name])).toBe(toInt(expected));
+          expect(scan.filled(K[name])).toBe(Boolean(expected));
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('KeySelector', () => {
+  it('numbers each key once and matches only whole selected keys', () => {
+    const keys = new KeySelector(['a', 'ab', 'a'] as const);
+    expect(keys.keys).toEqual(['a', 'ab']);
+    expect(keys.index).toEqual({ a: 0, ab: 1 });
+    expect(keys.match('xab=1', 1, 3)).toBe(1);
+    expect(keys.match('ac=1', 0, 2)).toBe(-1);
+    expect(keys.match('é=1', 0, 1)).toBe(-1);
+    expect(() => new KeySelector([''])).toThrow();
+  });
+});
