@@ -194,6 +194,17 @@ describe('dashboards in a real browser (embedded serve)', () => {
     // Nothing changed: the next polls carry the ETag and are answered 304.
     await expect.poll(() => statuses.includes(304), { timeout: 15_000 }).toBe(true);
     expect(statuses[0]).toBe(200);
+
+    // The network to the API fails: the picture stays up, marked stale; it recovers when the API answers.
+    await page.route('**/api/ioc/tiles', (route) => route.abort('connectionrefused'));
+    const freshness = page.locator('#freshness');
+    await expect.poll(() => freshness.getAttribute('class'), { timeout: 15_000 }).toContain('stale');
+    expect(await freshness.textContent()).toContain('Stale');
+    expect(await provinceTile.getAttribute('data-status')).toBe(province.status);
+    await page.unroute('**/api/ioc/tiles');
+    await expect.poll(() => freshness.getAttribute('class'), { timeout: 15_000 }).not.toContain('stale');
+    // The browser reports the refused connections it was made to see; nothing else.
+    expect(browserErrors.splice(0).filter((line) => !line.includes('ERR_CONNECTION_REFUSED'))).toEqual([]);
     // The key stays in sessionStorage, never in a URL.
     expect(page.url()).toBe(`${service.apiUrl}/wall/`);
     expect(await page.evaluate("sessionStorage.getItem('siem-lite.apiKey')")).toBe(keys.ioc);

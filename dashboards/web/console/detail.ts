@@ -288,7 +288,8 @@ function summary(context: ConsoleContext, incident: Incident): HTMLElement {
     ['col.assignee', incident.assignee ?? t('detail.unassigned')],
     [
       'detail.rule',
-      incident.ruleLink
+      // Only web links: a rule's `link` is text from a rule file, and must not become a script URL.
+      incident.ruleLink && /^https?:\/\//i.test(incident.ruleLink)
         ? h(
             'a',
             { href: incident.ruleLink, rel: 'noreferrer noopener', target: '_blank' },
