@@ -153,11 +153,13 @@ describe.each(DEPLOYMENTS)('attack scenarios ($label)', ({ mode, workers }) => {
     await waitFor(
       async () => ((await fetch(`${apiUrl}/healthz`)).ok ? true : undefined),
       'API',
-      60_000,
+      150_000,
       output,
     );
     adminKey = readFileSync(join(dir, 'data', 'admin.key'), 'utf8').trim();
-  });
+    // Up to four processes (serve + workers) start at once: on a loaded 2-core machine that takes well
+    // over the default hook timeout.
+  }, 180_000);
 
   afterAll(async () => {
     await Promise.all(processes.map((p) => p.stop()));
