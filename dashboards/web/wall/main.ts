@@ -255,17 +255,19 @@ function agenciesSection(agencies: Tile[]): HTMLElement {
           h('h3', {}, name(tile)),
           statusBadge(tile.status),
           tile.status === 'green' ? null : reasonList(tile),
-          h(
-            'p',
-            { class: 'counts' },
-            `${t('wall.open')}: ${formatNumber(tile.openIncidents.total)}`,
-            tile.openIncidents.critical > 0
-              ? ` · ${t('severity.critical')}: ${formatNumber(tile.openIncidents.critical)}`
-              : null,
-            tile.openIncidents.high > 0
-              ? ` · ${t('severity.high')}: ${formatNumber(tile.openIncidents.high)}`
-              : null,
-          ),
+          tile.openIncidents.total === 0
+            ? null
+            : h(
+                'p',
+                { class: 'counts' },
+                `${t('wall.open')}: ${formatNumber(tile.openIncidents.total)}`,
+                tile.openIncidents.critical > 0
+                  ? ` · ${t('severity.critical')}: ${formatNumber(tile.openIncidents.critical)}`
+                  : null,
+                tile.openIncidents.high > 0
+                  ? ` · ${t('severity.high')}: ${formatNumber(tile.openIncidents.high)}`
+                  : null,
+              ),
         ),
       ),
     ),
