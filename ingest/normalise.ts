@@ -45,32 +45,68 @@ export function createNormaliser(options: NormaliserOptions): (records: RawRecor
 
   const counters = options.counters ?? ingestCounters();
   const outcomeCounters = new Map<string, Counter.Internal>();
-  function count(record: RawRecord, event: SecurityEvent): void {
-    const failed = event.tags?.includes('_parse_failure') === true;
-    const dataset = event.event.dataset ?? 'generic';
-    const key = `${record.listener}\u0000${event.agency.id}\u0000${failed ? '' : dataset}`;
+  function counterOf(listener: string, agencyId: string, dataset: string | undefined): Counter.Internal {
+    // dataset undefined: a parse failure.
+    const key = `${listener}\u0000${agencyId}\u0000${dataset ?? '\u0000'}`;
     let counter = outcomeCounters.get(key);
     if (!counter) {
-      counter = failed
-        ? counters.parseFailures.labels(record.listener, event.agency.id)
-        : counters.parsed.labels(record.listener, event.agency.id, dataset);
+      counter =
+        dataset === undefined
+          ? counters.parseFailures.labels(listener, agencyId)
+          : counters.parsed.labels(listener, agencyId, dataset);
       if (outcomeCounters.size > 10_000) outcomeCounters.clear();
       outcomeCounters.set(key, counter);
     }
-    counter.inc();
+    return counter;
   }
 
+  /**
+   * Counts a batch's outcomes: records of a batch mostly share listener, agency and dataset, so runs of
+   * equal labels are summed and each run costs one `inc` (prom-client hashes the labels on every call).
+   */
+  function count(records: RawRecord[], events: SecurityEvent[]): void {
+    let runListener = '';
+    let runAgency = '';
+    let runDataset: string | undefined;
+    let run = 0;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      const listener = records[i]!.listener;
+      const agencyId = event.agency.id;
+      const dataset =
+        event.tags?.includes('_parse_failure') === true ? undefined : (event.event.dataset ?? 'generic');
+      if (run > 0 && listener === runListener && agencyId === runAgency && dataset === runDataset) {
+        run++;
+        continue;
+      }
+      if (run > 0) counterOf(runListener, runAgency, runDataset).inc(run);
+      runListener = listener;
+      runAgency = agencyId;
+      runDataset = dataset;
+      run = 1;
+    }
+    if (run > 0) counterOf(runListener, runAgency, runDataset).inc(run);
+  }
+
+  // By the peer as written (`ip:port`: no slicing per record; a device keeps its source port for UDP, a TCP
+  // connection its peer string), then by address.
   const agencyByPeer = new Map<string, string>();
+  const agencyByAddress = new Map<string, string>();
   function agencyOf(record: RawRecord): string {
     if (record.agency) return record.agency;
-    if (!record.peer) return UNKNOWN_AGENCY;
-    const address = peerAddress(record.peer);
-    let id = agencyByPeer.get(address);
+    const peer = record.peer;
+    if (!peer) return UNKNOWN_AGENCY;
+    let id = agencyByPeer.get(peer);
+    if (id !== undefined) return id;
+    const address = peerAddress(peer);
+    id = agencyByAddress.get(address);
     if (id === undefined) {
       id = agencies.byAddress(address)?.id ?? UNKNOWN_AGENCY;
-      if (agencyByPeer.size >= PEER_CACHE_LIMIT) agencyByPeer.clear();
-      agencyByPeer.set(address, id);
+      if (agencyByAddress.size >= PEER_CACHE_LIMIT) agencyByAddress.clear();
+      agencyByAddress.set(address, id);
     }
+    if (agencyByPeer.size >= PEER_CACHE_LIMIT) agencyByPeer.clear();
+    agencyByPeer.set(peer, id);
     return id;
   }
 
@@ -121,11 +157,8 @@ export function createNormaliser(options: NormaliserOptions): (records: RawRecor
 
   return (records) => {
     const events = new Array<SecurityEvent>(records.length);
-    for (let i = 0; i < records.length; i++) {
-      const event = normaliseRecord(records[i]!);
-      count(records[i]!, event);
-      events[i] = event;
-    }
+    for (let i = 0; i < records.length; i++) events[i] = normaliseRecord(records[i]!);
+    count(records, events);
     return events;
   };
 }
@@ -185,7 +218,8 @@ function applyEnvelope(event: EcsEvent, envelope: SyslogEnvelope): void {
     if (envelope.procId !== undefined) syslog.procid = envelope.procId;
     if (envelope.msgId !== undefined) syslog.msgid = envelope.msgId;
     if (envelope.structuredData !== undefined) syslog.structured_data = envelope.structuredData;
-    event.log = { ...event.log, syslog };
+    if (event.log) event.log.syslog = syslog;
+    else event.log = { syslog };
   }
   if (envelope.structuredDataInvalid) addTag(event, '_syslog_sd_invalid');
   if (envelope.hostname !== undefined) event.host = { hostname: envelope.hostname };
