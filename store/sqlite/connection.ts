@@ -6,7 +6,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 
-export function openDatabase(path: string): BetterSqlite3.Database {
+/**
+ * `cacheMb`: SQLite's page cache for this connection (anonymous memory, part of the worker's RSS). Reads
+ * (searches, tiles) want the 64 MB default; the writer thread needs less (see writer-thread.ts).
+ */
+export function openDatabase(path: string, options: { cacheMb?: number } = {}): BetterSqlite3.Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new BetterSqlite3(path);
   // Larger pages: fewer B-tree splits per inserted document (a new file only; an existing one keeps its own).
@@ -15,7 +19,7 @@ export function openDatabase(path: string): BetterSqlite3.Database {
   // NORMAL in WAL mode: a crash can lose the last transactions but never corrupts the file.
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
-  db.pragma('cache_size = -65536');
+  db.pragma(`cache_size = -${(options.cacheMb ?? 64) * 1024}`);
   db.pragma('temp_store = MEMORY');
   return db;
 }

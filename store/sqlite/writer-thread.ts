@@ -24,8 +24,15 @@ export type WriterReply =
 /** Events per group transaction at most: bounds the latency one commit adds to the requests in it. */
 const MAX_GROUP_EVENTS = 20_000;
 
+/**
+ * A 16 MB page cache for the writes: they touch the tables' last pages and the indexes' leaves. 64 MB here
+ * saved no CPU measurably (200k events inserted, two rounds each: 65–89 vs 70–79 µs an event, noise on a
+ * loaded machine) and added up to 48 MB to the worker's RSS.
+ */
+const WRITER_CACHE_MB = 16;
+
 const port = parentPort!;
-const db = openDatabase((workerData as { path: string }).path);
+const db = openDatabase((workerData as { path: string }).path, { cacheMb: WRITER_CACHE_MB });
 const writer = new SqliteWriter(db);
 const queue: WriterRequest[] = [];
 let scheduled = false;
