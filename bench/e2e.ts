@@ -75,12 +75,14 @@ function cpuSecondsOf(pid: number): number {
   }
 }
 
-function rssOf(pid: number): number {
+/** Resident memory of a process in bytes: all of it, and its anonymous part (heaps, SQLite's page caches). */
+function rssOf(pid: number): { rss: number; anonymous: number } {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
+    return { rss: kb('VmRSS'), anonymous: kb('RssAnon') };
   } catch {
-    return 0;
+    return { rss: 0, anonymous: 0 };
   }
 }
 
@@ -142,8 +144,13 @@ async function main() {
     const loadBefore = loadavg()[0]!;
     const cpuBefore = stagePids.map(cpuSecondsOf);
     let peakRss = 0;
+    let peakAnonymous = 0;
     const rssTimer = setInterval(() => {
-      for (const pid of stagePids) peakRss = Math.max(peakRss, rssOf(pid));
+      for (const pid of stagePids) {
+        const { rss, anonymous } = rssOf(pid);
+        peakRss = Math.max(peakRss, rss);
+        peakAnonymous = Math.max(peakAnonymous, anonymous);
+      }
     }, 500);
 
     const socket = connect({ host: '127.0.0.1', port: tcpPort });
@@ -222,7 +229,10 @@ async function main() {
       `latency receipt → incident visible (${latencies.length}/${probe} probes): p50 ${Math.round(percentile(latencies, 50))} ms, ` +
         `p99 ${Math.round(percentile(latencies, 99))} ms, max ${Math.round(Math.max(...latencies))} ms`,
     );
-    console.log(`peak RSS of the worker stages: ${Math.round(peakRss / 1024 / 1024)} MB`);
+    console.log(
+      `peak RSS of the worker stages: ${Math.round(peakRss / 1024 / 1024)} MB ` +
+        `(anonymous: ${Math.round(peakAnonymous / 1024 / 1024)} MB)`,
+    );
     console.log(
       `CPU of the worker stages' processes: ${cpuSeconds.toFixed(1)} s = ${Math.round(sent / cpuSeconds)} events per CPU-second; ` +
         `load average ${loadBefore.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}; ${SIGMA > 0 ? `bundled pack + ${SIGMA} SigmaHQ rules` : 'bundled pack'}`,

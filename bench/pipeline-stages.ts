@@ -136,6 +136,11 @@ async function runPipelined(): Promise<void> {
     logger,
   });
   const queue = new InProcessQueue({ maxPendingBatches: batches.length, concurrency: PIPELINED, logger });
+  let peak = { rss: 0, heapTotal: 0 };
+  const sampler = setInterval(() => {
+    const { rss, heapTotal } = process.memoryUsage();
+    if (rss > peak.rss) peak = { rss, heapTotal };
+  }, 200);
   const cpuStarted = process.cpuUsage();
   const started = performance.now();
   await queue.start(handler);
@@ -150,6 +155,9 @@ async function runPipelined(): Promise<void> {
       `CPU ${cpuSeconds.toFixed(1)} s = ${((cpuSeconds * 1e6) / EVENTS).toFixed(0)} µs/event` +
       `${queue.deadLetters.length > 0 ? `; ${queue.deadLetters.length} batches FAILED` : ''}`,
   );
+  clearInterval(sampler);
+  const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
+  console.log(`  peak RSS ${mb(peak.rss)} MB (main thread's V8 heap then ${mb(peak.heapTotal)} MB)`);
   await queue.close();
 }
 
