@@ -5,7 +5,10 @@
  * all loadable rules (SigmaHQ's corpus + the bundled pack), next to the cost of `JSON.parse` of the same
  * events (the floor for any JS pipeline). Needs ../shared/data.
  *
- *   npx tsx bench/rules-matcher.ts [--events 20000] [--no-prefilter]
+ *   npx tsx bench/rules-matcher.ts [--events 20000] [--no-prefilter] [--rules 100,1000]
+ *
+ * Under callgrind (`valgrind --tool=callgrind --instr-atstart=no node …/rules-matcher.js`, see
+ * bench/callgrind.ts) it counts instructions per event instead of timing: four warm-up passes, one counted.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -17,10 +20,17 @@ import type { RawRecord, SecurityEvent } from '../core/model.js';
 import { createNormaliser } from '../ingest/normalise.js';
 import { loadFixtures } from '../rules/fixtures/fixtures.js';
 import { BUNDLED_PACK, CompiledRuleSet, loadRuleSet, type SigmaRule } from '../rules/index.js';
+import { instructions, underValgrind } from './callgrind.js';
 
 const args = process.argv.slice(2);
 const EVENTS = Number(args[args.indexOf('--events') + 1] ?? 20_000) || 20_000;
 const PREFILTER = !args.includes('--no-prefilter');
+/** `--rules 1000` (comma-separated) measures only those rule counts; default 100, 1,000 and all. */
+const COUNTS = args.includes('--rules')
+  ? String(args[args.indexOf('--rules') + 1])
+      .split(',')
+      .map(Number)
+  : undefined;
 const SHARED = process.env.SIEM_SHARED_DATA ?? fileURLToPath(new URL('../../shared/data', import.meta.url));
 
 function windowsEvents(dir: string, out: unknown[] = []): unknown[] {
@@ -89,36 +99,60 @@ function timeIt(run: () => void): number {
   return best;
 }
 
-const parseMs = timeIt(() => {
-  for (const line of lines) JSON.parse(line);
-});
+/**
+ * Instructions per event of one pass (under callgrind only), after warm-up passes: under valgrind the
+ * optimising compiler's background thread runs slowly, so one pass is not enough to count optimised code.
+ */
+async function countIt(run: () => void): Promise<number> {
+  for (let pass = 0; pass < 4; pass++) run();
+  return (await instructions(run)) / EVENTS;
+}
+
 const perSecond = (ms: number) => Math.round((EVENTS / ms) * 1000);
+const perEvent = (n: number) => `${Math.round(n).toLocaleString('en')} instructions/event`;
 console.log(
   `stream: ${EVENTS} events (${base.length} distinct: Windows regression, loghub sshd/linux, pack fixtures), ` +
     `avg ${Math.round(lines.reduce((n, l) => n + l.length, 0) / lines.length)} bytes of JSON`,
 );
-console.log(
-  `JSON.parse floor: ${perSecond(parseMs).toLocaleString('en')} events/s (${parseMs.toFixed(0)} ms)`,
-);
+const parse = () => {
+  for (const line of lines) JSON.parse(line);
+};
+if (underValgrind) console.log(`JSON.parse floor: ${perEvent(await countIt(parse))}`);
+else {
+  const parseMs = timeIt(parse);
+  console.log(
+    `JSON.parse floor: ${perSecond(parseMs).toLocaleString('en')} events/s (${parseMs.toFixed(0)} ms)`,
+  );
+}
 console.log(`prefilter: ${PREFILTER ? 'on' : 'off'}`);
 
-const results: { rules: number; ms: number; matches: number }[] = [];
-for (const count of [100, 1000, detections.length]) {
+const results: { rules: number; cost: number; matches: number }[] = [];
+for (const count of COUNTS ?? [100, 1000, detections.length]) {
   const ruleSet = new CompiledRuleSet(corpus.pipeline, { prefilter: PREFILTER });
   for (const rule of detections.slice(0, count) as Extract<SigmaRule, { kind: 'detection' }>[])
     ruleSet.add(rule);
   let matches = 0;
-  const ms = timeIt(() => {
+  const run = () => {
     matches = 0;
     for (const event of stream) matches += ruleSet.match(event).length;
-  });
-  results.push({ rules: ruleSet.rules.length, ms, matches });
+  };
+  const rules = String(ruleSet.rules.length).padStart(5);
+  if (underValgrind) {
+    const cost = await countIt(run);
+    results.push({ rules: ruleSet.rules.length, cost, matches });
+    console.log(`${rules} rules: ${perEvent(cost)} (${matches} matches)`);
+    continue;
+  }
+  const ms = timeIt(run);
+  results.push({ rules: ruleSet.rules.length, cost: ms, matches });
   console.log(
-    `${String(ruleSet.rules.length).padStart(5)} rules: ${perSecond(ms).toLocaleString('en').padStart(9)} events/s ` +
+    `${rules} rules: ${perSecond(ms).toLocaleString('en').padStart(9)} events/s ` +
       `(${ms.toFixed(0)} ms, ${(((ms / EVENTS) * 1e6) / 1000).toFixed(1)} µs/event, ${matches} matches)`,
   );
 }
 const [hundred, thousand] = results;
-if (hundred && thousand) {
-  console.log(`10× the rules (100 → 1,000) cost ${(thousand.ms / hundred.ms).toFixed(2)}× the time`);
+if (hundred && thousand && hundred.rules === 100 && thousand.rules === 1000) {
+  console.log(
+    `10× the rules (100 → 1,000) cost ${(thousand.cost / hundred.cost).toFixed(2)}× the ${underValgrind ? 'instructions' : 'time'}`,
+  );
 }

@@ -2,10 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AhoCorasick } from './aho-corasick.js';
 
+let epoch = 0;
 function found(automaton: AhoCorasick, text: string): number[] {
-  const ids = new Set<number>();
-  automaton.scan(text, (id) => ids.add(id));
-  return [...ids].sort((a, b) => a - b);
+  const seen = new Uint32Array(automaton.size);
+  epoch++;
+  const ids: number[] = [];
+  if (!automaton.scan(text, seen, epoch, ids)) automaton.scanLowerCase(text.toLowerCase(), seen, epoch, ids);
+  return ids.sort((a, b) => a - b);
 }
 
 describe('Aho–Corasick automaton', () => {
@@ -17,16 +20,31 @@ describe('Aho–Corasick automaton', () => {
     expect(found(automaton, 'nothing')).toEqual([]);
   });
 
-  it('agrees with indexOf on random words and texts', () => {
+  it('compares case-insensitively, lower-casing non-ASCII text only when it must', () => {
+    const automaton = new AhoCorasick(['powershell', 'đăng nhập', 'σς', 'k']);
+    expect(found(automaton, 'C:\\Windows\\PowerShell.EXE')).toEqual([0]);
+    // Non-ASCII upper case (Vietnamese Đ, Ậ) needs the full lower-casing; the result is the same.
+    const seen = new Uint32Array(automaton.size);
+    expect(automaton.scan('ĐĂNG NHẬP', seen, 1, [])).toBe(false);
+    expect(found(automaton, 'ĐĂNG NHẬP thất bại')).toEqual([1]);
+    expect(found(automaton, 'đăng nhập')).toEqual([1]);
+    // Final sigma depends on context: only the whole string's lower-casing gets it right.
+    expect('ΣΣ'.toLowerCase()).toBe('σς');
+    expect(found(automaton, 'ΣΣ')).toEqual([2]);
+    // The Kelvin sign lower-cases to an ASCII k.
+    expect(found(automaton, '\u212a')).toEqual([3]);
+  });
+
+  it('agrees with indexOf on the lower-cased text, for random words and texts', () => {
+    const unit = fc.constantFrom('a', 'b', 'c', 'A', 'ư', 'Ư', '\\', 'σ', 'Σ', 'ς', 'i', 'İ', '\u{10428}');
     fc.assert(
       fc.property(
-        fc.array(fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'ư', '\\'), minLength: 1, maxLength: 4 }), {
-          minLength: 1,
-          maxLength: 12,
-        }),
-        fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'ư', '\\', ' '), maxLength: 40 }),
-        (words, text) => {
-          const expected = words.map((w, i) => (text.includes(w) ? i : -1)).filter((i) => i >= 0);
+        fc.array(fc.string({ unit, minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 12 }),
+        fc.string({ unit: fc.oneof(unit, fc.constant(' ')), maxLength: 40 }),
+        (raw, text) => {
+          const words = raw.map((w) => w.toLowerCase());
+          const lower = text.toLowerCase();
+          const expected = words.map((w, i) => (lower.includes(w) ? i : -1)).filter((i) => i >= 0);
           // Duplicate words report the first id only.
           const firstIds = expected.filter((i) => words.indexOf(words[i]!) === i);
           expect(found(new AhoCorasick(words), text)).toEqual(firstIds);

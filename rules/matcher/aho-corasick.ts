@@ -3,164 +3,191 @@
  * every dictionary word it contains, whatever the number of words. The prefilter uses it so that a
  * thousand `contains` rules cost one scan of the event's text, not a thousand `indexOf`s.
  *
- * Layout for speed: the root's transitions are a dense table over all code units; every other node keeps
- * its children as a sorted run in two typed arrays (most nodes have one child). Each node also keeps the
- * word ending there (if any) and a link to the nearest shorter suffix that ends a word.
+ * Layout for speed: the automaton is fully deterministic (failure links are folded into the transition
+ * table when it is built), over character classes: every code unit that occurs in some word has a class,
+ * all others share class 0 (which always leads back to the root). A scan step is two array reads, and
+ * states are numbered so that the states where some word ends come last: "did a word end here" is one
+ * comparison. Words are lower-case; the scan folds ASCII upper case through the class table, so texts
+ * need no lower-cased copy unless they hold a non-ASCII character that lower-casing would change.
  */
+
+/** Code units ≥ 128 whose lower-case form differs (and all surrogates): texts holding one are lower-cased first. */
+let foldsOutsideAscii: Uint8Array | undefined;
+
+function nonAsciiFolds(): Uint8Array {
+  if (foldsOutsideAscii) return foldsOutsideAscii;
+  const table = new Uint8Array(65536);
+  for (let code = 128; code < 65536; code++) {
+    if (code >= 0xd800 && code <= 0xdfff) table[code] = 1;
+    else {
+      const char = String.fromCharCode(code);
+      if (char.toLowerCase() !== char) table[code] = 1;
+    }
+  }
+  foldsOutsideAscii = table;
+  return table;
+}
+
 export class AhoCorasick {
-  private readonly rootNext = new Int32Array(65536).fill(-1);
-  private readonly childStart: Int32Array;
-  private readonly childEnd: Int32Array;
-  private readonly childCode: Uint16Array;
-  private readonly childNode: Int32Array;
-  private readonly fail: Int32Array;
-  /** Word id ending at the node, or -1. */
-  private readonly word: Int32Array;
-  /** Nearest proper suffix node that ends a word, or -1. */
-  private readonly dict: Int32Array;
-  /**
-   * Shallow nodes (depth ≤ 2, where a scan spends most of its steps) get a full ASCII row of the
-   * deterministic automaton: next node for each code unit < 128, failure links already followed.
-   */
-  private readonly denseRow: Int32Array;
-  private readonly dense: Int32Array;
+  /** Class of each code unit as it occurs in the (lower-case) words; 0 = in no word. */
+  private readonly classOf: Uint16Array;
+  /** Class of each ASCII code unit with upper case folded to lower case. */
+  private readonly asciiClass: Uint16Array;
+  private readonly folds: Uint8Array;
+  private readonly classes: number;
+  /** state × classes + class → next state × classes (offsets, so a step needs no multiplication). */
+  private readonly next: Int32Array;
+  /** Offset of the first state where a word ends; every state from there on reports words. */
+  private readonly reportFrom: number;
+  /** For reporting state r (counted from reportFrom): its word ids are wordIds[wordStart[r] .. wordStart[r+1]). */
+  private readonly wordStart: Int32Array;
+  private readonly wordIds: Int32Array;
   readonly size: number;
+  readonly states: number;
 
-  constructor(words: readonly string[]) {
+  /**
+   * @param words lower-case words
+   * @param ids what to mark for each word (default: its index), so that automata over different subsets
+   *   of one dictionary mark the same `seen` array
+   */
+  constructor(words: readonly string[], ids?: ArrayLike<number>) {
     this.size = words.length;
-    // Build a plain trie first.
-    const children: Map<number, number>[] = [new Map()];
-    const wordAt: number[] = [-1];
+    this.folds = nonAsciiFolds();
+    const classOf = new Uint16Array(65536);
+    let classes = 1;
+    for (const word of words) {
+      for (let i = 0; i < word.length; i++) {
+        const code = word.charCodeAt(i);
+        if (classOf[code] === 0) classOf[code] = classes++;
+      }
+    }
+    this.classOf = classOf;
+    this.classes = classes;
+    this.asciiClass = classOf.slice(0, 128);
+    for (let code = 65; code <= 90; code++) this.asciiClass[code] = classOf[code + 32]!;
+
+    // The trie, one row of `classes` entries per state (-1: no edge yet).
+    let capacity = 1;
+    for (const word of words) capacity += word.length;
+    const rows = new Int32Array(capacity * classes).fill(-1);
+    let states = 1;
+    const endsAt: number[][] = [[]];
     for (let id = 0; id < words.length; id++) {
-      const text = words[id]!;
-      let node = 0;
-      for (let i = 0; i < text.length; i++) {
-        const code = text.charCodeAt(i);
-        let child = children[node]!.get(code);
-        if (child === undefined) {
-          child = wordAt.length;
-          children.push(new Map());
-          wordAt.push(-1);
-          children[node]!.set(code, child);
+      const word = words[id]!;
+      if (word.length === 0) continue;
+      let state = 0;
+      for (let i = 0; i < word.length; i++) {
+        const at = state * classes + classOf[word.charCodeAt(i)]!;
+        let child = rows[at]!;
+        if (child < 0) {
+          child = states++;
+          rows[at] = child;
+          endsAt.push([]);
         }
-        node = child;
+        state = child;
       }
-      if (wordAt[node] === -1) wordAt[node] = id;
+      // A repeated word keeps its first id.
+      if (endsAt[state]!.length === 0) endsAt[state]!.push(ids ? ids[id]! : id);
     }
-    const count = wordAt.length;
-    this.word = Int32Array.from(wordAt);
-    this.childStart = new Int32Array(count);
-    this.childEnd = new Int32Array(count);
-    const total = children.reduce((n, m) => n + m.size, 0);
-    this.childCode = new Uint16Array(total);
-    this.childNode = new Int32Array(total);
-    let at = 0;
-    for (let node = 0; node < count; node++) {
-      const sorted = [...children[node]!].sort((a, b) => a[0] - b[0]);
-      this.childStart[node] = at;
-      for (const [code, child] of sorted) {
-        this.childCode[at] = code;
-        this.childNode[at] = child;
-        at++;
-      }
-      this.childEnd[node] = at;
-    }
-    for (const [code, child] of children[0]!) this.rootNext[code] = child;
 
-    // Breadth-first: a node's failure link is the longest proper suffix of its path that is in the trie.
-    this.fail = new Int32Array(count);
-    this.dict = new Int32Array(count).fill(-1);
-    const queue: number[] = [...children[0]!.values()];
-    for (let head = 0; head < queue.length; head++) {
-      const node = queue[head]!;
-      for (let c = this.childStart[node]!; c < this.childEnd[node]!; c++) {
-        const code = this.childCode[c]!;
-        const child = this.childNode[c]!;
-        let f = this.fail[node]!;
-        let target = this.step(f, code);
-        while (target < 0 && f !== 0) {
-          f = this.fail[f]!;
-          target = this.step(f, code);
+    // Breadth-first: fill every missing edge with the failure state's edge, and inherit its words.
+    const fail = new Int32Array(states);
+    const queue = new Int32Array(states);
+    let tail = 0;
+    for (let c = 0; c < classes; c++) {
+      const child = rows[c]!;
+      if (child < 0) rows[c] = 0;
+      else queue[tail++] = child;
+    }
+    for (let head = 0; head < tail; head++) {
+      const state = queue[head]!;
+      const failTo = fail[state]!;
+      for (const id of endsAt[failTo]!) endsAt[state]!.push(id);
+      for (let c = 0; c < classes; c++) {
+        const at = state * classes + c;
+        const child = rows[at]!;
+        const viaFail = rows[failTo * classes + c]!;
+        if (child < 0) rows[at] = viaFail;
+        else {
+          fail[child] = viaFail;
+          queue[tail++] = child;
         }
-        const failTo = target >= 0 && target !== child ? target : 0;
-        this.fail[child] = failTo;
-        this.dict[child] = this.word[failTo] !== -1 ? failTo : this.dict[failTo]!;
-        queue.push(child);
       }
     }
 
-    // Dense rows, in breadth-first order so a node's failure target (shallower) is filled before it.
-    const depth = new Int32Array(count);
-    for (const child of children[0]!.values()) depth[child] = 1;
-    const shallow = [0];
-    for (const node of queue) {
-      const nodeDepth = depth[node]!;
-      for (let c = this.childStart[node]!; c < this.childEnd[node]!; c++)
-        depth[this.childNode[c]!] = nodeDepth + 1;
-      if (nodeDepth <= 2) shallow.push(node);
+    // Renumber in breadth-first order (shallow states, where scans spend their time, close together):
+    // states that report nothing first (the root stays 0), then the reporting ones.
+    const bfs = [0, ...queue.subarray(0, tail)];
+    const order = bfs.filter((s) => endsAt[s]!.length === 0);
+    const silent = order.length;
+    for (const s of bfs) if (endsAt[s]!.length > 0) order.push(s);
+    const renamed = new Int32Array(states);
+    order.forEach((state, i) => {
+      renamed[state] = i;
+    });
+    this.next = new Int32Array(states * classes);
+    for (let i = 0; i < states; i++) {
+      const from = order[i]! * classes;
+      for (let c = 0; c < classes; c++) this.next[i * classes + c] = renamed[rows[from + c]!]! * classes;
     }
-    this.denseRow = new Int32Array(count).fill(-1);
-    shallow.forEach((node, row) => {
-      this.denseRow[node] = row;
-    });
-    this.dense = new Int32Array(shallow.length * 128);
-    shallow.forEach((node, row) => {
-      for (let code = 0; code < 128; code++) {
-        let target = this.step(node, code);
-        if (target < 0) {
-          target = node === 0 ? 0 : this.dense[this.denseRow[this.fail[node]!]! * 128 + code]!;
-        }
-        this.dense[row * 128 + code] = target;
-      }
-    });
+    this.reportFrom = silent * classes;
+    this.wordStart = new Int32Array(states - silent + 1);
+    const reported: number[] = [];
+    for (let i = silent; i < states; i++) {
+      this.wordStart[i - silent] = reported.length;
+      for (const id of endsAt[order[i]!]!) reported.push(id);
+    }
+    this.wordStart[states - silent] = reported.length;
+    this.wordIds = Int32Array.from(reported);
+    this.states = states;
   }
 
-  /** The child of `node` on `code`, or -1. */
-  private step(node: number, code: number): number {
-    if (node === 0) return this.rootNext[code]!;
-    const codes = this.childCode;
-    let low = this.childStart[node]!;
-    let high = this.childEnd[node]! - 1;
-    if (low === high) return codes[low] === code ? this.childNode[low]! : -1;
-    if (high - low < 8) {
-      for (let c = low; c <= high; c++) if (codes[c] === code) return this.childNode[c]!;
-      return -1;
-    }
-    while (low <= high) {
-      const mid = (low + high) >>> 1;
-      const v = codes[mid]!;
-      if (v === code) return this.childNode[mid]!;
-      if (v < code) low = mid + 1;
-      else high = mid - 1;
-    }
-    return -1;
-  }
-
-  /** Calls `found(id)` for each dictionary word occurring in `text` (a word may be reported more than once). */
-  scan(text: string, found: (id: number) => void): void {
-    const fail = this.fail;
-    const word = this.word;
-    const dict = this.dict;
-    const denseRow = this.denseRow;
-    const dense = this.dense;
-    let node = 0;
+  /**
+   * Finds the words occurring in `text`, compared case-insensitively: each word id not yet marked
+   * `seen[id] === epoch` is marked and appended to `found`. Returns false (having found only part) when the
+   * text holds a non-ASCII character that lower-casing changes: then scan `text.toLowerCase()` with
+   * `scanLowerCase` instead.
+   */
+  scan(text: string, seen: Uint32Array, epoch: number, found: number[]): boolean {
+    const asciiClass = this.asciiClass;
+    const classOf = this.classOf;
+    const folds = this.folds;
+    const next = this.next;
+    const reportFrom = this.reportFrom;
+    let state = 0;
     for (let i = 0; i < text.length; i++) {
       const code = text.charCodeAt(i);
-      const row = denseRow[node]!;
-      if (code < 128 && row >= 0) {
-        node = dense[row * 128 + code]!;
-        if (word[node] !== -1) found(word[node]!);
-        for (let d = dict[node]!; d !== -1; d = dict[d]!) found(word[d]!);
-        continue;
+      let c: number;
+      if (code < 128) c = asciiClass[code]!;
+      else if (folds[code] === 1) return false;
+      else c = classOf[code]!;
+      state = next[state + c]!;
+      if (state >= reportFrom) this.report(state, seen, epoch, found);
+    }
+    return true;
+  }
+
+  /** As `scan`, for a text already lower-cased. */
+  scanLowerCase(text: string, seen: Uint32Array, epoch: number, found: number[]): void {
+    const classOf = this.classOf;
+    const next = this.next;
+    const reportFrom = this.reportFrom;
+    let state = 0;
+    for (let i = 0; i < text.length; i++) {
+      state = next[state + classOf[text.charCodeAt(i)]!]!;
+      if (state >= reportFrom) this.report(state, seen, epoch, found);
+    }
+  }
+
+  private report(state: number, seen: Uint32Array, epoch: number, found: number[]): void {
+    const r = (state - this.reportFrom) / this.classes;
+    const end = this.wordStart[r + 1]!;
+    for (let w = this.wordStart[r]!; w < end; w++) {
+      const id = this.wordIds[w]!;
+      if (seen[id] !== epoch) {
+        seen[id] = epoch;
+        found.push(id);
       }
-      let target = this.step(node, code);
-      while (target < 0 && node !== 0) {
-        node = fail[node]!;
-        target = this.step(node, code);
-      }
-      node = Math.max(target, 0);
-      if (word[node] !== -1) found(word[node]!);
-      for (let d = dict[node]!; d !== -1; d = dict[d]!) found(word[d]!);
     }
   }
 }

@@ -88,12 +88,22 @@ export class ExprCompiler {
     return this.testSlot(this.fields.slot(field), value);
   }
 
+  /**
+   * The leaf tests. Closures loop over the cached values themselves (no callbacks: a `some(v => ...)` would
+   * allocate a closure per call, and this runs for every candidate rule on every event).
+   */
   private testSlot(slot: number, value: ValueTest): CompiledExpr {
     switch (value.kind) {
       case 'string': {
         if (value.expand) throw new Error('unresolved %placeholder% (the pipeline has no value for it)');
         const predicate = compilePattern(value.parts, !value.cased);
-        if (value.cased) return (view) => view.strings(slot).some(predicate);
+        if (value.cased) {
+          return (view) => {
+            const strings = view.strings(slot);
+            for (let i = 0; i < strings.length; i++) if (predicate(strings[i]!)) return true;
+            return false;
+          };
+        }
         return (view) => {
           const strings = view.lowerStrings(slot);
           for (let i = 0; i < strings.length; i++) if (predicate(strings[i]!)) return true;
@@ -102,46 +112,86 @@ export class ExprCompiler {
       }
       case 'regex': {
         const regex = compileRegex(value.source, value.flags);
-        return (view) => view.strings(slot).some((s) => regex.test(s));
+        return (view) => {
+          const strings = view.strings(slot);
+          for (let i = 0; i < strings.length; i++) if (regex.test(strings[i]!)) return true;
+          return false;
+        };
       }
       case 'number': {
         const n = value.value;
         const text = String(n);
-        return (view) =>
-          view
-            .values(slot)
-            .some((v) => v === n || (typeof v === 'string' && (v === text || numericText(v) === n)));
+        const integer = Number.isSafeInteger(n) && n >= 0;
+        return (view) => {
+          const values = view.values(slot);
+          for (let i = 0; i < values.length; i++) {
+            const v = values[i];
+            if (v === n) return true;
+            if (typeof v !== 'string') continue;
+            if (v === text) return true;
+            // Plain digits of another spelling than `text` are another number: no need to parse them.
+            if (integer && isPlainDigits(v)) continue;
+            if (numericText(v) === n) return true;
+          }
+          return false;
+        };
       }
       case 'bool': {
-        const text = String(value.value);
-        return (view) =>
-          view
-            .values(slot)
-            .some((v) => v === value.value || (typeof v === 'string' && v.toLowerCase() === text));
+        const bool = value.value;
+        const text = String(bool);
+        return (view) => {
+          const values = view.values(slot);
+          for (let i = 0; i < values.length; i++) {
+            const v = values[i];
+            if (v === bool || (typeof v === 'string' && v.toLowerCase() === text)) return true;
+          }
+          return false;
+        };
       }
       case 'null':
-        return (view) => view.values(slot).every((v) => v === null);
+        return (view) => allNull(view.values(slot));
       case 'exists':
-        return value.value
-          ? (view) => view.values(slot).some((v) => v !== null)
-          : (view) => view.values(slot).every((v) => v === null);
+        return value.value ? (view) => !allNull(view.values(slot)) : (view) => allNull(view.values(slot));
       case 'compare': {
         const { op, value: bound, timePart } = value;
         const read = timePart ? (v: unknown) => timePartOf(v, timePart) : numberOf;
-        return (view) =>
-          view.values(slot).some((v) => {
-            const n = read(v);
-            return n !== undefined && compare(n, op, bound);
-          });
+        return (view) => {
+          const values = view.values(slot);
+          for (let i = 0; i < values.length; i++) {
+            const n = read(values[i]);
+            if (n !== undefined && compare(n, op, bound)) return true;
+          }
+          return false;
+        };
       }
       case 'cidr': {
         const range = ipaddr.parseCIDR(value.cidr);
-        return (view) => view.strings(slot).some((s) => inCidr(s, range));
+        return (view) => {
+          const strings = view.strings(slot);
+          for (let i = 0; i < strings.length; i++) if (inCidr(strings[i]!, range)) return true;
+          return false;
+        };
       }
       case 'fieldref':
         throw new Error('fieldref is compiled with its field');
     }
   }
+}
+
+function allNull(values: unknown[]): boolean {
+  for (let i = 0; i < values.length; i++) if (values[i] !== null) return false;
+  return true;
+}
+
+/** Digits only, no leading zero (one digit may be 0): the canonical text of a non-negative integer. */
+function isPlainDigits(text: string): boolean {
+  const n = text.length;
+  if (n === 0 || n > 15 || (n > 1 && text.charCodeAt(0) === 48)) return false;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 function compileFieldRef(

@@ -9,17 +9,32 @@
 
 export type FieldAccessor = (root: unknown) => unknown[];
 
+/**
+ * Reads a field out of an event: undefined when absent, an array for several values (flat: never nested
+ * arrays, never undefined), otherwise the one value. Returning a single value as itself saves an array per
+ * field and event; the EventView keeps one reusable array per field for it.
+ */
+export type LeafReader = (root: unknown) => unknown;
+
 /** Shared result for an absent field: accessors allocate nothing when there is nothing to return. */
 const NONE: unknown[] = [];
 Object.freeze(NONE);
 
+/** A field's values as a list (any may match; empty when absent). */
 export function compileAccessor(field: string): FieldAccessor {
+  const read = compileLeafReader(field);
+  return (root) => {
+    const found = read(root);
+    return found === undefined ? NONE : Array.isArray(found) ? found : [found];
+  };
+}
+
+export function compileLeafReader(field: string): LeafReader {
   const segments = field.split('.');
   if (segments.length === 1) {
     return (root) => {
-      if (root === null || typeof root !== 'object') return NONE;
-      const value = (root as Record<string, unknown>)[field];
-      return value === undefined ? NONE : leafValues(value);
+      if (root === null || typeof root !== 'object') return undefined;
+      return leafValues((root as Record<string, unknown>)[field]);
     };
   }
   const collect = (node: unknown, index: number, out: unknown[]): void => {
@@ -40,16 +55,16 @@ export function compileAccessor(field: string): FieldAccessor {
     let node = root;
     let i = 0;
     for (; i < segments.length; i++) {
-      if (node === null || typeof node !== 'object') return NONE;
+      if (node === null || typeof node !== 'object') return undefined;
       if (Array.isArray(node)) break;
       node = (node as Record<string, unknown>)[segments[i]!];
-      if (node === undefined) return NONE;
+      if (node === undefined) return undefined;
     }
     if (i === segments.length) return leafValues(node);
     // An array on the way: any element may hold the rest of the path.
     const out: unknown[] = [];
     collect(node, i, out);
-    return out.length === 0 ? NONE : out;
+    return out.length === 0 ? undefined : out;
   };
 }
 
@@ -84,11 +99,18 @@ export function expandDottedKeys<T>(value: T): T {
   return out as T;
 }
 
-function leafValues(value: unknown): unknown[] {
-  if (!Array.isArray(value)) return [value];
-  const out: unknown[] = [];
-  pushLeaf(value, out);
-  return out;
+/** A field's value as an accessor returns it: arrays are flattened (copied only when nested or holey). */
+function leafValues(value: unknown): unknown {
+  if (!Array.isArray(value)) return value;
+  for (let i = 0; i < value.length; i++) {
+    const item = value[i];
+    if (item === undefined || Array.isArray(item)) {
+      const out: unknown[] = [];
+      pushLeaf(value, out);
+      return out.length === 0 ? undefined : out;
+    }
+  }
+  return value.length === 0 ? undefined : value;
 }
 
 function pushLeaf(value: unknown, out: unknown[]): void {
@@ -116,10 +138,10 @@ export function allLeaves(root: unknown): unknown[] {
 /** Field name → slot number, shared by every rule compiled into one set. */
 export class FieldTable {
   private readonly slots = new Map<string, number>();
-  readonly accessors: FieldAccessor[] = [];
+  readonly accessors: LeafReader[] = [];
   readonly names: string[] = [];
 
-  slot(field: string, accessor: FieldAccessor = compileAccessor(field)): number {
+  slot(field: string, accessor: LeafReader = compileLeafReader(field)): number {
     let slot = this.slots.get(field);
     if (slot === undefined) {
       slot = this.accessors.length;
@@ -159,6 +181,9 @@ export class EventView {
   private valueCache: unknown[][] = [];
   private stringCache: string[][] = [];
   private lowerCache: string[][] = [];
+  /** Per slot, a one-element array reused for fields with one value (most), and one for its lower case. */
+  private single: unknown[][] = [];
+  private lowerSingle: string[][] = [];
   private valueStamp = new Uint32Array(0);
   private stringStamp = new Uint32Array(0);
   private lowerStamp = new Uint32Array(0);
@@ -171,7 +196,7 @@ export class EventView {
     this.reset(event);
   }
 
-  /** Points the view at another event. */
+  /** Points the view at another event. Arrays returned for the previous event may be reused. */
   reset(event: unknown): this {
     this.event = event;
     const n = this.table.size;
@@ -205,7 +230,14 @@ export class EventView {
   values(slot: number): unknown[] {
     if (slot >= this.valueStamp.length) this.grow(slot);
     if (this.valueStamp[slot] === this.epoch) return this.valueCache[slot]!;
-    const values = this.table.accessors[slot]!(this.event);
+    const found = this.table.accessors[slot]!(this.event);
+    let values: unknown[];
+    if (found === undefined) values = NONE;
+    else if (Array.isArray(found)) values = found;
+    else {
+      values = this.single[slot] ??= [undefined];
+      values[0] = found;
+    }
     this.valueCache[slot] = values;
     this.valueStamp[slot] = this.epoch;
     return values;
@@ -234,7 +266,12 @@ export class EventView {
     if (slot >= this.lowerStamp.length) this.grow(slot);
     if (this.lowerStamp[slot] === this.epoch) return this.lowerCache[slot]!;
     const strings = this.strings(slot);
-    const lower = strings.length === 0 ? (NONE as string[]) : strings.map((s) => s.toLowerCase());
+    let lower: string[];
+    if (strings.length === 0) lower = NONE as string[];
+    else if (strings.length === 1) {
+      lower = this.lowerSingle[slot] ??= [''];
+      lower[0] = strings[0]!.toLowerCase();
+    } else lower = strings.map((s) => s.toLowerCase());
     this.lowerCache[slot] = lower;
     this.lowerStamp[slot] = this.epoch;
     return lower;

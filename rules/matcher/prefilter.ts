@@ -2,140 +2,20 @@
  * The matcher's prefilter: which rules could possibly match an event, found without evaluating them, so
  * that the cost of matching grows far slower than the number of rules.
  *
- * From each rule's compiled condition two necessary conditions are derived (sound: they may let through a
- * rule that then does not match, never hold back one that would):
- * - a field/value key: "the event's `event.code` is 1 or 4688" — rules are indexed by it (logsource routing
- *   falls out of this, since pipelines select events by channel and event code);
- * - a set of literals: "one of these strings occurs in one of these fields" — taken from the longest literal
- *   piece of each string pattern; all rules' literals share one Aho–Corasick automaton, so one scan of the
- *   event's text answers for every `contains`-heavy rule at once.
+ * Every rule has a route and possibly literals (necessary.ts):
+ * - Rules are indexed by the (field, value) pairs of their route; the rules under one pair form a
+ *   **bucket**. An event's values pick its buckets with one map lookup per indexed field (memoised by the
+ *   value as written: routing values repeat). Rules with no route form one bucket every event picks.
+ * - A rule with literals is a candidate only if one of them occurs in the event. The fields the rules of
+ *   the picked buckets look in are each scanned once by an Aho–Corasick automaton over those fields'
+ *   literals; then the literals found (few) lead to their rules, which are kept if one of their buckets
+ *   was picked. So a bucket of 400 process-creation rules costs one scan of the command line, not 400
+ *   checks.
  */
 import type { SearchExpr } from '../model.js';
 import { AhoCorasick } from './aho-corasick.js';
 import type { EventView, FieldTable } from './event-view.js';
-
-/** The key a value has in the field/value index: numbers canonical, text lower-cased. */
-const NUMERIC = /^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/;
-export function valueKey(value: unknown): string | undefined {
-  switch (typeof value) {
-    case 'number':
-      return String(value);
-    case 'boolean':
-      return String(value);
-    case 'string':
-      return NUMERIC.test(value) ? String(Number(value)) : value.toLowerCase();
-    default:
-      return undefined;
-  }
-}
-
-type EqualityMap = Map<string, Set<string>>;
-
-/** field → keys such that the expression can hold only if the field has a value with one of the keys. */
-function necessaryEquality(expr: SearchExpr): EqualityMap {
-  switch (expr.type) {
-    case 'test': {
-      if (expr.field === null) return new Map();
-      const v = expr.value;
-      let key: string | undefined;
-      if (v.kind === 'string' && !v.expand && v.parts.every((p) => typeof p === 'string')) {
-        key = valueKey((v.parts as string[]).join(''));
-      } else if (v.kind === 'number' || v.kind === 'bool') {
-        key = String(v.value);
-      }
-      return key === undefined ? new Map() : new Map([[expr.field, new Set([key])]]);
-    }
-    case 'and': {
-      const merged: EqualityMap = new Map();
-      for (const item of expr.items) {
-        for (const [field, keys] of necessaryEquality(item)) {
-          const existing = merged.get(field);
-          if (!existing || keys.size < existing.size) merged.set(field, keys);
-        }
-      }
-      return merged;
-    }
-    case 'or': {
-      const maps = expr.items.map(necessaryEquality);
-      const first = maps[0];
-      if (!first) return new Map();
-      const result: EqualityMap = new Map();
-      for (const field of first.keys()) {
-        if (maps.every((m) => m.has(field))) {
-          result.set(field, new Set(maps.flatMap((m) => [...m.get(field)!])));
-        }
-      }
-      return result;
-    }
-    default:
-      return new Map();
-  }
-}
-
-interface LiteralSet {
-  /** Taken from whole-value (equality) tests: the field/value index already covers those better. */
-  exact: boolean;
-  literals: Set<string>;
-  /** Fields the literals must occur in; null = keyword search (the keyword fields). */
-  fields: Set<string | null>;
-}
-
-const MIN_LITERAL = 3;
-/**
- * Literals are cut to their last characters: a piece of a necessary literal is necessary too, and short
- * words keep the automaton small. The end is kept because it is the distinctive part of paths and
- * commands (`...\\powershell.exe`, `... -encodedcommand`).
- */
-const MAX_LITERAL = 12;
-const MAX_LITERALS_PER_RULE = 5_000;
-
-/** Literals one of which must occur (lower-cased) in one of the fields for the expression to hold. */
-function necessaryLiterals(expr: SearchExpr): LiteralSet | undefined {
-  switch (expr.type) {
-    case 'test': {
-      const v = expr.value;
-      // Case-sensitive tests are left out: lower-casing is not quite context-free (Greek final sigma).
-      if (v.kind !== 'string' || v.expand || v.cased) return undefined;
-      let longest = '';
-      for (const part of v.parts)
-        if (typeof part === 'string' && part.length > longest.length) longest = part;
-      if (longest.length < MIN_LITERAL) return undefined;
-      const exact = v.parts.every((p) => typeof p === 'string');
-      const literal = longest.toLowerCase().slice(-MAX_LITERAL);
-      return { exact, literals: new Set([literal]), fields: new Set([expr.field]) };
-    }
-    case 'and': {
-      let best: LiteralSet | undefined;
-      for (const item of expr.items) {
-        const candidate = necessaryLiterals(item);
-        if (candidate && (!best || score(candidate) > score(best))) best = candidate;
-      }
-      return best;
-    }
-    case 'or': {
-      const literals = new Set<string>();
-      const fields = new Set<string | null>();
-      let exact = true;
-      for (const item of expr.items) {
-        const set = necessaryLiterals(item);
-        if (!set) return undefined;
-        for (const l of set.literals) literals.add(l);
-        for (const f of set.fields) fields.add(f);
-        exact &&= set.exact;
-      }
-      return literals.size > MAX_LITERALS_PER_RULE ? undefined : { exact, literals, fields };
-    }
-    default:
-      return undefined;
-  }
-}
-
-/** Substring literals before equality ones (the index handles those); then longer and fewer filter better. */
-function score(set: LiteralSet): number {
-  let shortest = Number.POSITIVE_INFINITY;
-  for (const l of set.literals) shortest = Math.min(shortest, l.length);
-  return (set.exact ? 0 : 1e9) + Math.min(shortest, 100) * 10_000 - set.literals.size;
-}
+import { collectKeys, necessaryLiterals, RoutePlanner, valueKey } from './necessary.js';
 
 interface RuleEntry {
   /** Literal ids one of which must be present, or null when the rule has no literal constraint. */
@@ -144,32 +24,72 @@ interface RuleEntry {
   literalSlots: Int32Array;
 }
 
+interface Bucket {
+  /** Rules without literals: candidates whenever the bucket is picked (ascending). */
+  always: Int32Array;
+  /** The fields its rules with literals look in. */
+  scanSlots: Int32Array;
+}
+
+const NO_BUCKET = -1;
+const MEMO_LIMIT = 4096;
+const EMPTY = new Int32Array(0);
+
+/** Insertion sort: candidate lists are short and mostly ordered (Array#sort allocates). */
+function sortSmall(list: number[]): void {
+  for (let i = 1; i < list.length; i++) {
+    const value = list[i]!;
+    let j = i - 1;
+    while (j >= 0 && list[j]! > value) {
+      list[j + 1] = list[j]!;
+      j--;
+    }
+    list[j + 1] = value;
+  }
+}
+
 /** Picks candidate rules for an event; `candidates` returns rule indices in ascending order. */
 export class Prefilter {
   private readonly entries: RuleEntry[] = [];
-  /** field slot → key → rule indices. */
-  private readonly index = new Map<number, Map<string, number[]>>();
-  private readonly unrouted: number[] = [];
+  /** Each rule's condition, routed when the index is (re)built. */
+  private readonly exprs: SearchExpr[] = [];
   private readonly literalIds = new Map<string, number>();
-  /** Per field slot: the event it was last scanned for. */
-  private slotScanned = new Uint32Array(0);
-  private automaton: AhoCorasick | undefined;
-  private literalSeen = new Uint32Array(0);
-  private ruleSeen = new Uint32Array(0);
+
+  // Built by `build` when rules were added since.
+  private built = -1;
+  private buckets: Bucket[] = [];
+  /** The bucket every event picks (rules with no route). */
+  private unroutedBucket = 0;
+  /** Per rule: the buckets it is in. */
+  private ruleBuckets: Int32Array[] = [];
+  /** Per literal id: the rules that need it. */
+  private literalRules: Int32Array[] = [];
+  /** The routing index: field slots, and per slot, key → bucket. */
+  private indexSlots: number[] = [];
+  private indexKeys: Map<string, number>[] = [];
+  /** Per index field: value as written → bucket (NO_BUCKET for none). */
+  private indexMemo: Map<string, number>[] = [];
+  /** Per field slot: the automaton over the literals rules look for in it (shared by slots with one set). */
+  private automata: (AhoCorasick | undefined)[] = [];
+
+  // Per event state, invalidated by epoch stamps.
   private epoch = 0;
+  private bucketSeen = new Uint32Array(0);
+  private ruleSeen = new Uint32Array(0);
+  private literalSeen = new Uint32Array(0);
+  private slotScanned = new Uint32Array(0);
+  private readonly picked: number[] = [];
+  private readonly found: number[] = [];
+  private readonly out: number[] = [];
 
   constructor(
     private readonly fields: FieldTable,
     private readonly keywordFields: string[] | null,
   ) {}
 
-  /** Each rule's equality constraints, routed when the index is (re)built. */
-  private readonly equalities: EqualityMap[] = [];
-  private indexed = 0;
-
   /** Registers the next rule (its index is the order of `add` calls). */
   add(expr: SearchExpr): void {
-    this.equalities.push(necessaryEquality(expr));
+    this.exprs.push(expr);
     const literals = necessaryLiterals(expr);
     let ids: Int32Array | null = null;
     const slots = new Set<number>();
@@ -182,7 +102,6 @@ export class Prefilter {
         for (const name of field === null ? (this.keywordFields ?? []) : [field])
           slots.add(this.fields.slot(name));
       }
-      this.automaton = undefined;
     }
     this.entries.push({ literals: ids, literalSlots: Int32Array.from(slots) });
   }
@@ -196,122 +115,206 @@ export class Prefilter {
     return id;
   }
 
-  /**
-   * Routes every rule by one of its equality constraints: the one with the fewest keys, and among those the
-   * field with the most distinct keys over all rules (`event.code` splits Windows rules finely,
-   * `winlog.channel` hardly). Rebuilt when rules were added since.
-   */
-  private buildIndex(): void {
+  /** Routes every rule (RoutePlanner), fills the buckets and builds the automata. */
+  private build(): void {
     const distinct = new Map<string, Set<string>>();
-    for (const map of this.equalities) {
-      for (const [field, keys] of map) {
-        const set = distinct.get(field) ?? new Set();
-        for (const key of keys) set.add(key);
-        distinct.set(field, set);
-      }
-    }
-    this.index.clear();
-    this.unrouted.length = 0;
-    this.equalities.forEach((map, ruleIndex) => {
-      let route: [string, Set<string>] | undefined;
-      for (const entry of map) {
-        if (
-          !route ||
-          entry[1].size < route[1].size ||
-          (entry[1].size === route[1].size && distinct.get(entry[0])!.size > distinct.get(route[0])!.size)
-        ) {
-          route = entry;
-        }
-      }
+    for (const expr of this.exprs) collectKeys(expr, distinct);
+    const planner = new RoutePlanner(distinct);
+    const bucketRules: number[][] = [[]];
+    this.unroutedBucket = 0;
+    const index = new Map<number, Map<string, number>>();
+    const ruleBuckets: number[][] = [];
+    this.exprs.forEach((expr, rule) => {
+      const route = planner.best(planner.routes(expr));
       if (!route) {
-        this.unrouted.push(ruleIndex);
+        bucketRules[this.unroutedBucket]!.push(rule);
+        ruleBuckets.push([this.unroutedBucket]);
         return;
       }
-      const slot = this.fields.slot(route[0]);
-      let byKey = this.index.get(slot);
-      if (!byKey) {
-        byKey = new Map();
-        this.index.set(slot, byKey);
+      const mine = new Set<number>();
+      for (const [field, keys] of route) {
+        const slot = this.fields.slot(field);
+        let byKey = index.get(slot);
+        if (!byKey) {
+          byKey = new Map();
+          index.set(slot, byKey);
+        }
+        for (const key of keys) {
+          let bucket = byKey.get(key);
+          if (bucket === undefined) {
+            bucket = bucketRules.length;
+            bucketRules.push([]);
+            byKey.set(key, bucket);
+          }
+          if (!mine.has(bucket)) bucketRules[bucket]!.push(rule);
+          mine.add(bucket);
+        }
       }
-      for (const key of route[1]) {
-        const list = byKey.get(key) ?? [];
-        list.push(ruleIndex);
-        byKey.set(key, list);
-      }
+      ruleBuckets.push([...mine]);
     });
-    this.indexed = this.equalities.length;
+    this.buckets = bucketRules.map((rules) => {
+      const slots = new Set<number>();
+      const always: number[] = [];
+      for (const rule of rules) {
+        const entry = this.entries[rule]!;
+        if (entry.literals === null) always.push(rule);
+        else for (const slot of entry.literalSlots) slots.add(slot);
+      }
+      return { always: Int32Array.from(always), scanSlots: Int32Array.from(slots) };
+    });
+    this.ruleBuckets = ruleBuckets.map((b) => Int32Array.from(b));
+    const literalRules: number[][] = Array.from({ length: this.literalIds.size }, () => []);
+    this.entries.forEach((entry, rule) => {
+      if (entry.literals) for (const id of entry.literals) literalRules[id]!.push(rule);
+    });
+    this.literalRules = literalRules.map((rules) => (rules.length === 0 ? EMPTY : Int32Array.from(rules)));
+    this.indexSlots = [...index.keys()];
+    this.indexKeys = [...index.values()];
+    this.indexMemo = this.indexKeys.map(() => new Map());
+    this.automata = this.buildAutomata();
+
+    this.bucketSeen = new Uint32Array(this.buckets.length);
     this.ruleSeen = new Uint32Array(this.entries.length);
+    this.literalSeen = new Uint32Array(this.literalIds.size);
+    this.slotScanned = new Uint32Array(this.fields.size);
+    this.epoch = 0;
+    this.built = this.exprs.length;
   }
 
-  /** Rules worth evaluating on this event, in the order they were added. */
+  /** One automaton per field slot, over the literals of the rules that look in that field. */
+  private buildAutomata(): (AhoCorasick | undefined)[] {
+    const bySlot = new Map<number, Set<number>>();
+    for (const entry of this.entries) {
+      if (entry.literals === null) continue;
+      for (const slot of entry.literalSlots) {
+        let set = bySlot.get(slot);
+        if (!set) {
+          set = new Set();
+          bySlot.set(slot, set);
+        }
+        for (const id of entry.literals) set.add(id);
+      }
+    }
+    const words = [...this.literalIds.keys()];
+    const shared = new Map<string, AhoCorasick>();
+    const automata: (AhoCorasick | undefined)[] = [];
+    for (const [slot, set] of bySlot) {
+      const ids = [...set].sort((a, b) => a - b);
+      const key = ids.join(',');
+      let automaton = shared.get(key);
+      if (!automaton) {
+        automaton = new AhoCorasick(
+          ids.map((id) => words[id]!),
+          ids,
+        );
+        shared.set(key, automaton);
+      }
+      automata[slot] = automaton;
+    }
+    return automata;
+  }
+
+  /**
+   * Rules worth evaluating on this event, in the order they were added. The array is reused: read it before
+   * the next call.
+   */
   candidates(view: EventView): number[] {
-    if (this.indexed !== this.equalities.length) this.buildIndex();
+    if (this.built !== this.exprs.length) this.build();
     const epoch = this.nextEpoch();
-    const picked: number[] = [];
-    const seen = this.ruleSeen;
-    for (const [slot, byKey] of this.index) {
-      for (const value of view.values(slot)) {
-        const key = valueKey(value);
-        if (key === undefined) continue;
-        const rules = byKey.get(key);
-        if (!rules) continue;
-        for (const r of rules) {
-          if (seen[r] !== epoch) {
-            seen[r] = epoch;
-            picked.push(r);
-          }
+    const picked = this.picked;
+    picked.length = 0;
+    for (let i = 0; i < this.indexSlots.length; i++) {
+      const values = view.values(this.indexSlots[i]!);
+      for (let v = 0; v < values.length; v++) {
+        const bucket = this.bucketOf(i, values[v]);
+        if (bucket !== NO_BUCKET && this.bucketSeen[bucket] !== epoch) {
+          this.bucketSeen[bucket] = epoch;
+          picked.push(bucket);
         }
       }
     }
-    for (const r of this.unrouted) picked.push(r);
-    if (picked.length === 0) return picked;
-    // Literal constraints: scan each field a candidate needs once, with every rule's literals at a time.
-    const out: number[] = [];
-    for (const r of picked) {
-      const entry = this.entries[r]!;
-      const literals = entry.literals;
-      if (literals !== null) {
-        this.scanSlots(view, entry.literalSlots, epoch);
-        let present = false;
-        for (let i = 0; i < literals.length; i++) {
-          if (this.literalSeen[literals[i]!] === epoch) {
-            present = true;
+    this.bucketSeen[this.unroutedBucket] = epoch;
+    picked.push(this.unroutedBucket);
+
+    const out = this.out;
+    out.length = 0;
+    const found = this.found;
+    found.length = 0;
+    const ruleSeen = this.ruleSeen;
+    for (let p = 0; p < picked.length; p++) {
+      const bucket = this.buckets[picked[p]!]!;
+      const always = bucket.always;
+      for (let j = 0; j < always.length; j++) {
+        const rule = always[j]!;
+        if (ruleSeen[rule] !== epoch) {
+          ruleSeen[rule] = epoch;
+          out.push(rule);
+        }
+      }
+      if (bucket.scanSlots.length > 0) this.scan(view, bucket.scanSlots, epoch);
+    }
+    // Rules with literals: those of the literals found whose bucket was picked.
+    for (let f = 0; f < found.length; f++) {
+      const rules = this.literalRules[found[f]!]!;
+      for (let j = 0; j < rules.length; j++) {
+        const rule = rules[j]!;
+        if (ruleSeen[rule] === epoch) continue;
+        const buckets = this.ruleBuckets[rule]!;
+        for (let b = 0; b < buckets.length; b++) {
+          if (this.bucketSeen[buckets[b]!] === epoch) {
+            ruleSeen[rule] = epoch;
+            out.push(rule);
             break;
           }
         }
-        if (!present) continue;
       }
-      out.push(r);
     }
-    return out.sort((a, b) => a - b);
+    sortSmall(out);
+    return out;
   }
 
-  private scanSlots(view: EventView, slots: Int32Array, epoch: number): void {
-    if (!this.automaton) {
-      this.automaton = new AhoCorasick([...this.literalIds.keys()]);
-      this.literalSeen = new Uint32Array(this.literalIds.size);
+  /**
+   * The bucket of a value of the i-th index field. Values of routing fields (channels, event codes, modules,
+   * categories) repeat from event to event, so the answer is memoised by the value as written: no
+   * lower-casing or number parsing for a value seen before. The memo is bounded (a high-cardinality field
+   * stops being memoised).
+   */
+  private bucketOf(i: number, value: unknown): number {
+    if (typeof value === 'string') {
+      const memo = this.indexMemo[i]!;
+      let bucket = memo.get(value);
+      if (bucket === undefined) {
+        bucket = this.indexKeys[i]!.get(valueKey(value)!) ?? NO_BUCKET;
+        if (memo.size < MEMO_LIMIT) memo.set(value, bucket);
+      }
+      return bucket;
     }
-    if (this.slotScanned.length < this.fields.size) {
-      const wider = new Uint32Array(this.fields.size * 2);
-      wider.set(this.slotScanned);
-      this.slotScanned = wider;
-    }
+    const key = valueKey(value);
+    return key === undefined ? NO_BUCKET : (this.indexKeys[i]!.get(key) ?? NO_BUCKET);
+  }
+
+  /** Scans each of the fields not scanned yet for this event, collecting the literals found. */
+  private scan(view: EventView, slots: Int32Array, epoch: number): void {
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
       if (this.slotScanned[slot] === epoch) continue;
       this.slotScanned[slot] = epoch;
-      for (const text of view.lowerStrings(slot)) this.automaton.scan(text, this.mark);
+      const automaton = this.automata[slot];
+      if (automaton === undefined) continue;
+      const texts = view.strings(slot);
+      for (let t = 0; t < texts.length; t++) {
+        if (!automaton.scan(texts[t]!, this.literalSeen, epoch, this.found)) {
+          automaton.scanLowerCase(view.lowerStrings(slot)[t]!, this.literalSeen, epoch, this.found);
+        }
+      }
     }
   }
-
-  private readonly mark = (id: number): void => {
-    this.literalSeen[id] = this.epoch;
-  };
 
   private nextEpoch(): number {
     this.epoch++;
     if (this.epoch === 0xffffffff) {
       this.epoch = 1;
+      this.bucketSeen.fill(0);
       this.ruleSeen.fill(0);
       this.literalSeen.fill(0);
       this.slotScanned.fill(0);
