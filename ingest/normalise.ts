@@ -44,48 +44,60 @@ export function createNormaliser(options: NormaliserOptions): (records: RawRecor
   }
 
   const counters = options.counters ?? ingestCounters();
-  const outcomeCounters = new Map<string, Counter.Internal>();
-  function counterOf(listener: string, agencyId: string, dataset: string | undefined): Counter.Internal {
-    // dataset undefined: a parse failure.
-    const key = `${listener}\u0000${agencyId}\u0000${dataset ?? '\u0000'}`;
-    let counter = outcomeCounters.get(key);
-    if (!counter) {
-      counter =
-        dataset === undefined
+  /**
+   * Outcome counters by listener, agency and dataset (FAILED for parse failures): nested maps, so a
+   * lookup hashes strings the records already hold and builds no key. Each counts into `pending` during
+   * a batch and is added to prom-client once at its end (prom-client hashes the labels on every `inc`).
+   */
+  interface Tally {
+    counter: Counter.Internal;
+    pending: number;
+  }
+  const FAILED = '\u0000failed';
+  let tallies = new Map<string, Map<string, Map<string, Tally>>>();
+  let tallyCount = 0;
+  function tallyOf(listener: string, agencyId: string, dataset: string): Tally {
+    let byAgency = tallies.get(listener);
+    if (!byAgency) {
+      byAgency = new Map();
+      tallies.set(listener, byAgency);
+    }
+    let byDataset = byAgency.get(agencyId);
+    if (!byDataset) {
+      byDataset = new Map();
+      byAgency.set(agencyId, byDataset);
+    }
+    let tally = byDataset.get(dataset);
+    if (!tally) {
+      const counter =
+        dataset === FAILED
           ? counters.parseFailures.labels(listener, agencyId)
           : counters.parsed.labels(listener, agencyId, dataset);
-      if (outcomeCounters.size > 10_000) outcomeCounters.clear();
-      outcomeCounters.set(key, counter);
+      tally = { counter, pending: 0 };
+      byDataset.set(dataset, tally);
+      tallyCount++;
     }
-    return counter;
+    return tally;
   }
 
-  /**
-   * Counts a batch's outcomes: records of a batch mostly share listener, agency and dataset, so runs of
-   * equal labels are summed and each run costs one `inc` (prom-client hashes the labels on every call).
-   */
   function count(records: RawRecord[], events: SecurityEvent[]): void {
-    let runListener = '';
-    let runAgency = '';
-    let runDataset: string | undefined;
-    let run = 0;
+    // Bounded: labels come from data (agency ids, datasets); start afresh past 10,000 combinations.
+    if (tallyCount > 10_000) {
+      tallies = new Map();
+      tallyCount = 0;
+    }
+    const touched: Tally[] = [];
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
-      const listener = records[i]!.listener;
-      const agencyId = event.agency.id;
       const dataset =
-        event.tags?.includes('_parse_failure') === true ? undefined : (event.event.dataset ?? 'generic');
-      if (run > 0 && listener === runListener && agencyId === runAgency && dataset === runDataset) {
-        run++;
-        continue;
-      }
-      if (run > 0) counterOf(runListener, runAgency, runDataset).inc(run);
-      runListener = listener;
-      runAgency = agencyId;
-      runDataset = dataset;
-      run = 1;
+        event.tags?.includes('_parse_failure') === true ? FAILED : (event.event.dataset ?? 'generic');
+      const tally = tallyOf(records[i]!.listener, event.agency.id, dataset);
+      if (tally.pending++ === 0) touched.push(tally);
     }
-    if (run > 0) counterOf(runListener, runAgency, runDataset).inc(run);
+    for (const tally of touched) {
+      tally.counter.inc(tally.pending);
+      tally.pending = 0;
+    }
   }
 
   // By the peer as written (`ip:port`: no slicing per record; a device keeps its source port for UDP, a TCP
