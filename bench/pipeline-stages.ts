@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { AgencyDirectory } from '../core/agencies.js';
 import { createLogger } from '../core/logger.js';
-import type { RawRecord } from '../core/model.js';
+import type { Detection, RawRecord } from '../core/model.js';
 import { Correlator } from '../correlator/correlation/correlate.js';
 import { RedisStateStore } from '../correlator/correlation/redis-state-store.js';
 import { MemoryStateStore } from '../correlator/correlation/state-store.js';
@@ -96,6 +96,7 @@ const correlator = new Correlator(
 );
 const incidents = new IncidentWriter(stores.incidents, { suppressionWindowMs: 86_400_000 }, logger);
 const spent = { normalise: 0, match: 0, correlate: 0, index: 0, incidents: 0 };
+const counts = { matches: 0, correlations: 0, changes: 0 };
 const cpu = { normalise: 0, match: 0, correlate: 0, index: 0, incidents: 0 };
 let lap = process.cpuUsage();
 /** CPU ms (user + system) since the previous call. */
@@ -188,11 +189,16 @@ for (let b = 0; b * BATCH < EVENTS; b++) {
   spent.index += performance.now() - t;
   cpu.index += cpuLap();
   t = performance.now();
-  const generating = matched.filter((m) => m.generates).map((m) => m.detection);
-  await incidents.apply(
-    [...generating, ...correlated.detections],
-    matched.filter((m) => !m.generates).map((m) => m.detection),
-  );
+  // As correlator/pipeline.ts: rules and correlations that do not generate are stored as evidence only.
+  const opening: Detection[] = [];
+  const evidenceOnly: Detection[] = [];
+  for (const { detection, generates } of matched) (generates ? opening : evidenceOnly).push(detection);
+  for (const detection of correlated.detections)
+    (correlated.silent.has(detection.id) ? evidenceOnly : opening).push(detection);
+  const changes = await incidents.apply(opening, evidenceOnly);
+  counts.matches += matched.length;
+  counts.correlations += correlated.detections.length;
+  counts.changes += changes.length;
   spent.incidents += performance.now() - t;
   cpu.incidents += cpuLap();
 }
@@ -202,6 +208,9 @@ const cpuSeconds = (cpuTotal.user + cpuTotal.system) / 1e6;
 console.log(
   `${MODE}: ${EVENTS} events in ${total.toFixed(1)} s = ${Math.round(EVENTS / total)} events/s (batches of ${BATCH}; ` +
     `${ruleSet.rules.length} rules); CPU ${cpuSeconds.toFixed(1)} s = ${Math.round(EVENTS / cpuSeconds)} events per CPU-second`,
+);
+console.log(
+  `  ${counts.matches} rule matches, ${counts.correlations} correlation detections, ${counts.changes} incident changes`,
 );
 for (const [stage, ms] of Object.entries(spent)) {
   const cpuMs = cpu[stage as keyof typeof cpu];
