@@ -72,26 +72,43 @@ describe('SelectedKeyValues', () => {
   // Where the device writes no bare words, the selected scan must agree with the general parser.
   const key = fc.constantFrom(...SELECTED, 'other', 'srcipx', 'b', 'typ', 'ty pe');
   const plain = fc.stringMatching(/^[^ "'=]*$/, { maxLength: 12 });
-  const quoted = fc.string({ maxLength: 16 }).filter((value) => !value.includes('"'));
+  const quoted = fc
+    .oneof(fc.string({ maxLength: 16 }), fc.string({ unit: 'binary', maxLength: 8 }))
+    .filter((value) => !value.includes('"'));
   const pair = fc.oneof(
     fc.tuple(key, plain).map(([k, v]) => `${k}=${v}`),
     fc.tuple(key, quoted).map(([k, v]) => `${k}="${v}"`),
+    fc.tuple(key, quoted).map(([k, v]) => `${k}='${v.replaceAll("'", '')}'`),
   );
-  it('agrees with parseKeyValues on the selected keys (property)', () => {
+  // ASCII lines are scanned as bytes, others as a string: each line is also run with a non-ASCII pair
+  // (an unselected key) appended, so both scans meet the same pairs.
+  it('agrees with parseKeyValues on the selected keys, scanned as bytes or as a string (property)', () => {
     fc.assert(
       fc.property(fc.array(pair, { maxLength: 12 }), fc.constantFrom(' ', '  '), (pairs, separator) => {
         const line = pairs.filter((p) => !p.startsWith('ty pe')).join(separator);
         const all = parseKeyValues(line);
-        scan.scan(line);
-        for (const name of SELECTED) {
-          const expected = Object.hasOwn(all, name) ? all[name] : undefined;
-          expect(scan.get(K[name])).toBe(expected);
-          expect(scan.int(K[name])).toBe(toInt(expected));
-          expect(scan.filled(K[name])).toBe(Boolean(expected));
+        for (const variant of [line, `${line} zz="Đăng nhập"`]) {
+          scan.scan(variant);
+          for (const name of SELECTED) {
+            const expected = Object.hasOwn(all, name) ? all[name] : undefined;
+            expect(scan.get(K[name])).toBe(expected);
+            expect(scan.int(K[name])).toBe(toInt(expected));
+            expect(scan.filled(K[name])).toBe(Boolean(expected));
+          }
         }
       }),
-      { numRuns: 500 },
+      { numRuns: 300 },
     );
+  });
+
+  it('scans a line longer than the byte scratch as a string, with the same result', () => {
+    const long = `${'x'.repeat(70_000)}=1 srcport=9 msg="${'y'.repeat(10)}"`;
+    scan.scan(long);
+    expect(scan.int(K.srcport)).toBe(9);
+    expect(scan.get(K.msg)).toBe('y'.repeat(10));
+    scan.scan('srcport=10 msg="é"');
+    expect(scan.int(K.srcport)).toBe(10);
+    expect(scan.get(K.msg)).toBe('é');
   });
 });
 

@@ -90,6 +90,22 @@ export class KeySelector<K extends string = string> {
     this.index = index;
   }
 
+  /** `match` for a line copied into bytes (ASCII: one byte per character). */
+  matchBytes(bytes: Uint8Array, start: number, end: number): number {
+    const length = end - start;
+    const first = bytes[start]!;
+    if (length >= 64 || !(first < 128)) return -1;
+    const candidates = this.byShape[length * 128 + first];
+    if (candidates === undefined) return -1;
+    next: for (let i = 0; i < candidates.length; i++) {
+      const slot = candidates[i]!;
+      const key = this.keys[slot]!;
+      for (let k = 1; k < length; k++) if (key.charCodeAt(k) !== bytes[start + k]) continue next;
+      return slot;
+    }
+    return -1;
+  }
+
   /** The slot of the selected key written at text[start, end), or -1. */
   match(text: string, start: number, end: number): number {
     const length = end - start;
@@ -114,6 +130,12 @@ export class KeySelector<K extends string = string> {
  * place (`is`). One instance is reused line after line (parsers are synchronous): `scan` forgets the
  * previous line.
  */
+/** Lines longer than this are scanned as strings (the scratch buffer stays small). */
+const MAX_BYTE_SCAN = 64 * 1024;
+const encoder = new TextEncoder();
+/** Shared by every scan: scans are synchronous and copy nothing out of it. */
+let scratch = new Uint8Array(4096);
+
 export class SelectedKeyValues<K extends string = string> {
   private text = '';
   /** Start and end of each slot's value in `text`; start -1 when the key is absent. */
@@ -126,11 +148,63 @@ export class SelectedKeyValues<K extends string = string> {
   }
 
   scan(text: string, start = 0): void {
+    this.starts.fill(-1);
+    this.text = text;
+    const length = text.length;
+    if (length <= MAX_BYTE_SCAN) {
+      if (scratch.length < length) scratch = new Uint8Array(Math.max(length, scratch.length * 2));
+      const { read, written } = encoder.encodeInto(text, scratch);
+      // All ASCII: byte i is character i, so positions found in the bytes slice the string.
+      if (read === length && written === length) {
+        this.scanBytes(scratch, start, length);
+        return;
+      }
+    }
+    this.scanString(text, start);
+  }
+
+  /**
+   * The scan over bytes. Reading a byte array is several times cheaper than `charCodeAt` on the sliced
+   * strings messages are (a line is about 600 characters and 40 pairs), and most device logs are ASCII.
+   * Same rules as `scanString`, which is the reference.
+   */
+  private scanBytes(bytes: Uint8Array, start: number, length: number): void {
     const starts = this.starts;
     const ends = this.ends;
     const selector = this.selector;
-    starts.fill(-1);
-    this.text = text;
+    let i = start;
+    while (i < length) {
+      while (i < length && bytes[i] === 32) i++;
+      const keyStart = i;
+      while (i < length && bytes[i] !== 61) i++;
+      if (i >= length) break;
+      const slot = selector.matchBytes(bytes, keyStart, i);
+      const quote = i + 1 < length ? bytes[i + 1]! : -1;
+      let valueStart: number;
+      let valueEnd: number;
+      if (quote === 34 || quote === 39) {
+        valueStart = i + 2;
+        i = valueStart;
+        while (i < length && bytes[i] !== quote) i++;
+        valueEnd = i;
+        i++;
+      } else {
+        valueStart = i + 1;
+        i = valueStart;
+        while (i < length && bytes[i] !== 32) i++;
+        valueEnd = i;
+      }
+      if (slot >= 0 && starts[slot]! < 0) {
+        starts[slot] = valueStart;
+        ends[slot] = valueEnd;
+      }
+    }
+  }
+
+  private scanString(text: string, start: number): void {
+    const starts = this.starts;
+    const ends = this.ends;
+    const selector = this.selector;
     const length = text.length;
     let i = start;
     // Scans with native indexOf: device key=value lists have no bare words, so a key runs to the next `=`
