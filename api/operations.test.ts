@@ -182,13 +182,19 @@ describe.each(['embedded', 'scale'] as const)('queue age (%s)', (mode) => {
 });
 
 describe('/readyz and /metrics through startApi (embedded)', () => {
-  it('reports the stuck queue and the queue gauges', async () => {
+  it('reports the stuck queue and the queue gauges, with the configured age and rate limit', async () => {
     const { startApi } = await import('../bin/api-runtime.js');
     const { loadConfig } = await import('../core/config.js');
     const { createSqliteStores } = await import('../store/sqlite/index.js');
     const dir = mkdtempSync(join(tmpdir(), 'siem-ready-'));
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-    const { config } = loadConfig({ env: { SIEM_DATA_DIR: join(dir, 'data') } });
+    const { config } = loadConfig({
+      env: {
+        SIEM_DATA_DIR: join(dir, 'data'),
+        SIEM_API__READY_MAX_QUEUE_AGE: '200ms',
+        SIEM_API__RATE_LIMIT_PER_MINUTE: '3',
+      },
+    });
     const stores = createSqliteStores({ path: join(dir, 'data', 'siem.sqlite') });
     await stores.events.init();
     await stores.incidents.init();
@@ -198,7 +204,6 @@ describe('/readyz and /metrics through startApi (embedded)', () => {
       events: stores.events,
       incidents: stores.incidents,
       queue,
-      readyMaxQueueAgeMs: 200,
     });
     cleanups.push(() => started.close());
     const adminKey = readFileSync(join(dir, 'data', 'admin.key'), 'utf8').trim();
@@ -217,6 +222,16 @@ describe('/readyz and /metrics through startApi (embedded)', () => {
     expect(metrics.body).toMatch(/^siem_queue_depth 1$/m);
     const age = Number(/^siem_queue_oldest_waiting_seconds ([\d.]+)$/m.exec(metrics.body)?.[1]);
     expect(age).toBeGreaterThan(0.2);
+    // Three requests of this key a minute (the probes and /metrics are not limited).
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const response = await started.api.inject({
+        url: '/api/incidents',
+        headers: { authorization: `Bearer ${adminKey}` },
+      });
+      statuses.push(response.statusCode);
+    }
+    expect(statuses).toEqual([200, 200, 200, 429]);
   });
 });
 

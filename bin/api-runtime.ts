@@ -38,9 +38,6 @@ export function openApiStores(config: Config): ApiStores {
   return createSqliteApiStores({ path: join(ensureDataDir(config), 'siem.sqlite') });
 }
 
-/** `/readyz` fails when a batch has waited this long for a worker: the workers are stuck or gone. */
-export const READY_MAX_QUEUE_AGE_MS = 5 * 60_000;
-
 export interface StartedApi {
   api: FastifyInstance;
   apiStores: ApiStores;
@@ -70,8 +67,6 @@ export async function startApi(
     changes?: ChangeFeed;
     deadLetters?: DeadLetterQueue;
     queue?: RecordQueue;
-    /** `/readyz` fails when the oldest waiting batch is older (default READY_MAX_QUEUE_AGE_MS). */
-    readyMaxQueueAgeMs?: number;
     plugins?: ((app: FastifyInstance) => Promise<void>)[];
   },
 ): Promise<StartedApi> {
@@ -114,7 +109,7 @@ export async function startApi(
   collectDefaultMetrics({ register: processMetrics, prefix: 'siem_api_' });
   if (input.queue) {
     const queue = input.queue;
-    const maxAgeMs = input.readyMaxQueueAgeMs ?? READY_MAX_QUEUE_AGE_MS;
+    const maxAgeMs = parseDuration(config.api.ready_max_queue_age)!;
     readiness.push({
       name: 'queue',
       check: async () => {
@@ -156,6 +151,7 @@ export async function startApi(
     rulePacks: config.rules.packs,
     sources: apiStores.sources,
     huntJobs: shared ? new RedisHuntJobStore(shared, config.redis.prefix) : new MemoryHuntJobStore(),
+    rateLimitPerMinute: config.api.rate_limit_per_minute,
     ...(shared ? { rateLimitRedis: { client: shared, prefix: config.redis.prefix } } : {}),
     agencies,
     ...(input.changes ? { changes: input.changes } : {}),

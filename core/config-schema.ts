@@ -73,6 +73,10 @@ export const ConfigSchema = T.Object(
       {
         host: T.String({ default: '127.0.0.1' }),
         port: T.Union([Port], { default: 8080 }),
+        /** Requests per minute per API key (per address without one); shared by every API process in scale mode. */
+        rate_limit_per_minute: T.Integer({ minimum: 1, maximum: 1_000_000, default: 1200 }),
+        /** `/readyz` fails when a batch has waited this long for a worker (workers stuck or gone). */
+        ready_max_queue_age: T.Union([Duration], { default: '5m' }),
       },
       { ...strict, default: {} },
     ),

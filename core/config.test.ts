@@ -44,7 +44,12 @@ describe('loadConfig', () => {
     expect(config.mode).toBe('scale');
     expect(config.elasticsearch.url).toBe('http://es:9200');
     expect(config.elasticsearch.index_prefix).toBe('siem');
-    expect(config.api).toEqual({ host: '127.0.0.1', port: 9000 });
+    expect(config.api).toEqual({
+      host: '127.0.0.1',
+      port: 9000,
+      rate_limit_per_minute: 1200,
+      ready_max_queue_age: '5m',
+    });
   });
 
   it('lets well-known and generic environment variables override the file', () => {
