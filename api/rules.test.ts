@@ -318,13 +318,75 @@ describe.each(['embedded', 'scale'] as const)('rules (%s)', (mode) => {
     expect(all.events.map((e: SecurityEvent) => e.event.id)).toEqual(['e1']);
     expect((await h.call('GET', `/api/hunts/${all.id}`, h.key.agencyA)).statusCode).toBe(404);
 
-    const correlation = await h.call('POST', `/api/rules/${BRUTE_FORCE}/hunt`, h.key.analyst, {});
-    expect(correlation.statusCode).toBe(422);
-    expect(correlation.json().error.code).toBe('not_huntable');
     const backwards = await h.call('POST', `/api/rules/${FAILED_PASSWORD}/hunt`, h.key.analyst, {
       from: at(0),
       to: at(10),
     });
     expect(backwards.statusCode).toBe(400);
+  });
+
+  it('hunts a correlation through the detections under it, with its firings, within the agency scope', async () => {
+    const attacker = '198.51.100.7';
+    // Agency A: 12 failed passwords from one address 30 s apart (the tenth completes a firing; two remain).
+    // Agency B: 10 from the same address an hour later. Another address in A: 9, one short.
+    const burst = (prefix: string, agency: string, startMinutesAgo: number, count: number, ip: string) =>
+      Array.from({ length: count }, (_, i) =>
+        failedPassword(`${prefix}${i}`, agency, at(startMinutesAgo - i / 2), ip),
+      );
+    await h.events.index([
+      ...burst('bfa-', AGENCY_A, 300, 12, attacker),
+      ...burst('bfb-', AGENCY_B, 240, 10, attacker),
+      ...burst('near-', AGENCY_A, 200, 9, '192.0.2.44'),
+    ]);
+    await h.refresh();
+    const hunt = async (key: string) => {
+      const started = await h.call('POST', `/api/rules/${BRUTE_FORCE}/hunt`, key, {
+        from: at(360),
+        to: at(0),
+      });
+      expect(started.statusCode).toBe(202);
+      expect(started.json()).toMatchObject({ kind: 'correlation', ruleTitle: 'SSH Brute Force' });
+      return waitFor(async () => {
+        const job = (await h.call('GET', `/api/hunts/${started.json().id}`, key)).json();
+        return job.state === 'running' ? undefined : job;
+      });
+    };
+    const agencyA = await hunt(h.key.agencyA);
+    expect(agencyA).toMatchObject({ state: 'done', progress: 1, matched: 1, events: [] });
+    expect(agencyA.firings).toEqual([
+      {
+        time: at(300 - 9 / 2),
+        groupBy: { 'source.ip': attacker },
+        value: 10,
+        eventIds: Array.from({ length: 10 }, (_, i) => `bfa-${i}`),
+      },
+    ]);
+    expect(agencyA.slices.reduce((sum: number, slice: { count: number }) => sum + slice.count, 0)).toBe(1);
+
+    const province = await hunt(h.key.analyst);
+    expect(province.matched).toBe(2);
+    // Newest first: agency B's burst fired last.
+    expect(province.firings.map((f: { eventIds: string[] }) => f.eventIds[0])).toEqual(['bfb-0', 'bfa-0']);
+
+    const filter = await h.call('POST', '/api/rules', h.key.admin, {
+      yaml: [
+        'title: Not huntable on its own',
+        'id: 5d9c4e0a-8f1b-4c2d-9e3f-a0b1c2d3e4f5',
+        'filter:',
+        '  rules: [ssh_failed_password]',
+        '  selection: { source.ip: 10.0.0.1 }',
+        '  condition: selection',
+        '',
+      ].join('\n'),
+    });
+    expect(filter.statusCode).toBe(201);
+    const refused = await h.call(
+      'POST',
+      '/api/rules/5d9c4e0a-8f1b-4c2d-9e3f-a0b1c2d3e4f5/hunt',
+      h.key.analyst,
+      {},
+    );
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json().error.code).toBe('not_huntable');
   });
 });

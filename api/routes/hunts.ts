@@ -16,6 +16,9 @@ const jobFields = {
   id: T.String(),
   ruleId: T.String(),
   ruleTitle: T.String(),
+  kind: T.Union([T.Literal('detection'), T.Literal('correlation')], {
+    description: 'a detection rule counts matching events; a correlation counts its firings',
+  }),
   state: T.Union([T.Literal('running'), T.Literal('done'), T.Literal('failed'), T.Literal('cancelled')]),
   progress: T.Number({ minimum: 0, maximum: 1, description: 'share of the range searched' }),
   from: T.String({ format: 'date-time' }),
@@ -24,7 +27,7 @@ const jobFields = {
   createdBy: T.String(),
   createdAt: T.String({ format: 'date-time' }),
   finishedAt: T.Optional(T.String({ format: 'date-time' })),
-  matched: T.Integer({ description: 'events matched so far' }),
+  matched: T.Integer({ description: 'events matched so far (a correlation: firings)' }),
   slices: T.Array(T.Object({ from: T.String(), to: T.String(), count: T.Union([T.Integer(), T.Null()]) }), {
     description: 'matches per slice of the range, oldest first (null: not searched yet)',
   }),
@@ -38,6 +41,7 @@ const HuntAccepted = T.Object(jobFields, {
       id: '0f6c2b1e-3d4a-4b5c-8d9e-0a1b2c3d4e5f',
       ruleId: '8777fb77-a27d-45a0-9f0a-2a8dc9f15429',
       ruleTitle: 'SSH Failed Password',
+      kind: 'detection',
       state: 'running',
       progress: 0,
       from: '2025-02-22T00:00:00.000Z',
@@ -52,7 +56,23 @@ const HuntAccepted = T.Object(jobFields, {
   ],
 });
 export const HuntJobSchema = T.Object(
-  { ...jobFields, events: T.Array(T.Ref('Event'), { description: 'the newest matches, newest first' }) },
+  {
+    ...jobFields,
+    events: T.Array(T.Ref('Event'), {
+      description: 'the newest matches, newest first (a correlation: none)',
+    }),
+    firings: T.Optional(
+      T.Array(
+        T.Object({
+          time: T.String({ format: 'date-time', description: 'event time of the hit that completed it' }),
+          groupBy: T.Record(T.String(), T.String()),
+          value: T.Number({ description: 'the count, distinct count or metric that met the condition' }),
+          eventIds: T.Array(T.String(), { description: 'the events that built it (at most 100)' }),
+        }),
+        { description: 'a correlation hunt: its newest firings, newest first, at most `limit`' },
+      ),
+    ),
+  },
   {
     $id: 'HuntJob',
     examples: [
@@ -60,6 +80,7 @@ export const HuntJobSchema = T.Object(
         id: '0f6c2b1e-3d4a-4b5c-8d9e-0a1b2c3d4e5f',
         ruleId: '8777fb77-a27d-45a0-9f0a-2a8dc9f15429',
         ruleTitle: 'SSH Failed Password',
+        kind: 'detection',
         state: 'done',
         progress: 1,
         from: '2025-02-22T00:00:00.000Z',
@@ -101,9 +122,9 @@ export async function huntRoutes(app: FastifyInstance, options: { hunts: Hunts }
       config: { roles: TRIAGE_ROLES },
       schema: {
         tags: ['rules'],
-        summary: 'Hunt: run a detection rule over a time range of history',
+        summary: 'Hunt: run a detection or correlation rule over a time range of history',
         description:
-          'Starts a job (202, `Location: /api/hunts/{id}`) that searches the stored events with the rule compiled by the store’s backend (Elasticsearch query DSL or SQL), within your agency scope. Default range: the last 24 hours. 422 `not_huntable` for correlations, filters, and rules the backend cannot express; 429 `too_many_hunts` when this process runs two already.',
+          'Starts a job (202, `Location: /api/hunts/{id}`) that searches the stored events with the rule compiled by the store’s backend (Elasticsearch query DSL or SQL), within your agency scope. A correlation is hunted through the detection rules under it, their hits going in event-time order through the correlation semantics the workers use; the job lists its firings. Default range: the last 24 hours. 422 `not_huntable` for filters and rules the backend cannot express; 429 `too_many_hunts` when this process runs two already.',
         params: T.Object({ id: Id('rule id') }),
         body: T.Object(
           {

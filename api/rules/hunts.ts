@@ -4,6 +4,13 @@
  * cut into slices searched newest first, so the job reports progress, a count per slice and the newest
  * matching events while it runs. Jobs live in a shared job store (Redis in scale mode, so any API process
  * answers for them; memory embedded) for an hour. The caller's agency scope is fixed at the start.
+ *
+ * A correlation rule is hunted through the detection rules it rests on (chains followed down): each one is
+ * searched by the store's backend, slice by slice oldest first, and the hits go in event-time order through
+ * the reference evaluator (rules/correlation/evaluate.ts) — the semantics the correlator's windows share — so
+ * the job reports the correlation's firings with their group values and the events that built them. Hits
+ * are read in full (a firing may need every one), so a hunt that finds more than MAX_CORRELATION_HITS fails
+ * with a clear error instead of holding them all.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
@@ -11,17 +18,38 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../../core/logger.js';
 import type { SecurityEvent } from '../../core/model.js';
 import type { EventStore, RuleCondition } from '../../core/ports.js';
-import { compileToElasticsearch, compileToSql, type DetectionRule } from '../../rules/index.js';
+import {
+  type CompiledCorrelation,
+  CorrelationEvaluator,
+  compileCorrelations,
+  compileToElasticsearch,
+  compileToSql,
+  type CorrelationRule,
+  type DetectionRule,
+} from '../../rules/index.js';
 import { principalOf } from '../auth.js';
 import { ApiError } from '../errors.js';
 import type { RuleCatalog } from './catalog.js';
 
 export type HuntState = 'running' | 'done' | 'failed' | 'cancelled';
 
+/** A correlation's firing found by a hunt. */
+export interface HuntFiring {
+  /** Event time of the hit that completed it. */
+  time: string;
+  groupBy: Record<string, string>;
+  /** The measured value: a count, a number of distinct values or a metric. */
+  value: number;
+  /** The events that built it (those of inner firings for a chain), at most MAX_FIRING_EVENTS. */
+  eventIds: string[];
+}
+
 export interface HuntJob {
   id: string;
   ruleId: string;
   ruleTitle: string;
+  /** A detection rule's hunt counts matching events; a correlation's counts its firings. */
+  kind: 'detection' | 'correlation';
   state: HuntState;
   /** Share of the range searched, 0 to 1. */
   progress: number;
@@ -32,12 +60,14 @@ export interface HuntJob {
   createdBy: string;
   createdAt: string;
   finishedAt?: string;
-  /** Events matched so far. */
+  /** Events matched so far (a correlation: firings). */
   matched: number;
-  /** Matches per slice, oldest first (a histogram of the hunt). */
+  /** Matches (firings) per slice, oldest first (a histogram of the hunt). */
   slices: { from: string; to: string; count: number | null }[];
-  /** The newest matching events, newest first, at most `limit`. */
+  /** The newest matching events, newest first, at most `limit` (a correlation: none, see `firings`). */
   events: SecurityEvent[];
+  /** A correlation's newest firings, newest first, at most `limit`. */
+  firings?: HuntFiring[];
   limit: number;
   error?: string;
 }
@@ -52,6 +82,20 @@ const JOB_TTL_MS = 3_600_000;
 const SLICES = 24;
 /** Hunts running at once in one process: each holds a store connection busy. */
 const MAX_RUNNING = 2;
+/** Detection hits a correlation hunt reads in all; past it the hunt fails and asks for a narrower range. */
+export const MAX_CORRELATION_HITS = 200_000;
+const MAX_FIRING_EVENTS = 100;
+const PAGE = 1000;
+
+/** What a hunt runs: one detection rule's condition, or a correlation's chain and the detections under it. */
+type HuntPlan =
+  | { kind: 'detection'; condition: RuleCondition }
+  | {
+      kind: 'correlation';
+      /** The correlation and the correlations it references, in dependency order. */
+      chain: CompiledCorrelation[];
+      bases: { id: string; condition: RuleCondition }[];
+    };
 
 export class MemoryHuntJobStore implements HuntJobStore {
   readonly #jobs = new Map<string, { job: HuntJob; at: number }>();
@@ -107,16 +151,19 @@ export class Hunts {
   async start(request: FastifyRequest, ruleId: string, hunt: HuntRequest): Promise<HuntJob> {
     const entry = await this.catalog.get(ruleId);
     if (!entry) throw new ApiError(404, 'not_found', `no rule ${ruleId}`);
-    if (entry.rule?.kind !== 'detection') {
+    if (!entry.rule || entry.rule.kind === 'filter') {
       throw new ApiError(
         422,
         'not_huntable',
         entry.rule
-          ? `only detection rules can be hunted; ${entry.id} is a ${entry.rule.kind} (hunt the rules it refers to)`
+          ? `${entry.id} is a filter: hunt the rules it applies to`
           : `rule ${entry.id} does not parse: ${entry.problems[0]?.message ?? 'unknown problem'}`,
       );
     }
-    const condition = await this.#condition(entry.rule);
+    const plan: HuntPlan =
+      entry.rule.kind === 'detection'
+        ? { kind: 'detection', condition: await this.#condition(entry.rule) }
+        : await this.#correlationPlan(entry.rule);
     if (this.#running >= MAX_RUNNING) {
       throw new ApiError(429, 'too_many_hunts', `${MAX_RUNNING} hunts are running; retry when one finishes`);
     }
@@ -135,6 +182,7 @@ export class Hunts {
       id: randomUUID(),
       ruleId: entry.id,
       ruleTitle: entry.rule.title,
+      kind: plan.kind,
       state: 'running',
       progress: 0,
       from: new Date(fromMs).toISOString(),
@@ -145,11 +193,13 @@ export class Hunts {
       matched: 0,
       slices,
       events: [],
+      ...(plan.kind === 'correlation' ? { firings: [] } : {}),
       limit: hunt.limit,
     };
     await this.jobs.put(job);
     this.#running++;
-    void this.#run(job, condition).finally(() => {
+    const run = plan.kind === 'detection' ? this.#run(job, plan.condition) : this.#runCorrelation(job, plan);
+    void run.finally(() => {
       this.#running--;
     });
     return job;
@@ -188,6 +238,106 @@ export class Hunts {
     }
   }
 
+  /** The correlation with the correlations it references (followed down) and the detections under them. */
+  async #correlationPlan(rule: CorrelationRule): Promise<HuntPlan> {
+    const { id } = rule;
+    const { pipeline, detections, correlations } = await this.catalog.compiled();
+    // A disabled correlation is not in the compiled set, but may be hunted (to see what enabling it would do).
+    const all = correlations.some((c) => c.id === id) ? correlations : [...correlations, rule];
+    const { compiled } = compileCorrelations(all, detections, pipeline);
+    const byId = new Map(compiled.map((c) => [c.info.id, c]));
+    if (!byId.has(id)) {
+      throw new ApiError(422, 'not_huntable', `correlation ${id} does not compile in the current rule set`);
+    }
+    const needed = new Set<string>();
+    const baseIds = new Set<string>();
+    const visit = (correlationId: string) => {
+      if (needed.has(correlationId)) return;
+      needed.add(correlationId);
+      for (const ref of byId.get(correlationId)!.ruleIds) {
+        if (byId.has(ref)) visit(ref);
+        else baseIds.add(ref);
+      }
+    };
+    visit(id);
+    const bases: { id: string; condition: RuleCondition }[] = [];
+    for (const rule of detections) {
+      if (baseIds.has(rule.id)) bases.push({ id: rule.id, condition: await this.#condition(rule) });
+    }
+    // compileCorrelations returns dependency order: keep it.
+    return { kind: 'correlation', chain: compiled.filter((c) => needed.has(c.info.id)), bases };
+  }
+
+  /** Slices oldest first (windows carry over from one slice to the next), hits in event-time order. */
+  async #runCorrelation(job: HuntJob, plan: Extract<HuntPlan, { kind: 'correlation' }>): Promise<void> {
+    const scope = job.agencies ? { agencies: job.agencies } : {};
+    const evaluator = new CorrelationEvaluator<string>(plan.chain);
+    const firings: HuntFiring[] = [];
+    let hits = 0;
+    try {
+      for (const [i, slice] of job.slices.entries()) {
+        if (await this.#isCancelled(job.id)) return;
+        const time = { from: slice.from, to: slice.to };
+        const sliceHits: { ruleId: string; event: SecurityEvent; time: number; order: number }[] = [];
+        for (const [order, base] of plan.bases.entries()) {
+          let after: string | undefined;
+          do {
+            const page = await this.events.search({
+              ...scope,
+              time,
+              rule: base.condition,
+              limit: PAGE,
+              ...(after ? { after } : {}),
+            });
+            for (const event of page.events) {
+              sliceHits.push({ ruleId: base.id, event, time: Date.parse(event['@timestamp']), order });
+            }
+            hits += page.events.length;
+            if (hits > MAX_CORRELATION_HITS) {
+              throw new Error(
+                `more than ${MAX_CORRELATION_HITS} events match the rules under this correlation; hunt a narrower range or agency`,
+              );
+            }
+            after = page.next;
+          } while (after);
+        }
+        // Event time, then the order the rules are referenced in, then the id: one order whatever the store.
+        sliceHits.sort(
+          (a, b) => a.time - b.time || a.order - b.order || (a.event.event.id < b.event.event.id ? -1 : 1),
+        );
+        let count = 0;
+        for (const hit of sliceHits) {
+          for (const fired of evaluator.push({
+            ruleId: hit.ruleId,
+            event: hit.event,
+            time: hit.time,
+            ref: hit.event.event.id,
+          })) {
+            if (fired.rule.id !== job.ruleId) continue;
+            count++;
+            firings.push({
+              time: new Date(fired.time).toISOString(),
+              groupBy: fired.groupBy,
+              value: fired.value,
+              eventIds: fired.refs.slice(-MAX_FIRING_EVENTS),
+            });
+          }
+        }
+        slice.count = count;
+        job.matched += count;
+        job.firings = firings.slice(-job.limit).reverse();
+        job.progress = Math.round(((i + 1) / job.slices.length) * 1000) / 1000;
+        if (i < job.slices.length - 1) await this.jobs.put(job);
+      }
+      job.state = 'done';
+    } catch (error) {
+      job.state = 'failed';
+      job.error = error instanceof Error ? error.message : String(error);
+      this.logger.warn({ hunt: job.id, rule: job.ruleId, err: job.error }, 'hunt failed');
+    }
+    await this.#finish(job);
+  }
+
   async #run(job: HuntJob, rule: RuleCondition): Promise<void> {
     const scope = job.agencies ? { agencies: job.agencies } : {};
     try {
@@ -213,6 +363,10 @@ export class Hunts {
       job.error = error instanceof Error ? error.message : String(error);
       this.logger.warn({ hunt: job.id, rule: job.ruleId, err: job.error }, 'hunt failed');
     }
+    await this.#finish(job);
+  }
+
+  async #finish(job: HuntJob): Promise<void> {
     if (await this.#isCancelled(job.id)) return;
     job.finishedAt = new Date().toISOString();
     await this.jobs.put(job).catch((error: unknown) => {
