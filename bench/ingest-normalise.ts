@@ -6,8 +6,10 @@
  *
  * `--against DIR` runs the normaliser of another tree (DIR/ingest/normalise.ts, e.g. an earlier commit
  * unpacked with `git archive <rev> ingest core | tar -x -C DIR` and `node_modules` linked into it) in the
- * same process, interleaved with this one, so before/after face the same load. The outputs of both are
- * compared line by line first (event ids aside) and any difference is printed.
+ * same process, interleaved with this one. The outputs of both are compared line by line first (event ids
+ * aside) and any difference is printed. The timing is a check only: with two copies of the *same* tree,
+ * the one loaded second ran 5–43% faster. For figures, run each tree's bench in separate processes taking
+ * turns (before, after, before, ...) with `--only` and compare the best rounds.
  */
 import { resolve } from 'node:path';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
