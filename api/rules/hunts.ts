@@ -21,10 +21,10 @@ import type { EventStore, RuleCondition } from '../../core/ports.js';
 import {
   type CompiledCorrelation,
   CorrelationEvaluator,
+  type CorrelationRule,
   compileCorrelations,
   compileToElasticsearch,
   compileToSql,
-  type CorrelationRule,
   type DetectionRule,
 } from '../../rules/index.js';
 import { principalOf } from '../auth.js';
