@@ -24,6 +24,7 @@ import { MemoryStateStore } from '../correlator/correlation/state-store.js';
 import { Escalation, MemoryEntityRegistry, RedisEntityRegistry } from '../correlator/escalation.js';
 import { IncidentWriter } from '../correlator/incidents.js';
 import { LiveRuleSet } from '../correlator/live-rules.js';
+import { RedisDeliveryQueue } from '../correlator/notify/deliveries.js';
 import { EmailSender } from '../correlator/notify/email.js';
 import { Notifier } from '../correlator/notify/notifier.js';
 import { MemoryThrottle, RedisThrottle } from '../correlator/notify/throttle.js';
@@ -189,7 +190,7 @@ export async function createWorkerPipeline(
 }
 
 /** Webhooks and e-mail as configured (`notifications`); undefined when neither is. */
-function createNotifier(config: Config, logger: Logger): (Notifier & { close(): Promise<void> }) | undefined {
+function createNotifier(config: Config, logger: Logger): Notifier | undefined {
   const settings = config.notifications;
   if (settings.webhooks.length === 0 && !settings.email.enabled) return undefined;
   const throttle =
@@ -209,6 +210,7 @@ function createNotifier(config: Config, logger: Logger): (Notifier & { close(): 
       })
     : undefined;
   const agencies = loadAgencies(config);
+  const retry = { attempts: settings.retry_attempts, backoffMs: parseDuration(settings.retry_backoff)! };
   const notifier = new Notifier({
     webhooks: settings.webhooks.map((hook) => ({
       url: hook.url,
@@ -227,11 +229,24 @@ function createNotifier(config: Config, logger: Logger): (Notifier & { close(): 
       : {}),
     throttle,
     throttleMs: parseDuration(settings.throttle)!,
-    retry: { attempts: settings.retry_attempts, backoffMs: parseDuration(settings.retry_backoff)! },
+    retry,
+    // Scale mode: deliveries wait in Redis, so a killed worker or a receiver that is down loses nothing.
+    ...(config.mode === 'scale'
+      ? {
+          deliveries: new RedisDeliveryQueue({
+            redisUrl: config.redis.url,
+            prefix: config.redis.prefix,
+            retry,
+            logger,
+          }),
+        }
+      : {}),
     logger,
   });
+  const closeDeliveries = notifier.close.bind(notifier);
   return Object.assign(notifier, {
     async close() {
+      await closeDeliveries();
       sender?.close();
       await throttle.close();
     },

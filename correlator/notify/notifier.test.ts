@@ -17,6 +17,7 @@ import { createLogger } from '../../core/logger.js';
 import type { Incident } from '../../core/model.js';
 import type { IncidentChange } from '../../core/ports.js';
 import { REDIS_URL, uniquePrefix } from '../../test/support/services.js';
+import { RedisDeliveryQueue } from './deliveries.js';
 import { EmailSender } from './email.js';
 import { Notifier } from './notifier.js';
 import { MemoryThrottle, RedisThrottle } from './throttle.js';
@@ -60,10 +61,18 @@ const change = (kind: IncidentChange['kind'], overrides: Partial<Incident> = {})
   at: '2026-11-26T02:02:01.000Z',
 });
 
+async function waitUntil(probe: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describe('webhooks', () => {
   let server: Server;
   let url: string;
-  const received: { body: string; headers: IncomingMessage['headers'] }[] = [];
+  const received: { url: string; body: string; headers: IncomingMessage['headers'] }[] = [];
   let failNext = 0;
 
   beforeAll(async () => {
@@ -71,7 +80,15 @@ describe('webhooks', () => {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
-        received.push({ body: Buffer.concat(chunks).toString(), headers: request.headers });
+        received.push({
+          url: request.url ?? '',
+          body: Buffer.concat(chunks).toString(),
+          headers: request.headers,
+        });
+        if (request.url?.includes('gone')) {
+          response.writeHead(410).end();
+          return;
+        }
         if (failNext > 0) {
           failNext--;
           response.writeHead(503).end();
@@ -116,6 +133,54 @@ describe('webhooks', () => {
         ruleLink: 'https://example.org/rules/bf',
       },
     });
+  });
+
+  it('keeps deliveries in Redis: a worker stopped mid-retry leaves them to the next, refused ones stay failed', async () => {
+    received.length = 0;
+    failNext = 2;
+    const prefix = uniquePrefix('notify');
+    const retry = { attempts: 5, backoffMs: 200 };
+    const redis = new Redis(REDIS_URL);
+    const webhooks = [
+      { url, secret: SECRET, minSeverity: 'low' as const },
+      { url: `${url}?gone`, minSeverity: 'low' as const },
+    ];
+    const queue = () => new RedisDeliveryQueue({ redisUrl: REDIS_URL, prefix, retry, logger });
+    const notifierIn = (deliveries: RedisDeliveryQueue) =>
+      new Notifier({
+        webhooks,
+        throttle: new MemoryThrottle(),
+        throttleMs: 60_000,
+        retry,
+        deliveries,
+        logger,
+      });
+    try {
+      const first = queue();
+      const worker1 = notifierIn(first);
+      await worker1.notify([change('opened')]);
+      // The first attempt fails (503); the worker stops before the retry is due.
+      const toHook = () => received.filter((r) => !r.url.includes('gone'));
+      await waitUntil(() => toHook().length >= 1);
+      await worker1.close();
+      expect(toHook()).toHaveLength(1);
+
+      const second = queue();
+      const worker2 = notifierIn(second);
+      await waitUntil(async () => (await second.counts()).completed === 1, 15_000);
+      // The refused route (410) was tried once, the other one until it succeeded: 503, 503, 204.
+      const hook = toHook();
+      expect(hook).toHaveLength(3);
+      expect(new Set(hook.map((r) => r.headers['x-siem-delivery'])).size).toBe(1);
+      expect(received.filter((r) => r.url.includes('gone'))).toHaveLength(1);
+      const counts = await second.counts();
+      expect(counts).toMatchObject({ completed: 1, failed: 1, waiting: 0, delayed: 0, active: 0 });
+      await worker2.close();
+    } finally {
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+    }
   });
 
   it('sends a stream of updates to one incident once per window', async () => {

@@ -1,15 +1,25 @@
 /**
  * The notify stage: incident changes → outbound webhooks and e-mail, routed by agency and severity, throttled
- * per key so that an alert storm is one message. Deliveries run in the background (a slow receiver never
- * holds a batch); `drain()` waits for them on shutdown.
+ * per key so that an alert storm is one message. What to send is decided here and handed to a delivery queue
+ * (deliveries.ts: Redis in scale mode, so a killed worker or a receiver that is down loses nothing) before
+ * the batch is acknowledged; a slow receiver never holds a batch. `drain()` waits for this process's
+ * deliveries on shutdown.
  */
+import { randomUUID } from 'node:crypto';
 import { PROVINCE_AGENCY } from '../../core/agencies.js';
 import type { Logger } from '../../core/logger.js';
 import type { Incident, Severity } from '../../core/model.js';
 import type { IncidentChange } from '../../core/ports.js';
+import {
+  type Delivery,
+  type DeliveryQueue,
+  FinalDeliveryError,
+  MemoryDeliveryQueue,
+  type RetryPolicy,
+} from './deliveries.js';
 import type { EmailMessage } from './email.js';
 import type { Throttle } from './throttle.js';
-import { deliverWebhook, type RetryPolicy, type WebhookRoute } from './webhook.js';
+import { postWebhook, type WebhookRoute } from './webhook.js';
 
 const RANK: Record<Severity, number> = { low: 0, medium: 1, high: 2, critical: 3 };
 
@@ -31,7 +41,10 @@ export interface NotifierOptions {
   email?: EmailRouting;
   throttle: Throttle;
   throttleMs: number;
+  /** Used by the in-memory delivery queue made when none is given. */
   retry: RetryPolicy;
+  /** Where deliveries wait (default: in memory, retried with `retry`). */
+  deliveries?: DeliveryQueue;
   logger: Logger;
 }
 
@@ -66,9 +79,12 @@ export function payloadOf(change: IncidentChange) {
 }
 
 export class Notifier {
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly deliveries: DeliveryQueue;
 
-  constructor(private readonly options: NotifierOptions) {}
+  constructor(private readonly options: NotifierOptions) {
+    this.deliveries = options.deliveries ?? new MemoryDeliveryQueue(options.retry, options.logger);
+    this.deliveries.start((delivery) => this.deliver(delivery));
+  }
 
   /** Decides (and throttles) what to send for each change, then sends in the background. */
   async notify(changes: IncidentChange[]): Promise<void> {
@@ -79,9 +95,29 @@ export class Notifier {
     }
   }
 
-  /** Resolves when every delivery started so far has finished (or given up). */
+  /** Resolves when this process's deliveries have finished (or given up). */
   async drain(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    await this.deliveries.drain();
+  }
+
+  /** Stops delivering: jobs in progress finish, queued ones stay queued (in Redis) for the next worker. */
+  async close(): Promise<void> {
+    await this.deliveries.close();
+  }
+
+  /** One attempt of one delivery, called by the queue. */
+  private async deliver(delivery: Delivery): Promise<void> {
+    if (delivery.kind === 'webhook') {
+      const route = this.options.webhooks[delivery.route];
+      // The configuration changed since it was queued: never send an incident to another receiver.
+      if (!route || route.url !== delivery.url) {
+        throw new FinalDeliveryError(`webhook route ${delivery.route} is no longer ${delivery.url}`);
+      }
+      await postWebhook(route, delivery.payload, delivery.id, this.options.retry.timeoutMs);
+      return;
+    }
+    if (!this.options.email) throw new FinalDeliveryError('e-mail is no longer configured');
+    await this.options.email.send(delivery.message);
   }
 
   private async toWebhook(index: number, route: WebhookRouting, change: IncidentChange): Promise<void> {
@@ -96,16 +132,14 @@ export class Notifier {
       );
       if (!send) return;
     }
-    this.background(
-      deliverWebhook(route, payloadOf(change), this.options.retry).then(
-        () => undefined,
-        (error: unknown) =>
-          this.options.logger.warn(
-            { err: (error as Error).message, incident: incident.id },
-            'webhook gave up',
-          ),
-      ),
-    );
+    await this.deliveries.enqueue({
+      kind: 'webhook',
+      id: randomUUID(),
+      route: index,
+      url: route.url,
+      payload: payloadOf(change),
+      incidentId: incident.id,
+    });
   }
 
   private async toEmail(email: EmailRouting, change: IncidentChange): Promise<void> {
@@ -123,21 +157,12 @@ export class Notifier {
       this.options.throttleMs,
     );
     if (!send) return;
-    this.background(
-      email
-        .send({ to, ...messageOf(change, suppressed) })
-        .catch((error: unknown) =>
-          this.options.logger.warn(
-            { err: (error as Error).message, incident: incident.id, to },
-            'e-mail not sent',
-          ),
-        ),
-    );
-  }
-
-  private background(delivery: Promise<void>): void {
-    this.inFlight.add(delivery);
-    void delivery.finally(() => this.inFlight.delete(delivery));
+    await this.deliveries.enqueue({
+      kind: 'email',
+      id: randomUUID(),
+      message: { to, ...messageOf(change, suppressed) },
+      incidentId: incident.id,
+    });
   }
 }
 
