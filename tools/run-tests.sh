@@ -14,7 +14,7 @@ export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 bash tools/services.sh up
 # The real syslog clients the ingest tests drive (rsyslog, syslog-ng); a no-op once installed.
 bash tools/syslog-clients.sh
-# The real browser the dashboard tests drive (Debian's Chromium): checked, never installed here.
+# The real browser the dashboard tests drive (Debian's Chromium, installed with apt-get if missing).
 bash tools/browser.sh
 
 rc=0
