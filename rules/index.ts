@@ -29,6 +29,7 @@ export {
   CorrelationEvaluator,
   type CorrelationHit,
   evaluateCorrelations,
+  nestGroupValues,
   percentile,
   type RuleHit,
 } from './correlation/evaluate.js';

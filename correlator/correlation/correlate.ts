@@ -8,7 +8,7 @@ import { PROVINCE_AGENCY } from '../../core/agencies.js';
 import { digest } from '../../core/identity.js';
 import type { Logger } from '../../core/logger.js';
 import type { Detection, SecurityEvent } from '../../core/model.js';
-import type { CompiledCorrelation, RuleSet } from '../../rules/index.js';
+import { type CompiledCorrelation, nestGroupValues, type RuleSet } from '../../rules/index.js';
 import { applyToGroup, type Firing, type WindowHit } from './group-window.js';
 import type { CorrelationStateStore, GroupWrite } from './state-store.js';
 
@@ -179,7 +179,7 @@ export class Correlator {
         const detection = this.detectionOf(group, firing, plan, batchId);
         output.detections.push(detection);
         if (plan.silent.has(correlation.info.id)) output.silent.add(detection.id);
-        const carried = nest(group.groupBy);
+        const carried = nestGroupValues(group.groupBy);
         for (const outer of plan.byRule.get(correlation.info.id) ?? []) {
           addHit(outer, correlation.info.id, carried, {
             time: firing.time,
@@ -284,21 +284,4 @@ export class Correlator {
 /** Sorts hits by event time, keeping batch order among equal times (as the reference keeps arrival order). */
 function sortStable(hits: WindowHit[]): void {
   hits.sort((a, b) => a.time - b.time);
-}
-
-/** `{'source.ip': '1.2.3.4'}` → `{source: {ip: '1.2.3.4'}, 'source.ip': '1.2.3.4'}`: what a chained reader reads. */
-function nest(values: Record<string, string>): Record<string, unknown> {
-  const root: Record<string, unknown> = { ...values };
-  for (const [path, value] of Object.entries(values)) {
-    const parts = path.split('.');
-    if (parts.length === 1) continue;
-    let node = root;
-    for (const part of parts.slice(0, -1)) {
-      const child = node[part];
-      if (child === null || typeof child !== 'object') node[part] = {};
-      node = node[part] as Record<string, unknown>;
-    }
-    node[parts[parts.length - 1]!] = value;
-  }
-  return root;
 }

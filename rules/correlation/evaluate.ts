@@ -82,7 +82,12 @@ export class CorrelationEvaluator<Ref = unknown> {
       fired.push(result);
       // Chaining: the firing is a hit of the correlation, carrying its group values as fields.
       this.pushInto(
-        { ruleId: correlation.info.id, event: nest(result.groupBy), time: result.time, ref: hit.ref },
+        {
+          ruleId: correlation.info.id,
+          event: nestGroupValues(result.groupBy),
+          time: result.time,
+          ref: hit.ref,
+        },
         result.refs,
         fired,
       );
@@ -185,8 +190,11 @@ export function percentile(values: number[], p: number): number {
   return sorted[low]! + (sorted[high]! - sorted[low]!) * (rank - low);
 }
 
-/** `{'source.ip': '1.2.3.4'}` → `{source: {ip: '1.2.3.4'}}`, also keeping the flat key. */
-function nest(values: Record<string, string>): Record<string, unknown> {
+/**
+ * `{'source.ip': '1.2.3.4'}` → `{source: {ip: '1.2.3.4'}, 'source.ip': '1.2.3.4'}`: a firing as the event a
+ * chained correlation's readers read (shared with the correlator's windows).
+ */
+export function nestGroupValues(values: Record<string, string>): Record<string, unknown> {
   const root: Record<string, unknown> = { ...values };
   for (const [path, value] of Object.entries(values)) {
     const parts = path.split('.');
