@@ -198,8 +198,11 @@ export class Hunts {
     };
     await this.jobs.put(job);
     this.#running++;
-    const run = plan.kind === 'detection' ? this.#run(job, plan.condition) : this.#runCorrelation(job, plan);
-    void run.finally(() => {
+    const search = () =>
+      plan.kind === 'detection'
+        ? this.#searchDetection(job, plan.condition)
+        : this.#searchCorrelation(job, plan);
+    void this.#execute(job, search).finally(() => {
       this.#running--;
     });
     return job;
@@ -269,104 +272,102 @@ export class Hunts {
   }
 
   /** Slices oldest first (windows carry over from one slice to the next), hits in event-time order. */
-  async #runCorrelation(job: HuntJob, plan: Extract<HuntPlan, { kind: 'correlation' }>): Promise<void> {
+  async #searchCorrelation(
+    job: HuntJob,
+    plan: Extract<HuntPlan, { kind: 'correlation' }>,
+  ): Promise<'done' | 'cancelled'> {
     const scope = job.agencies ? { agencies: job.agencies } : {};
     const evaluator = new CorrelationEvaluator<string>(plan.chain);
     const firings: HuntFiring[] = [];
     let hits = 0;
-    try {
-      for (const [i, slice] of job.slices.entries()) {
-        if (await this.#isCancelled(job.id)) return;
-        const time = { from: slice.from, to: slice.to };
-        const sliceHits: { ruleId: string; event: SecurityEvent; time: number; order: number }[] = [];
-        for (const [order, base] of plan.bases.entries()) {
-          let after: string | undefined;
-          do {
-            const page = await this.events.search({
-              ...scope,
-              time,
-              rule: base.condition,
-              limit: PAGE,
-              ...(after ? { after } : {}),
-            });
-            for (const event of page.events) {
-              sliceHits.push({ ruleId: base.id, event, time: Date.parse(event['@timestamp']), order });
-            }
-            hits += page.events.length;
-            if (hits > MAX_CORRELATION_HITS) {
-              throw new Error(
-                `more than ${MAX_CORRELATION_HITS} events match the rules under this correlation; hunt a narrower range or agency`,
-              );
-            }
-            after = page.next;
-          } while (after);
-        }
-        // Event time, then the order the rules are referenced in, then the id: one order whatever the store.
-        sliceHits.sort(
-          (a, b) => a.time - b.time || a.order - b.order || (a.event.event.id < b.event.event.id ? -1 : 1),
-        );
-        let count = 0;
-        for (const hit of sliceHits) {
-          for (const fired of evaluator.push({
-            ruleId: hit.ruleId,
-            event: hit.event,
-            time: hit.time,
-            ref: hit.event.event.id,
-          })) {
-            if (fired.rule.id !== job.ruleId) continue;
-            count++;
-            firings.push({
-              time: new Date(fired.time).toISOString(),
-              groupBy: fired.groupBy,
-              value: fired.value,
-              eventIds: fired.refs.slice(-MAX_FIRING_EVENTS),
-            });
+    for (const [i, slice] of job.slices.entries()) {
+      if (await this.#isCancelled(job.id)) return 'cancelled';
+      const time = { from: slice.from, to: slice.to };
+      const sliceHits: { ruleId: string; event: SecurityEvent; time: number; order: number }[] = [];
+      for (const [order, base] of plan.bases.entries()) {
+        let after: string | undefined;
+        do {
+          const page = await this.events.search({
+            ...scope,
+            time,
+            rule: base.condition,
+            limit: PAGE,
+            ...(after ? { after } : {}),
+          });
+          for (const event of page.events) {
+            sliceHits.push({ ruleId: base.id, event, time: Date.parse(event['@timestamp']), order });
           }
-        }
-        slice.count = count;
-        job.matched += count;
-        job.firings = firings.slice(-job.limit).reverse();
-        job.progress = Math.round(((i + 1) / job.slices.length) * 1000) / 1000;
-        if (i < job.slices.length - 1) await this.jobs.put(job);
+          hits += page.events.length;
+          if (hits > MAX_CORRELATION_HITS) {
+            throw new Error(
+              `more than ${MAX_CORRELATION_HITS} events match the rules under this correlation; hunt a narrower range or agency`,
+            );
+          }
+          after = page.next;
+        } while (after);
       }
-      job.state = 'done';
-    } catch (error) {
-      job.state = 'failed';
-      job.error = error instanceof Error ? error.message : String(error);
-      this.logger.warn({ hunt: job.id, rule: job.ruleId, err: job.error }, 'hunt failed');
+      // Event time, then the order the rules are referenced in, then the id: one order whatever the store.
+      sliceHits.sort(
+        (a, b) => a.time - b.time || a.order - b.order || (a.event.event.id < b.event.event.id ? -1 : 1),
+      );
+      let count = 0;
+      for (const hit of sliceHits) {
+        for (const fired of evaluator.push({
+          ruleId: hit.ruleId,
+          event: hit.event,
+          time: hit.time,
+          ref: hit.event.event.id,
+        })) {
+          if (fired.rule.id !== job.ruleId) continue;
+          count++;
+          firings.push({
+            time: new Date(fired.time).toISOString(),
+            groupBy: fired.groupBy,
+            value: fired.value,
+            eventIds: fired.refs.slice(-MAX_FIRING_EVENTS),
+          });
+        }
+      }
+      slice.count = count;
+      job.matched += count;
+      job.firings = firings.slice(-job.limit).reverse();
+      job.progress = Math.round(((i + 1) / job.slices.length) * 1000) / 1000;
+      if (i < job.slices.length - 1) await this.jobs.put(job);
     }
-    await this.#finish(job);
+    return 'done';
   }
 
-  async #run(job: HuntJob, rule: RuleCondition): Promise<void> {
+  async #searchDetection(job: HuntJob, rule: RuleCondition): Promise<'done' | 'cancelled'> {
     const scope = job.agencies ? { agencies: job.agencies } : {};
-    try {
-      // Newest slice first: the events kept are the newest matches.
-      for (let i = job.slices.length - 1; i >= 0; i--) {
-        if (await this.#isCancelled(job.id)) return;
-        const slice = job.slices[i]!;
-        const time = { from: slice.from, to: slice.to };
-        const count = await this.events.count({ ...scope, time, rule });
-        slice.count = count;
-        job.matched += count;
-        const room = job.limit - job.events.length;
-        if (count > 0 && room > 0) {
-          const page = await this.events.search({ ...scope, time, rule, limit: Math.min(room, 1000) });
-          job.events.push(...page.events);
-        }
-        job.progress = Math.round(((job.slices.length - i) / job.slices.length) * 1000) / 1000;
-        if (i > 0) await this.jobs.put(job);
+    // Newest slice first: the events kept are the newest matches.
+    for (let i = job.slices.length - 1; i >= 0; i--) {
+      if (await this.#isCancelled(job.id)) return 'cancelled';
+      const slice = job.slices[i]!;
+      const time = { from: slice.from, to: slice.to };
+      const count = await this.events.count({ ...scope, time, rule });
+      slice.count = count;
+      job.matched += count;
+      const room = job.limit - job.events.length;
+      if (count > 0 && room > 0) {
+        const page = await this.events.search({ ...scope, time, rule, limit: Math.min(room, 1000) });
+        job.events.push(...page.events);
       }
+      job.progress = Math.round(((job.slices.length - i) / job.slices.length) * 1000) / 1000;
+      if (i > 0) await this.jobs.put(job);
+    }
+    return 'done';
+  }
+
+  /** Runs a search and records how it ended (unless the job was cancelled meanwhile). */
+  async #execute(job: HuntJob, search: () => Promise<'done' | 'cancelled'>): Promise<void> {
+    try {
+      if ((await search()) === 'cancelled') return;
       job.state = 'done';
     } catch (error) {
       job.state = 'failed';
       job.error = error instanceof Error ? error.message : String(error);
       this.logger.warn({ hunt: job.id, rule: job.ruleId, err: job.error }, 'hunt failed');
     }
-    await this.#finish(job);
-  }
-
-  async #finish(job: HuntJob): Promise<void> {
     if (await this.#isCancelled(job.id)) return;
     job.finishedAt = new Date().toISOString();
     await this.jobs.put(job).catch((error: unknown) => {
