@@ -74,11 +74,15 @@ describe('SelectedKeyValues', () => {
   const plain = fc.stringMatching(/^[^ "'=]*$/, { maxLength: 12 });
   const quoted = fc
     .oneof(fc.string({ maxLength: 16 }), fc.string({ unit: 'binary', maxLength: 8 }))
-    .filter((value) => !value.includes('"'));
+    // A trailing backslash would escape the closing quote (the escaped pairs below cover that case).
+    .filter((value) => !value.includes('"') && !value.endsWith('\\'));
+  // Any text, quotes and backslashes included, written with FortiGate's escapes.
+  const escaped = fc.string({ unit: fc.constantFrom('a', ' ', '=', '"', "'", '\\', 'ư'), maxLength: 12 });
   const pair = fc.oneof(
     fc.tuple(key, plain).map(([k, v]) => `${k}=${v}`),
     fc.tuple(key, quoted).map(([k, v]) => `${k}="${v}"`),
     fc.tuple(key, quoted).map(([k, v]) => `${k}='${v.replaceAll("'", '')}'`),
+    fc.tuple(key, escaped).map(([k, v]) => `${k}="${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`),
   );
   // ASCII lines are scanned as bytes, others as a string: each line is also run with a non-ASCII pair
   // (an unselected key) appended, so both scans meet the same pairs.
@@ -86,7 +90,7 @@ describe('SelectedKeyValues', () => {
     fc.assert(
       fc.property(fc.array(pair, { maxLength: 12 }), fc.constantFrom(' ', '  '), (pairs, separator) => {
         const line = pairs.filter((p) => !p.startsWith('ty pe')).join(separator);
-        const all = parseKeyValues(line);
+        const all = parseKeyValues(line, 0, { escapes: true });
         for (const variant of [line, `${line} zz="Đăng nhập"`]) {
           scan.scan(variant);
           for (const name of SELECTED) {
@@ -99,6 +103,25 @@ describe('SelectedKeyValues', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('reads backslash escapes in quoted values, so a quote inside a value cannot forge the next fields', () => {
+    // A user name chosen by an attacker, with a quote and a fake srcip inside.
+    const forged = 'user="x\\" srcip=6.6.6.6 \\\\" srcip=10.1.2.3 msg=\'it\\\'s\' type="C:\\temp"';
+    for (const line of [forged, `${forged} zz="Đăng nhập"`]) {
+      scan.scan(line);
+      expect(scan.get(K.srcip)).toBe('10.1.2.3');
+      expect(scan.get(K.msg)).toBe("it's");
+      // A backslash before anything else is a backslash.
+      expect(scan.get(K.type)).toBe('C:\\temp');
+      expect(scan.is(K.type, 'C:\\temp')).toBe(true);
+    }
+    expect(parseKeyValues(forged, 0, { escapes: true })).toMatchObject({
+      user: 'x" srcip=6.6.6.6 \\',
+      srcip: '10.1.2.3',
+    });
+    // Without escapes (auditd, iptables), the quote ends the value as before.
+    expect(parseKeyValues(forged).srcip).toBe('6.6.6.6');
   });
 
   it('scans a line longer than the byte scratch as a string, with the same result', () => {

@@ -2,6 +2,9 @@
  * `key=value` lists as devices write them: FortiGate (`key=value key="quoted value"`), iptables/nftables
  * (`KEY=VALUE` and bare flags such as `SYN DF`), auditd (`key=value key="quoted" msg='nested list'`).
  * Values end at the separator unless quoted; quotes are removed; a quoted value keeps separators.
+ * With `escapes` (FortiGate), a backslash before the quote or another backslash inside a quoted value is an
+ * escape (`msg="a \"b\" c"` is `a "b" c`): otherwise a value holding a quote — a URL, a user agent, a user
+ * name an attacker chose — would end early and let its rest pose as other fields (`srcip=...`).
  * Bare words (no `=`) are returned under `flags` when asked for. A repeated key keeps its first value.
  * Never throws; bounded by the input.
  */
@@ -12,6 +15,37 @@ export interface KeyValueOptions {
   flags?: string[];
   /** Collect the keys whose values were quoted (auditd: an unquoted value may be hex-encoded). */
   quoted?: Set<string>;
+  /** Backslash escapes `\"`, `\'` and `\\` inside quoted values. */
+  escapes?: boolean;
+}
+
+const BACKSLASH = 92;
+
+/**
+ * Where the quoted value starting at `from` ends (the index of its closing quote, or -1), with backslash
+ * escapes of the quote and of the backslash honoured.
+ */
+function closingQuote(text: string, from: number, quote: number): number {
+  const close = text.indexOf(quote === 34 ? '"' : "'", from);
+  const backslash = text.indexOf('\\', from);
+  // Nearly every value: no backslash before the first quote, so that quote closes it.
+  if (backslash < 0 || (close >= 0 && backslash > close)) return close;
+  for (let i = backslash; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === quote) return i;
+    if (c === BACKSLASH) {
+      const next = text.charCodeAt(i + 1);
+      if (next === quote || next === BACKSLASH) i++;
+    }
+  }
+  return -1;
+}
+
+/** The value of an escaped quoted value: `\"` → `"`, `\\` → `\` (other backslashes stay). */
+function unescapeQuoted(raw: string, quote: number): string {
+  if (!raw.includes('\\')) return raw;
+  const q = quote === 34 ? '"' : "'";
+  return raw.replace(q === '"' ? /\\(["\\])/g : /\\(['\\])/g, '$1');
 }
 
 export function parseKeyValues(
@@ -41,15 +75,15 @@ export function parseKeyValues(
     i++; // =
     const quote = text.charCodeAt(i);
     if (quote === 34 /* " */ || quote === 39 /* ' */) {
-      const close = text.indexOf(quote === 34 ? '"' : "'", i + 1);
-      if (close < 0) {
-        if (!Object.hasOwn(out, key)) out[key] = text.slice(i + 1);
-        break;
-      }
+      const close = options.escapes
+        ? closingQuote(text, i + 1, quote)
+        : text.indexOf(quote === 34 ? '"' : "'", i + 1);
+      const value = text.slice(i + 1, close < 0 ? length : close);
       if (!Object.hasOwn(out, key)) {
-        out[key] = text.slice(i + 1, close);
-        options.quoted?.add(key);
+        out[key] = options.escapes ? unescapeQuoted(value, quote) : value;
+        if (close >= 0) options.quoted?.add(key);
       }
+      if (close < 0) break;
       i = close + 1;
     } else {
       const valueStart = i;
@@ -122,8 +156,8 @@ export class KeySelector<K extends string = string> {
 }
 
 /**
- * `key=value` pairs like `parseKeyValues`, keeping only the keys of a selector (FortiGate logs carry ~40
- * pairs of which the mapping reads a subset). Same quoting rules; the first occurrence of a key wins.
+ * `key=value` pairs like `parseKeyValues` with `escapes`, keeping only the keys of a selector (FortiGate logs
+ * carry ~40 pairs of which the mapping reads a subset). Same quoting rules; the first occurrence of a key wins.
  *
  * A scan records where each selected value lies and makes no string: a value becomes a string only when
  * the mapping asks for it (`get`), numbers are read from the digits (`int`) and comparisons are made in
@@ -141,14 +175,23 @@ export class SelectedKeyValues<K extends string = string> {
   /** Start and end of each slot's value in `text`; start -1 when the key is absent. */
   private readonly starts: Int32Array;
   private readonly ends: Int32Array;
+  /** The quote of each slot's value when that value holds a backslash escape (0: read it as written). */
+  private readonly escaped: Uint8Array;
+  /** Whether any slot of this line is escaped (most lines: none, and `escaped` is not even cleared). */
+  private anyEscaped = false;
 
   constructor(private readonly selector: KeySelector<K>) {
     this.starts = new Int32Array(selector.keys.length).fill(-1);
     this.ends = new Int32Array(selector.keys.length);
+    this.escaped = new Uint8Array(selector.keys.length);
   }
 
   scan(text: string, start = 0): void {
     this.starts.fill(-1);
+    if (this.anyEscaped) {
+      this.escaped.fill(0);
+      this.anyEscaped = false;
+    }
     this.text = text;
     const length = text.length;
     if (length <= MAX_BYTE_SCAN) {
@@ -182,10 +225,19 @@ export class SelectedKeyValues<K extends string = string> {
       const quote = i + 1 < length ? bytes[i + 1]! : -1;
       let valueStart: number;
       let valueEnd: number;
+      let escapedQuote = 0;
       if (quote === 34 || quote === 39) {
         valueStart = i + 2;
         i = valueStart;
-        while (i < length && bytes[i] !== quote) i++;
+        for (; i < length; i++) {
+          const b = bytes[i]!;
+          if (b === quote) break;
+          // i + 1 < length: the scratch beyond this line holds an earlier line's bytes.
+          if (b === BACKSLASH && i + 1 < length && (bytes[i + 1] === quote || bytes[i + 1] === BACKSLASH)) {
+            escapedQuote = quote;
+            i++;
+          }
+        }
         valueEnd = i;
         i++;
       } else {
@@ -197,8 +249,14 @@ export class SelectedKeyValues<K extends string = string> {
       if (slot >= 0 && starts[slot]! < 0) {
         starts[slot] = valueStart;
         ends[slot] = valueEnd;
+        if (escapedQuote !== 0) this.markEscaped(slot, escapedQuote);
       }
     }
+  }
+
+  private markEscaped(slot: number, quote: number): void {
+    this.escaped[slot] = quote;
+    this.anyEscaped = true;
   }
 
   private scanString(text: string, start: number): void {
@@ -217,10 +275,13 @@ export class SelectedKeyValues<K extends string = string> {
       const quote = text.charCodeAt(eq + 1);
       let valueStart: number;
       let valueEnd: number;
+      let escapedQuote = 0;
       if (quote === 34 || quote === 39) {
         valueStart = eq + 2;
-        const close = text.indexOf(quote === 34 ? '"' : "'", valueStart);
+        const close = closingQuote(text, valueStart, quote);
         valueEnd = close < 0 ? length : close;
+        const backslash = text.indexOf('\\', valueStart);
+        if (backslash >= 0 && backslash < valueEnd) escapedQuote = quote;
         i = valueEnd + 1;
       } else {
         valueStart = eq + 1;
@@ -231,6 +292,7 @@ export class SelectedKeyValues<K extends string = string> {
       if (slot >= 0 && starts[slot]! < 0) {
         starts[slot] = valueStart;
         ends[slot] = valueEnd;
+        if (escapedQuote !== 0) this.markEscaped(slot, escapedQuote);
       }
     }
   }
@@ -249,20 +311,25 @@ export class SelectedKeyValues<K extends string = string> {
   /** The value, or undefined when the key is absent. */
   get(slot: number): string | undefined {
     const start = this.starts[slot]!;
-    return start < 0 ? undefined : this.text.slice(start, this.ends[slot]);
+    if (start < 0) return undefined;
+    const raw = this.text.slice(start, this.ends[slot]);
+    const quote = this.escaped[slot]!;
+    return quote === 0 ? raw : unescapeQuoted(raw, quote);
   }
 
   /** `get(slot) === value`, without making the string. */
   is(slot: number, value: string): boolean {
     const start = this.starts[slot]!;
-    return start >= 0 && this.ends[slot]! - start === value.length && this.text.startsWith(value, start);
+    if (start < 0) return false;
+    if (this.escaped[slot]! !== 0) return this.get(slot) === value;
+    return this.ends[slot]! - start === value.length && this.text.startsWith(value, start);
   }
 
   /** `toInt(get(slot))`: plain digits are read in place, anything else goes through `toInt`. */
   int(slot: number): number | undefined {
     const start = this.starts[slot]!;
     if (start < 0) return undefined;
-    return this.digits(slot) ?? toInt(this.text.slice(start, this.ends[slot]));
+    return this.digits(slot) ?? toInt(this.get(slot));
   }
 
   /** Length of the value, -1 when the key is absent. */
