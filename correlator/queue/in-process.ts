@@ -12,6 +12,49 @@ import { StoreUnavailableError } from '../../store/errors.js';
 /** Longest wait between two tries of a batch while the store is unavailable. */
 const MAX_UNAVAILABLE_DELAY_MS = 30_000;
 
+/**
+ * Dead letters kept by default: the newest ones. A batch holds up to `ingest.batch_max_records` raw records,
+ * so an unbounded list could fill the disk during a long failure; past the bound the oldest are dropped
+ * (and logged).
+ */
+export const MAX_DEAD_LETTERS = 10_000;
+
+/**
+ * Where the queue keeps its dead letters: in memory (tests, benchmarks) or in the embedded SQLite file
+ * (`store/sqlite/queue-dead-letters.ts`), so they outlive a restart. Synchronous on purpose: a replay takes the
+ * letter and queues its batch in one step, so two replays of one letter cannot both run it.
+ */
+export interface DeadLetterStore {
+  /** Keeps the letter (replacing one with the same id) and the newest `keep` in all; returns how many were dropped. */
+  add(letter: DeadLetter, keep: number): number;
+  /** Newest first. */
+  list(limit: number): { total: number; items: DeadLetter[] };
+  /** Removes the letter and returns it; undefined if there is none. */
+  take(id: string): DeadLetter | undefined;
+}
+
+/** Dead letters in memory: lost when the process ends. */
+export class MemoryDeadLetterStore implements DeadLetterStore {
+  readonly #letters: DeadLetter[] = [];
+
+  add(letter: DeadLetter, keep: number): number {
+    this.take(letter.id);
+    this.#letters.push(letter);
+    const dropped = Math.max(0, this.#letters.length - keep);
+    this.#letters.splice(0, dropped);
+    return dropped;
+  }
+
+  list(limit: number): { total: number; items: DeadLetter[] } {
+    return { total: this.#letters.length, items: this.#letters.slice().reverse().slice(0, limit) };
+  }
+
+  take(id: string): DeadLetter | undefined {
+    const at = this.#letters.findIndex((letter) => letter.id === id);
+    return at < 0 ? undefined : this.#letters.splice(at, 1)[0];
+  }
+}
+
 export interface InProcessQueueOptions {
   /** Pending batches before `saturated()` tells producers to back off. */
   maxPendingBatches: number;
@@ -21,6 +64,10 @@ export interface InProcessQueueOptions {
   attempts?: number;
   /** First retry delay; doubles per attempt (as BullMQ's exponential backoff). */
   backoffMs?: number;
+  /** Where dead letters are kept; in memory if absent (embedded serve passes the SQLite file's). */
+  deadLetters?: DeadLetterStore;
+  /** Dead letters kept, the newest (default `MAX_DEAD_LETTERS`). */
+  maxDeadLetters?: number;
   logger: Logger;
 }
 
@@ -35,7 +82,8 @@ interface QueuedBatch {
 }
 
 /**
- * Embedded mode's queue: the same job shape and retry semantics as the BullMQ queue, in memory.
+ * Embedded mode's queue: the same job shape and retry semantics as the BullMQ queue, in memory; its dead
+ * letters go to a `DeadLetterStore` (the SQLite file when serving, so they survive a restart).
  * It is bounded: producers see `saturated()` and back off (TCP pauses, HTTP answers 429), so memory
  * stays bounded; a batch is never dropped here.
  */
@@ -46,9 +94,11 @@ export class InProcessQueue implements RecordQueue, RecordConsumer, DeadLetterQu
   private retrying = 0;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
-  readonly deadLetters: DeadLetter[] = [];
+  private readonly deadLetters: DeadLetterStore;
 
-  constructor(private readonly options: InProcessQueueOptions) {}
+  constructor(private readonly options: InProcessQueueOptions) {
+    this.deadLetters = options.deadLetters ?? new MemoryDeadLetterStore();
+  }
 
   async enqueue(batch: RecordBatch): Promise<void> {
     if (this.closed) throw new Error('queue is closed');
@@ -91,24 +141,21 @@ export class InProcessQueue implements RecordQueue, RecordConsumer, DeadLetterQu
 
   /** Dead letters, newest first (the API's inspection list). */
   async list(limit: number): Promise<{ total: number; items: DeadLetter[] }> {
-    return { total: this.deadLetters.length, items: this.deadLetters.slice().reverse().slice(0, limit) };
+    return this.deadLetters.list(limit);
   }
 
   /** Puts a dead-lettered batch back on the queue with a fresh set of attempts. */
   async replay(id: string): Promise<boolean> {
-    const at = this.deadLetters.findIndex((letter) => letter.id === id);
-    if (at < 0 || this.closed) return false;
-    const [letter] = this.deadLetters.splice(at, 1);
-    this.pending.push({ batch: letter!.batch, attempt: 1, at: Date.now() });
+    if (this.closed) return false;
+    const letter = this.deadLetters.take(id);
+    if (!letter) return false;
+    this.pending.push({ batch: letter.batch, attempt: 1, at: Date.now() });
     this.pump();
     return true;
   }
 
   async discard(id: string): Promise<boolean> {
-    const at = this.deadLetters.findIndex((letter) => letter.id === id);
-    if (at < 0) return false;
-    this.deadLetters.splice(at, 1);
-    return true;
+    return this.deadLetters.take(id) !== undefined;
   }
 
   private pump(): void {
@@ -154,7 +201,7 @@ export class InProcessQueue implements RecordQueue, RecordConsumer, DeadLetterQu
         { batch: job.batch.id, attempts, err: message },
         'batch failed, dead-lettered',
       );
-      this.deadLetters.push({
+      this.keepDeadLetter({
         id: job.batch.id,
         batch: job.batch,
         error: message,
@@ -174,6 +221,20 @@ export class InProcessQueue implements RecordQueue, RecordConsumer, DeadLetterQu
       this.pending.unshift({ batch: job.batch, attempt: job.attempt + 1, at: Date.now() });
       this.pump();
     }, delay);
+  }
+
+  private keepDeadLetter(letter: DeadLetter): void {
+    const keep = this.options.maxDeadLetters ?? MAX_DEAD_LETTERS;
+    try {
+      const dropped = this.deadLetters.add(letter, keep);
+      if (dropped > 0) this.options.logger.warn({ dropped, kept: keep }, 'oldest dead letters dropped');
+    } catch (error) {
+      // The batch is lost either way; say so loudly rather than fail the queue's bookkeeping.
+      this.options.logger.error(
+        { batch: letter.id, err: error instanceof Error ? error.message : String(error) },
+        'dead letter could not be kept',
+      );
+    }
   }
 
   private notifyIdle(): void {

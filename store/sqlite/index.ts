@@ -12,6 +12,7 @@ import { textTokens } from '../text-tokens.js';
 import { openDatabase } from './connection.js';
 import { SqliteEventStore } from './event-store.js';
 import { SqliteIncidentStore } from './incident-store.js';
+import { SqliteQueueDeadLetters } from './queue-dead-letters.js';
 import { migrationStatements, SCHEMA_VERSION, schemaStatements } from './schema.js';
 import { inlineWriter, threadWriter } from './writer-client.js';
 
@@ -29,10 +30,12 @@ export interface SqliteStoreOptions {
 export interface SqliteStores {
   events: EventStore;
   incidents: IncidentStore;
+  /** The in-process queue's dead letters, kept in this file so they survive a restart. */
+  queueDeadLetters: SqliteQueueDeadLetters;
   close(): Promise<void>;
 }
 
-export { SqliteEventStore, SqliteIncidentStore };
+export { SqliteEventStore, SqliteIncidentStore, SqliteQueueDeadLetters };
 
 export function createSqliteStores(options: SqliteStoreOptions): SqliteStores {
   if (options.writerThread && options.path === ':memory:') {
@@ -46,10 +49,12 @@ export function createSqliteStores(options: SqliteStoreOptions): SqliteStores {
   const writer = options.writerThread ? threadWriter(options.path, options.logger) : inlineWriter(db);
   const events = new SqliteEventStore({ db, writer, logger: options.logger });
   const incidents = new SqliteIncidentStore({ db, writer });
+  const queueDeadLetters = new SqliteQueueDeadLetters(db);
   let closed = false;
   return {
     events,
     incidents,
+    queueDeadLetters,
     async close() {
       if (closed) return;
       closed = true;

@@ -14,8 +14,12 @@
  */
 import { type FieldSpec, HOT_FIELDS } from '../fields.js';
 
-/** `PRAGMA user_version` of this layout; 0 = the first layout (one `events` table with `doc`). */
-export const SCHEMA_VERSION = 2;
+/**
+ * `PRAGMA user_version` of this layout; 0 = the first layout (one `events` table with `doc`), 2 = split
+ * events, 3 = the queue's dead letters added (a new table only: `CREATE … IF NOT EXISTS` adds it to a file
+ * of version 2, no migration step).
+ */
+export const SCHEMA_VERSION = 3;
 
 /** Hot columns other than the three every row has (id, ts, agency). */
 export const EXTRA_HOT_FIELDS = HOT_FIELDS.filter(
@@ -78,6 +82,13 @@ export function schemaStatements(): string[] {
   reason TEXT NOT NULL,
   error_type TEXT,
   original TEXT NOT NULL
+)`,
+    // The in-process queue's dead letters (whole batches; `deadletter` above holds single refused events):
+    // see queue-dead-letters.ts. `seq` orders them, newest highest; the letter is JSON in `doc`.
+    `CREATE TABLE IF NOT EXISTS queue_dead_letters (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  doc TEXT NOT NULL
 )`,
     `CREATE TABLE IF NOT EXISTS incidents (
   id TEXT PRIMARY KEY,
