@@ -29,6 +29,7 @@ import { EmailSender } from '../correlator/notify/email.js';
 import { Notifier } from '../correlator/notify/notifier.js';
 import { MemoryThrottle, RedisThrottle } from '../correlator/notify/throttle.js';
 import { createBatchProcessor } from '../correlator/pipeline.js';
+import type { DeadLetterStore } from '../correlator/queue/in-process.js';
 import { SourceTracker } from '../correlator/source-tracker.js';
 import { createNormaliser } from '../ingest/normalise.js';
 import { loadRuleSet, type RuleSet } from '../rules/index.js';
@@ -56,6 +57,8 @@ function readPackageVersion(): string {
 export interface Stores {
   events: EventStore;
   incidents: IncidentStore;
+  /** Embedded mode: the in-process queue's dead letters, in the SQLite file (scale mode: BullMQ keeps them). */
+  queueDeadLetters?: DeadLetterStore;
   close(): Promise<void>;
 }
 

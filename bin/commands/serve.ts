@@ -46,6 +46,8 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     const inProcess = new InProcessQueue({
       maxPendingBatches: config.queue.max_pending_batches,
       concurrency: config.queue.worker_concurrency,
+      // In the SQLite file, so a restart keeps them for inspection and replay.
+      deadLetters: stores.queueDeadLetters,
       logger,
     });
     pipeline = await createWorkerPipeline(config, stores, logger, {
