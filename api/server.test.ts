@@ -52,6 +52,19 @@ describe('API server', () => {
     expect((await h.call('GET', '/api/keys', h.key.agencyA)).statusCode).toBe(403);
   });
 
+  it('tells every role who it is (GET /api/me), never another key', async () => {
+    const me = async (key: string) => (await h.call('GET', '/api/me', key)).json();
+    expect(await me(h.key.agencyA)).toMatchObject({ role: 'agency_analyst', agencies: [AGENCY_A] });
+    expect(await me(h.key.analyst)).toMatchObject({ role: 'analyst', agencies: null });
+    expect(await me(h.key.ioc)).toMatchObject({ role: 'ioc' });
+    expect((await me(h.key.ingest)).role).toBe('ingest');
+    const admin = await me(h.key.admin);
+    expect(admin.role).toBe('admin');
+    expect(admin.keyId).not.toBe((await me(h.key.analyst)).keyId);
+    expect(JSON.stringify(admin)).not.toContain(h.key.admin);
+    expect((await h.call('GET', '/api/me')).statusCode).toBe(401);
+  });
+
   it('answers bad parameters with 400 invalid_request, never 500', async () => {
     for (const url of [
       '/api/incidents?limit=0',

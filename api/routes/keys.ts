@@ -2,7 +2,7 @@
 import { Type as T } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Auditor } from '../audit.js';
-import { ADMIN_ONLY } from '../auth.js';
+import { ADMIN_ONLY, principalOf } from '../auth.js';
 import { ApiError } from '../errors.js';
 import { type ApiKeyService, KeyPolicyError, ROLES, type Role } from '../keys.js';
 import { AgencyId, READ_ERRORS, WRITE_ERRORS } from '../schemas.js';
@@ -40,6 +40,50 @@ export async function keyRoutes(
 ): Promise<void> {
   const { keys, auditor } = options;
   const config = { roles: ADMIN_ONLY };
+
+  // Any valid key may ask who it is: the console shows the signed-in name and filters "assigned to me".
+  app.get(
+    '/api/me',
+    {
+      config: { roles: ROLES },
+      schema: {
+        tags: ['admin'],
+        summary: 'The caller: its key’s id, name, role and agency scope (any role)',
+        response: {
+          200: T.Object(
+            {
+              keyId: T.String(),
+              name: T.String(),
+              role: T.Union(ROLES.map((role) => T.Literal(role))),
+              agencies: T.Union([T.Array(T.String()), T.Null()], {
+                description: 'the agencies it may see; null = every agency (province-wide)',
+              }),
+            },
+            {
+              examples: [
+                {
+                  keyId: '3f9a1c0b7d2e',
+                  name: 'an.nguyen (Sở TT&TT)',
+                  role: 'agency_analyst',
+                  agencies: ['so-tttt'],
+                },
+              ],
+            },
+          ),
+          ...READ_ERRORS,
+        },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      return {
+        keyId: principal.keyId,
+        name: principal.name,
+        role: principal.role,
+        agencies: principal.agencies ?? null,
+      };
+    },
+  );
 
   app.get(
     '/api/keys',
