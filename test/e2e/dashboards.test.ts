@@ -14,7 +14,12 @@ import { type RunningService, serve } from '../../bin/commands/serve.js';
 import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import { buildDashboards } from '../../dashboards/build.js';
-import type { IncidentDetail, IncidentPage, TilesDocument } from '../../dashboards/web/shared/types.js';
+import type {
+  Agency,
+  IncidentDetail,
+  IncidentPage,
+  TilesDocument,
+} from '../../dashboards/web/shared/types.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ATTACKER = '203.0.113.77';
@@ -222,11 +227,23 @@ describe('dashboards in a real browser (embedded serve)', () => {
     expect(browserErrors.splice(0).filter((line) => !line.includes('401'))).toEqual([]);
   });
 
-  it('console: refuses a key of another role (the IOC key)', async () => {
+  it('console: refuses a key of another role (the IOC key) from its /api/me role, typed or kept by the tab', async () => {
     const page = await openPage('/console/');
+    const asked: string[] = [];
+    page.on('request', (request) => asked.push(new URL(request.url()).pathname));
     await signIn(page, keys.ioc);
-    await expect.poll(() => page.locator('.form-error').textContent()).toContain('vai trò');
-    expect(browserErrors.splice(0).filter((line) => !line.includes('403'))).toEqual([]);
+    const refusal = page.locator('.form-error');
+    await expect.poll(() => refusal.textContent()).toContain('vai trò Màn hình IOC');
+    expect(await refusal.textContent()).toContain('dashboard ioc');
+    // Refused from who the key is, not from a failing list call: no 403 and no incident read.
+    expect(asked.filter((path) => path.startsWith('/api/'))).toEqual(['/api/me']);
+    expect(await page.evaluate("sessionStorage.getItem('siem-lite.apiKey')")).toBeNull();
+
+    // The wall's key left in this tab's sessionStorage: the console checks it on load the same way.
+    await page.evaluate(`sessionStorage.setItem('siem-lite.apiKey', ${JSON.stringify(keys.ioc)})`);
+    await page.reload();
+    await expect.poll(() => page.locator('.form-error').textContent()).toContain('vai trò Màn hình IOC');
+    expect(await page.locator('#api-key').count()).toBe(1);
   });
 
   it('console: signs in, lists the incident, filters, and opens it with evidence, chain and timeline', async () => {
@@ -236,6 +253,11 @@ describe('dashboards in a real browser (embedded serve)', () => {
     await expect.poll(() => row.count()).toBe(1);
     expect(await row.textContent()).toContain('SSH Brute Force');
     await expect.poll(() => page.getByTestId('stream-state').getAttribute('data-state')).toBe('live');
+    // The header names the signed-in key, its role and its scope (from /api/me).
+    expect(await page.getByTestId('who-name').textContent()).toBe('dashboard analyst');
+    expect(await page.getByTestId('who-role').getAttribute('data-role')).toBe('analyst');
+    expect(await page.getByTestId('who-role').textContent()).toBe('Phân tích viên');
+    expect(await page.getByTestId('who-scope').textContent()).toBe('toàn tỉnh');
 
     // A filter that excludes it, then back.
     await page.locator('input[name=severity][value=critical]').check();
@@ -258,6 +280,8 @@ describe('dashboards in a real browser (embedded serve)', () => {
     await page.getByTestId('language').click();
     await expect.poll(() => page.getByTestId('timeline').textContent()).toContain('opened');
     expect(await page.locator('[data-action=acknowledged]').textContent()).toBe('Acknowledge');
+    expect(await page.getByTestId('who-role').textContent()).toBe('Analyst');
+    expect(await page.getByTestId('who-scope').textContent()).toBe('province-wide');
     expect(page.url()).not.toContain(keys.analyst);
   });
 
@@ -322,6 +346,49 @@ describe('dashboards in a real browser (embedded serve)', () => {
     const closed = (await api<IncidentDetail>('GET', `/api/incidents/${incidentId}`)).body.incident;
     expect(closed).toMatchObject({ status: 'resolved', assignee: 'an.nguyen' });
     expect(closed.notes?.map((note) => note.text)).toEqual(['Đã chặn địa chỉ trên tường lửa.']);
+  });
+
+  it('console: "assign to me" assigns under the key’s name, and "assigned to me" lists it', async () => {
+    const name = 'Trần Bình (Sở TT&TT)';
+    const created = await api<{ key: string }>('POST', '/api/keys', {
+      name,
+      role: 'agency_analyst',
+      agencies: ['so-tttt'],
+    });
+    const { agencies } = (await api<{ agencies: Agency[] }>('GET', '/api/agencies')).body;
+    const agency = agencies.find((candidate) => candidate.id === 'so-tttt')!;
+    const page = await openPage('/console/');
+    const listQueries: URLSearchParams[] = [];
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.pathname === '/api/incidents') listQueries.push(url.searchParams);
+    });
+    await signIn(page, created.body.key);
+    await expect.poll(() => page.getByTestId('who-scope').textContent()).toBe(agency.name.vi);
+    expect(await page.getByTestId('who-name').textContent()).toBe(name);
+
+    // Every status, assigned to me: nothing yet (the incident is assigned to someone else).
+    await page.locator('form.filters button[type=button]').click();
+    await page.locator('input[name=mine]').check();
+    await page.locator('form.filters button[type=submit]').click();
+    await expect.poll(() => page.getByTestId('empty').count()).toBe(1);
+    expect(listQueries.at(-1)?.get('assignee')).toBe(name);
+
+    await page.goto(`${service.apiUrl}/console/#/incidents/${incidentId}`);
+    const assignMe = page.locator('[data-action=assign-me]');
+    await expect.poll(() => assignMe.isEnabled()).toBe(true);
+    await assignMe.click();
+    await expect.poll(() => assignMe.isDisabled()).toBe(true);
+    expect(await page.getByTestId('summary').textContent()).toContain(name);
+    const assigned = (await api<IncidentDetail>('GET', `/api/incidents/${incidentId}`)).body.incident;
+    expect(assigned.assignee).toBe(name);
+    expect(assigned.timeline.at(-1)).toMatchObject({ action: 'assigned', actor: name });
+
+    // Back to the list: the remembered filter now finds it.
+    await page.goto(`${service.apiUrl}/console/#/`);
+    await expect.poll(() => page.getByTestId('incident-row').count()).toBe(1);
+    expect(await page.getByTestId('incident-row').getAttribute('data-id')).toBe(incidentId);
+    expect(await page.locator('input[name=mine]').isChecked()).toBe(true);
   });
 
   it('console: a new incident appears in the list live, from the stream', async () => {

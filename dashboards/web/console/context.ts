@@ -1,10 +1,12 @@
-/** What the console's views share: the signed-in client, the agency names, and where to draw. */
+/** What the console's views share: the signed-in client and key, the agency names, and where to draw. */
 import type { ApiClient } from '../shared/api.js';
 import { language } from '../shared/i18n.js';
-import type { Agency, IncidentChange } from '../shared/types.js';
+import type { Agency, IncidentChange, Me } from '../shared/types.js';
 
 export interface ConsoleContext {
   client: ApiClient;
+  /** The signed-in key (GET /api/me): its name is the actor and assignee the API records for it. */
+  me: Me;
   /** Where the current view draws (below the header). */
   view: HTMLElement;
   /** Agencies the key may see, for the filter and for display names (empty until loaded). */

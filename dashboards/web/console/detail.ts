@@ -211,6 +211,18 @@ export function showDetail(context: ConsoleContext, id: string): ConsoleView {
         h('label', { for: 'assignee' }, t('detail.assignee')),
         assignee,
         h('button', { type: 'submit', 'data-action': 'assign' }, t('detail.assign')),
+        h(
+          'button',
+          {
+            type: 'button',
+            'data-action': 'assign-me',
+            // The API records the key's name as the actor; the same name makes "assigned to me" find it.
+            disabled: incident.assignee === context.me.name,
+            onclick: () =>
+              void perform((version) => client.patch(path, { version, assignee: context.me.name })),
+          },
+          t('detail.assignMe'),
+        ),
         h('p', { class: 'help' }, t('detail.assigneeHelp')),
       ),
       h(

@@ -1,5 +1,6 @@
 /**
- * The incident list: filters (status, severity, agency, words of the title or an id), most recently seen
+ * The incident list: filters (status, severity, agency, words of the title or an id, assigned to the
+ * signed-in key), most recently seen
  * first, paged with the API's cursor (`next` → `after`; the cursors of the pages already seen are kept so
  * "previous" works). Live changes re-read the page shown, at most every half second.
  */
@@ -20,11 +21,13 @@ interface Filters {
   severity: Severity[];
   agency: string;
   q: string;
+  /** Only incidents assigned to the signed-in key's name (the API's `assignee` filter, an exact match). */
+  mine: boolean;
 }
 
 /** Kept while the tab lives, so coming back from an incident shows the same list. */
 const remembered: { filters: Filters; cursors: (string | undefined)[] } = {
-  filters: { status: [...OPEN], severity: [], agency: '', q: '' },
+  filters: { status: [...OPEN], severity: [], agency: '', q: '', mine: false },
   cursors: [undefined],
 };
 
@@ -46,6 +49,7 @@ export function showList(context: ConsoleContext): ConsoleView {
         severity: filters.severity,
         agency: filters.agency || undefined,
         q: filters.q || undefined,
+        assignee: filters.mine ? context.me.name : undefined,
         limit: PAGE_SIZE,
         after,
       });
@@ -165,6 +169,7 @@ export function showList(context: ConsoleContext): ConsoleView {
             severity: data.getAll('severity').map(String) as Severity[],
             agency: String(data.get('agency') ?? ''),
             q: String(data.get('q') ?? '').trim(),
+            mine: data.get('mine') !== null,
           };
           remembered.cursors = [undefined];
           void load();
@@ -210,6 +215,12 @@ export function showList(context: ConsoleContext): ConsoleView {
         h('input', { type: 'search', name: 'q', value: filters.q, maxlength: 500 }),
       ),
       h(
+        'label',
+        { class: 'check' },
+        h('input', { type: 'checkbox', name: 'mine', value: 'yes', checked: filters.mine }),
+        t('list.mine'),
+      ),
+      h(
         'div',
         { class: 'buttons' },
         h('button', { type: 'submit', class: 'primary' }, t('list.apply')),
@@ -218,7 +229,7 @@ export function showList(context: ConsoleContext): ConsoleView {
           {
             type: 'button',
             onclick: () => {
-              remembered.filters = { status: [], severity: [], agency: '', q: '' };
+              remembered.filters = { status: [], severity: [], agency: '', q: '', mine: false };
               remembered.cursors = [undefined];
               draw();
               void load();

@@ -5,29 +5,38 @@
  */
 import '../shared/base.css';
 import './console.css';
-import { ApiClient } from '../shared/api.js';
+import { ApiClient, ApiRequestError } from '../shared/api.js';
 import { h, replace } from '../shared/element.js';
 import { languageButton, signOutButton } from '../shared/header.js';
-import { language, onLanguageChange, t } from '../shared/i18n.js';
+import { label, language, onLanguageChange, t } from '../shared/i18n.js';
 import { forgetKey, savedKey } from '../shared/session.js';
-import { showSignIn } from '../shared/signin.js';
+import { showSignIn, WrongRoleError } from '../shared/signin.js';
 import { followIncidentChanges, type StreamState } from '../shared/stream.js';
-import type { Agency } from '../shared/types.js';
-import type { ConsoleContext, ConsoleView } from './context.js';
+import type { Agency, Me, Role } from '../shared/types.js';
+import { agencyName, type ConsoleContext, type ConsoleView } from './context.js';
 import { showDetail } from './detail.js';
 import { showList } from './list.js';
 
 const root = document.getElementById('app')!;
+/** The roles the triage routes accept (api/auth.ts TRIAGE_ROLES); an ioc or ingest key cannot use the console. */
+const CONSOLE_ROLES: readonly Role[] = ['admin', 'analyst', 'agency_analyst'];
 
 let context: ConsoleContext | undefined;
 let current: ConsoleView | undefined;
 let stopStream: (() => void) | undefined;
 let streamState: StreamState = 'connecting';
 
-function start(key: string): void {
+/** Who the key is, refused if its role cannot triage: asked before anything else, at sign-in and on load. */
+async function whoAmI(client: ApiClient): Promise<Me> {
+  const me = await client.get<Me>('/api/me');
+  if (!CONSOLE_ROLES.includes(me.role)) throw new WrongRoleError(me.name, me.role);
+  return me;
+}
+
+function start(key: string, me: Me): void {
   const client = new ApiClient(key, signOut);
   const view = h('main', { id: 'view' });
-  context = { client, view, agencies: [] };
+  context = { client, me, view, agencies: [] };
   drawFrame();
   route();
   stopStream = followIncidentChanges(
@@ -45,6 +54,7 @@ function start(key: string): void {
     .then(({ agencies }) => {
       if (context?.client !== client) return;
       context.agencies = agencies;
+      drawIdentity();
       current?.redraw();
     })
     .catch(() => {});
@@ -60,9 +70,21 @@ function signOut(): void {
   signIn();
 }
 
-function signIn(): void {
+function signIn(refusal?: unknown): void {
   document.title = t('app.console');
-  showSignIn(root, (client) => client.get('/api/incidents', { limit: 1 }), start);
+  showSignIn(root, whoAmI, start, refusal);
+}
+
+/** A key kept by this tab (a reload, or the wall's key in the same tab) is checked like a typed one. */
+function resume(key: string): void {
+  whoAmI(new ApiClient(key, signOut)).then(
+    (me) => start(key, me),
+    (error: unknown) => {
+      // A 401 has already signed out (the client's onUnauthorized); anything else is shown on the form.
+      if (error instanceof ApiRequestError && error.status === 401) return;
+      signIn(error);
+    },
+  );
 }
 
 function drawFrame(): void {
@@ -74,12 +96,31 @@ function drawFrame(): void {
       { class: 'bar' },
       h('h1', {}, h('a', { href: '#/' }, t('app.console'))),
       h('span', { id: 'stream-state', 'data-testid': 'stream-state', 'aria-live': 'polite' }),
+      h('span', { id: 'who', class: 'who', 'data-testid': 'who' }),
       languageButton(),
       signOutButton(signOut),
     ),
     context.view,
   );
   drawStreamState();
+  drawIdentity();
+}
+
+/** The signed-in key: name, role and the agencies it sees (names once /api/agencies has answered). */
+function drawIdentity(): void {
+  const target = document.getElementById('who');
+  if (!target || !context) return;
+  const { me } = context;
+  const scope = me.agencies
+    ? me.agencies.map((id) => agencyName(context!, id)).join(', ')
+    : t('who.provinceWide');
+  target.title = t('who.label');
+  replace(
+    target,
+    h('span', { class: 'who-name', 'data-testid': 'who-name' }, me.name),
+    h('span', { class: 'who-role', 'data-testid': 'who-role', 'data-role': me.role }, label('role', me.role)),
+    h('span', { class: 'who-scope', 'data-testid': 'who-scope' }, scope),
+  );
 }
 
 function drawStreamState(): void {
@@ -107,5 +148,5 @@ onLanguageChange(() => {
 });
 document.documentElement.lang = language();
 const key = savedKey();
-if (key) start(key);
+if (key) resume(key);
 else signIn();

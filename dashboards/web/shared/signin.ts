@@ -5,13 +5,42 @@
  */
 import { ApiClient, ApiRequestError } from './api.js';
 import { h, replace } from './element.js';
-import { t } from './i18n.js';
+import { label, t } from './i18n.js';
 import { cleanKey, saveKey } from './session.js';
 
-export function showSignIn(
+/** A probe's refusal of a valid key whose role cannot use the page (read from GET /api/me). */
+export class WrongRoleError extends Error {
+  constructor(
+    readonly keyName: string,
+    readonly role: string,
+  ) {
+    super(`role ${role} cannot use this page`);
+    this.name = 'WrongRoleError';
+  }
+}
+
+/** What the form says about a probe that failed. */
+export function signInMessage(error: unknown): string {
+  if (error instanceof WrongRoleError) {
+    return t('signin.wrongRole', { name: error.keyName, role: label('role', error.role) });
+  }
+  if (error instanceof ApiRequestError) {
+    if (error.status === 401) return t('signin.rejected');
+    if (error.status === 403) return t('signin.forbidden');
+    return t('error.generic', { message: error.message });
+  }
+  return t('signin.failed', { message: String((error as Error).message ?? error) });
+}
+
+/**
+ * `probe`'s answer goes to `onSignedIn` with the key, so the page need not ask again; `refusal` is shown at
+ * once (a saved key found unusable when the page loaded).
+ */
+export function showSignIn<T>(
   root: HTMLElement,
-  probe: (client: ApiClient) => Promise<unknown>,
-  onSignedIn: (key: string) => void,
+  probe: (client: ApiClient) => Promise<T>,
+  onSignedIn: (key: string, probed: T) => void,
+  refusal?: unknown,
 ): void {
   const input = h('input', {
     id: 'api-key',
@@ -22,7 +51,11 @@ export function showSignIn(
     required: true,
     'aria-describedby': 'api-key-help',
   });
-  const message = h('p', { class: 'form-error', role: 'alert' });
+  const message = h(
+    'p',
+    { class: 'form-error', role: 'alert' },
+    refusal === undefined ? null : signInMessage(refusal),
+  );
   const submit = h('button', { type: 'submit' }, t('signin.submit'));
   const form = h(
     'form',
@@ -38,18 +71,11 @@ export function showSignIn(
         submit.disabled = true;
         message.textContent = '';
         try {
-          await probe(new ApiClient(key));
+          const probed = await probe(new ApiClient(key));
           saveKey(key);
-          onSignedIn(key);
+          onSignedIn(key, probed);
         } catch (error) {
-          message.textContent =
-            error instanceof ApiRequestError
-              ? error.status === 401
-                ? t('signin.rejected')
-                : error.status === 403
-                  ? t('signin.forbidden')
-                  : t('error.generic', { message: error.message })
-              : t('signin.failed', { message: String((error as Error).message ?? error) });
+          message.textContent = signInMessage(error);
         } finally {
           submit.disabled = false;
         }

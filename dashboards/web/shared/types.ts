@@ -73,3 +73,15 @@ export interface IncidentChange {
   actor: string;
   at: string;
 }
+
+/** The roles of api/keys.ts (ROLES). */
+export type Role = 'admin' | 'analyst' | 'agency_analyst' | 'ioc' | 'ingest';
+
+/** GET /api/me: the signed-in key. The triage routes record its `name` as actor and as "assigned to me". */
+export interface Me {
+  keyId: string;
+  name: string;
+  role: Role;
+  /** The agencies it may see; null = every agency (province-wide). */
+  agencies: string[] | null;
+}
