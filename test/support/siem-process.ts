@@ -1,5 +1,7 @@
 /**
  * Runs the real `siem-lite` CLI as child processes (from source, through tsx), the way an operator runs it.
+ * With COMPILED_CLI=1 in the environment (not a SIEM_ name: those are config keys) it runs the built command (`bin/siem-lite.js` → dist/, after
+ * `npm run build`) instead: what production runs, without tsx's loader thread (benchmarks measuring RSS).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -16,7 +18,8 @@ export interface SiemProcess {
 
 /** `nodeArgs`: flags for node itself (benchmarks: `--cpu-prof`; not allowed in NODE_OPTIONS). */
 export function startSiem(args: string[], env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): SiemProcess {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'bin/main.ts', ...args], {
+  const entry = process.env.COMPILED_CLI === '1' ? ['bin/siem-lite.js'] : ['--import', 'tsx', 'bin/main.ts'];
+  const child = spawn(process.execPath, [...nodeArgs, ...entry, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
