@@ -8,6 +8,7 @@
  *   npx tsx bench/api-triage.ts generate [--dir /tmp/siem-api-bench] [--events 1000000] [--incidents 100000]
  *                                        [--incidents-only]   (keep the events, write the incidents again)
  *   npx tsx bench/api-triage.ts run [--dir /tmp/siem-api-bench] [--rate 200] [--duration 20] [--ingest 500]
+ *                                   [--cpu-prof /tmp/prof]   (V8 CPU profile of the serve process)
  *
  * `generate` writes through the store adapters (EventStore.index in batches, IncidentStore.create); events
  * come from bench/event-dataset.ts (realistic lines through the real normaliser) over the last 7 days,
@@ -46,6 +47,8 @@ const { values, positionals } = parseArgs({
     /** scale: Elasticsearch under `--prefix` and Redis, `serve` plus one `worker`. */
     mode: { type: 'string', default: 'embedded' },
     prefix: { type: 'string', default: 'siem-api-bench' },
+    /** Directory for a V8 CPU profile of the `serve` process (written when it exits at the end of the run). */
+    'cpu-prof': { type: 'string' },
   },
 });
 const dir = values.dir;
@@ -345,7 +348,15 @@ async function run(): Promise<void> {
   );
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', 'bin/main.ts', 'serve', '--config', configFile],
+    [
+      ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : []),
+      '--import',
+      'tsx',
+      'bin/main.ts',
+      'serve',
+      '--config',
+      configFile,
+    ],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
     },
