@@ -4,15 +4,13 @@
  * temporary folder, ten sshd failures over TCP syslog open an SSH Brute Force incident, and the analyst and
  * the IOC wall see it through the pages exactly as a user would.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningService, serve } from '../../bin/commands/serve.js';
-import { loadConfig } from '../../core/config.js';
-import { createLogger } from '../../core/logger.js';
+import type { RunningService } from '../../bin/commands/serve.js';
 import { buildDashboards } from '../../dashboards/build.js';
 import type {
   Agency,
@@ -20,6 +18,7 @@ import type {
   IncidentPage,
   TilesDocument,
 } from '../../dashboards/web/shared/types.js';
+import { serveEmbedded } from '../support/embedded-serve.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ATTACKER = '203.0.113.77';
@@ -103,26 +102,12 @@ describe('dashboards in a real browser (embedded serve)', () => {
     dir = mkdtempSync(join(tmpdir(), 'siem-dashboards-'));
     // Built from source for this run, so the test never drives stale assets in dist/.
     process.env.DASHBOARDS_DIR = await buildDashboards(join(dir, 'web'));
-    const file = join(dir, 'siem-lite.yaml');
-    writeFileSync(
-      file,
-      [
-        'mode: embedded',
-        `data_dir: ${join(dir, 'data')}`,
-        'log_level: silent',
-        'api: { host: 127.0.0.1, port: 0 }',
-        'ingest:',
-        '  batch_max_wait: 20ms',
-        '  listeners:',
-        '    - { id: syslog-tcp, transport: tcp, host: 127.0.0.1, port: 0, agency: so-tttt }',
-      ].join('\n'),
-    );
-    const { config } = loadConfig({ file, env: {} });
-    [service, browser] = await Promise.all([
-      serve(config, createLogger({ level: 'silent' })),
+    let started: Awaited<ReturnType<typeof serveEmbedded>>;
+    [started, browser] = await Promise.all([
+      serveEmbedded(dir),
       chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] }),
     ]);
-    adminKey = readFileSync(join(dir, 'data', 'admin.key'), 'utf8').trim();
+    ({ service, adminKey } = started);
     for (const role of ['analyst', 'ioc'] as const) {
       const created = await api<{ key: string }>('POST', '/api/keys', { name: `dashboard ${role}`, role });
       expect(created.status).toBe(201);

@@ -6,14 +6,13 @@
  * count unchanged), while another address still opens one.
  * The source inventory counts the listener's sources on the way.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningService, serve } from '../../bin/commands/serve.js';
-import { loadConfig } from '../../core/config.js';
-import { createLogger } from '../../core/logger.js';
+import type { RunningService } from '../../bin/commands/serve.js';
+import { serveEmbedded } from '../support/embedded-serve.js';
 
 const NOISY = '203.0.113.9';
 const OTHER = '203.0.113.10';
@@ -39,24 +38,8 @@ describe('false positive with an exception filter (embedded, end to end)', () =>
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'siem-fp-'));
-    const file = join(dir, 'siem-lite.yaml');
-    writeFileSync(
-      file,
-      [
-        'mode: embedded',
-        `data_dir: ${join(dir, 'data')}`,
-        'log_level: silent',
-        'api: { host: 127.0.0.1, port: 0 }',
-        'ingest:',
-        '  batch_max_wait: 20ms',
-        '  listeners:',
-        '    - { id: syslog-tcp, transport: tcp, host: 127.0.0.1, port: 0, agency: so-tttt }',
-      ].join('\n'),
-    );
-    const { config } = loadConfig({ file, env: {} });
-    service = await serve(config, createLogger({ level: 'silent' }));
+    ({ service, adminKey } = await serveEmbedded(dir));
     syslogPort = service.listeners[0]!.port;
-    adminKey = readFileSync(join(dir, 'data', 'admin.key'), 'utf8').trim();
   });
   afterAll(async () => {
     await service?.close();
