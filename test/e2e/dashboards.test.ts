@@ -363,8 +363,9 @@ describe('dashboards in a real browser (embedded serve)', () => {
     const assignMe = page.locator('[data-action=assign-me]');
     await expect.poll(() => assignMe.isEnabled()).toBe(true);
     await assignMe.click();
+    // The button is also disabled while the request runs: wait for the answer, not for the button.
     await expect.poll(() => assignMe.isDisabled()).toBe(true);
-    expect(await page.getByTestId('summary').textContent()).toContain(name);
+    await expect.poll(() => page.getByTestId('summary').textContent()).toContain(name);
     const assigned = (await api<IncidentDetail>('GET', `/api/incidents/${incidentId}`)).body.incident;
     expect(assigned.assignee).toBe(name);
     expect(assigned.timeline.at(-1)).toMatchObject({ action: 'assigned', actor: name });
