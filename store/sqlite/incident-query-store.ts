@@ -27,16 +27,16 @@ import { toSortTime } from '../event-document.js';
 import { textTokens } from '../text-tokens.js';
 
 const doc = (path: string) => `json_extract(doc, '$.${path}')`;
-const SEVERITY_RANK = `(CASE ${doc('severity')} WHEN 'low' THEN 1 WHEN 'medium' THEN 2 WHEN 'high' THEN 3 WHEN 'critical' THEN 4 ELSE 0 END)`;
+const SEVERITY_RANK = `(CASE severity WHEN 'low' THEN 1 WHEN 'medium' THEN 2 WHEN 'high' THEN 3 WHEN 'critical' THEN 4 ELSE 0 END)`;
 
 /** Sort keys: comparable SQL expressions (times as fixed-width UTC text). */
 const SORT_EXPRESSION: Record<IncidentSortField, string> = {
   lastSeen: 'last_seen',
-  firstSeen: `sort_time(${doc('firstSeen')})`,
-  createdAt: doc('createdAt'),
-  updatedAt: doc('updatedAt'),
+  firstSeen: 'first_seen',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
   severity: SEVERITY_RANK,
-  detectionCount: doc('detectionCount'),
+  detectionCount: 'detection_count',
 };
 
 /** Written as the open statuses (not `NOT closed`) so the planner can use the covering status index. */
@@ -59,22 +59,8 @@ export class SqliteIncidentQueries implements IncidentQueries {
     });
   }
 
-  async init(): Promise<void> {
-    this.#db.exec(
-      `CREATE INDEX IF NOT EXISTS incidents_api_severity ON incidents (${doc('severity')}, last_seen)`,
-    );
-    this.#db.exec(`CREATE INDEX IF NOT EXISTS incidents_api_status ON incidents (status, last_seen)`);
-    this.#db.exec(`CREATE INDEX IF NOT EXISTS incidents_api_created ON incidents (${doc('createdAt')})`);
-    // Covering indexes for the tiles' and statistics' aggregations: open incidents by agency and severity,
-    // and incidents created in a range with their response times, answered from the index alone (no JSON
-    // parse of each document: 100k incidents took seconds without them).
-    this.#db.exec(
-      `CREATE INDEX IF NOT EXISTS incidents_api_open ON incidents (status, agency, ${doc('severity')})`,
-    );
-    this.#db.exec(
-      `CREATE INDEX IF NOT EXISTS incidents_api_created_cells ON incidents (${doc('createdAt')}, agency, ${doc('severity')}, ${doc('timeToAcknowledgeMs')}, ${doc('timeToResolveMs')})`,
-    );
-  }
+  /** The indexes these reads use are the store's (schema.ts: the writer keeps the columns they cover). */
+  async init(): Promise<void> {}
 
   async search(query: IncidentQuery): Promise<IncidentPage> {
     const limit = checkPageLimit(query.limit, MAX_INCIDENT_PAGE);
@@ -95,10 +81,15 @@ export class SqliteIncidentQueries implements IncidentQueries {
       pageParams.push(value!, value!, String(id));
     }
     const direction = descending ? 'DESC' : 'ASC';
+    // The page's rows are picked and ordered from the indexes first, then only they read their document:
+    // ordering the documents themselves would carry every matching one through the sorter.
     const rows = this.#db
       .prepare(
-        `SELECT doc, ${key} AS sort_key FROM incidents WHERE ${clauses.join(' AND ')}
-         ORDER BY ${key} ${direction}, id ${direction} LIMIT ?`,
+        `SELECT i.doc AS doc, p.sort_key AS sort_key FROM (
+           SELECT rowid AS r, id, ${key} AS sort_key FROM incidents WHERE ${clauses.join(' AND ')}
+           ORDER BY ${key} ${direction}, id ${direction} LIMIT ?
+         ) AS p JOIN incidents AS i ON i.rowid = p.r
+         ORDER BY p.sort_key ${direction}, p.id ${direction}`,
       )
       .all(...pageParams, limit + 1) as { doc: string; sort_key: string | number }[];
     const incidents = rows.slice(0, limit).map((row) => JSON.parse(row.doc) as Incident);
@@ -134,16 +125,15 @@ export class SqliteIncidentQueries implements IncidentQueries {
     const agencyParams = scope.agencies ?? [];
     const open = this.#db
       .prepare(
-        `SELECT agency, ${doc('severity')} AS severity, count(*) AS count FROM incidents
+        `SELECT agency, severity, count(*) AS count FROM incidents
          WHERE ${agencyClause} AND ${OPEN} GROUP BY agency, severity ORDER BY agency, severity`,
       )
       .all(...agencyParams) as { agency: string; severity: Severity; count: number }[];
     const createdRows = this.#db
       .prepare(
-        `SELECT agency, ${doc('severity')} AS severity, count(*) AS count,
-           count(${doc('timeToAcknowledgeMs')}) AS acknowledged, avg(${doc('timeToAcknowledgeMs')}) AS mtta,
-           count(${doc('timeToResolveMs')}) AS closed, avg(${doc('timeToResolveMs')}) AS mttr
-         FROM incidents WHERE ${agencyClause} AND ${doc('createdAt')} >= ? AND ${doc('createdAt')} < ?
+        `SELECT agency, severity, count(*) AS count,
+           count(tta_ms) AS acknowledged, avg(tta_ms) AS mtta, count(ttr_ms) AS closed, avg(ttr_ms) AS mttr
+         FROM incidents WHERE ${agencyClause} AND created_at >= ? AND created_at < ?
          GROUP BY agency, severity ORDER BY agency, severity`,
       )
       .all(...agencyParams, from, to) as {
@@ -166,8 +156,8 @@ export class SqliteIncidentQueries implements IncidentQueries {
     }));
     const times = this.#db
       .prepare(
-        `SELECT agency, ${doc('createdAt')} AS at FROM incidents
-         WHERE ${agencyClause} AND ${doc('createdAt')} >= ? AND ${doc('createdAt')} < ?`,
+        `SELECT agency, created_at AS at FROM incidents
+         WHERE ${agencyClause} AND created_at >= ? AND created_at < ?`,
       )
       .all(...agencyParams, from, to) as { agency: string; at: string }[];
     const start = Date.parse(from);
@@ -189,14 +179,14 @@ export class SqliteIncidentQueries implements IncidentQueries {
       .map(([agency, counts]) => ({ agency, counts }));
     const topTactics = this.#db
       .prepare(
-        `SELECT t.value AS tactic, count(*) AS count FROM incidents, json_each(incidents.doc, '$.tactics') AS t
+        `SELECT t.value AS tactic, count(*) AS count FROM incidents, json_each(incidents.tactics) AS t
          WHERE ${agencyClause} AND ${OPEN}
          GROUP BY t.value ORDER BY count DESC, tactic ASC LIMIT ?`,
       )
       .all(...agencyParams, scope.topTactics ?? 5) as { tactic: string; count: number }[];
     const perAgency = this.#db
       .prepare(
-        `SELECT agency, t.value AS tactic, count(*) AS count FROM incidents, json_each(incidents.doc, '$.tactics') AS t
+        `SELECT agency, t.value AS tactic, count(*) AS count FROM incidents, json_each(incidents.tactics) AS t
          WHERE ${agencyClause} AND ${OPEN}
          GROUP BY agency, t.value ORDER BY agency ASC, count DESC, tactic ASC`,
       )
@@ -282,14 +272,14 @@ function whereOf(query: IncidentQuery): { where: string; params: (string | numbe
   };
   inList('agency', query.agencies);
   inList('status', query.status);
-  inList(doc('severity'), query.severity);
+  inList('severity', query.severity);
   if (query.ruleId !== undefined) {
     clauses.push('rule_id = ?');
     params.push(query.ruleId);
   }
-  if (query.assignee === null) clauses.push(`${doc('assignee')} IS NULL`);
+  if (query.assignee === null) clauses.push('assignee IS NULL');
   else if (query.assignee !== undefined) {
-    clauses.push(`${doc('assignee')} = ?`);
+    clauses.push('assignee = ?');
     params.push(query.assignee);
   }
   const member = (path: string, value: string | undefined) => {
@@ -297,7 +287,10 @@ function whereOf(query: IncidentQuery): { where: string; params: (string | numbe
     clauses.push(`EXISTS (SELECT 1 FROM json_each(incidents.doc, '$.${path}') AS m WHERE m.value = ?)`);
     params.push(value);
   };
-  member('tactics', query.tactic);
+  if (query.tactic !== undefined) {
+    clauses.push('EXISTS (SELECT 1 FROM json_each(incidents.tactics) AS m WHERE m.value = ?)');
+    params.push(query.tactic);
+  }
   member('techniques', query.technique);
   member('tags', query.tag);
   if (query.text !== undefined && query.text !== '') {
@@ -311,7 +304,7 @@ function whereOf(query: IncidentQuery): { where: string; params: (string | numbe
     params.push(from);
   }
   if (to !== undefined) {
-    clauses.push(`sort_time(${doc('firstSeen')}) < ?`);
+    clauses.push('first_seen < ?');
     params.push(to);
   }
   return { where: clauses.length === 0 ? '1' : clauses.join(' AND '), params };

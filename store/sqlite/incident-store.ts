@@ -194,20 +194,30 @@ export class SqliteIncidentStore implements IncidentStore {
   async close(): Promise<void> {}
 }
 
+/** The columns beside the document (schema.ts), from the document itself. */
 function incidentRow(incident: Incident): IncidentRow {
-  return {
-    id: incident.id,
-    agency: incident.agency,
-    status: incident.status,
-    ruleId: incident.ruleId,
-    lastSeen: lastSeenKey(incident),
-    doc: JSON.stringify(incident),
-  };
+  return [
+    incident.id,
+    incident.agency,
+    incident.status,
+    incident.ruleId,
+    sortKey(incident.lastSeen),
+    incident.severity,
+    sortKey(incident.firstSeen),
+    incident.createdAt,
+    incident.updatedAt,
+    incident.detectionCount,
+    incident.assignee ?? null,
+    incident.timeToAcknowledgeMs ?? null,
+    incident.timeToResolveMs ?? null,
+    JSON.stringify(incident.tactics ?? []),
+    JSON.stringify(incident),
+  ];
 }
 
-/** lastSeen as sortable UTC text, so incidents order by time whatever offset their events carried. */
-function lastSeenKey(incident: Incident): string {
-  return toSortTime(incident.lastSeen) ?? incident.lastSeen;
+/** A time as sortable UTC text, so incidents order by time whatever offset their events carried. */
+function sortKey(time: string): string {
+  return toSortTime(time) ?? time;
 }
 
 function checkLimit(limit: number | undefined): number {

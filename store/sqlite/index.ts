@@ -13,7 +13,12 @@ import { openDatabase } from './connection.js';
 import { SqliteEventStore } from './event-store.js';
 import { SqliteIncidentStore } from './incident-store.js';
 import { SqliteQueueDeadLetters } from './queue-dead-letters.js';
-import { migrationStatements, SCHEMA_VERSION, schemaStatements } from './schema.js';
+import {
+  incidentMigrationStatements,
+  migrationStatements,
+  SCHEMA_VERSION,
+  schemaStatements,
+} from './schema.js';
 import { inlineWriter, threadWriter } from './writer-client.js';
 
 export interface SqliteStoreOptions {
@@ -80,6 +85,12 @@ function createOrMigrateSchema(db: BetterSqlite3.Database, logger: Logger | unde
       ).map((row) => row.name);
       for (const statement of migrationStatements(version, indexes)) db.exec(statement);
       logger?.info({ from: version, to: SCHEMA_VERSION }, 'sqlite store migrated to the split events layout');
+    }
+    // Incidents of a layout before 4 (whatever the events' layout): the table without the derived columns.
+    const incidentColumns = db.prepare("SELECT name FROM pragma_table_info('incidents')").pluck().all();
+    if (incidentColumns.length > 0 && !incidentColumns.includes('severity')) {
+      for (const statement of incidentMigrationStatements()) db.exec(statement);
+      logger?.info({ from: version, to: SCHEMA_VERSION }, 'sqlite store migrated incidents to a rowid table');
     }
     for (const statement of schemaStatements()) db.exec(statement);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);

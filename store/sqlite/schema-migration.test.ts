@@ -70,6 +70,80 @@ describe('sqlite store layout', () => {
     db.close();
   });
 
+  it('moves incidents of a version 3 file to the rowid table with its columns, keeping versions', async () => {
+    const path = join(dir, 'v3.db');
+    const v3 = new BetterSqlite3(path);
+    v3.exec(`CREATE TABLE incidents (
+      id TEXT PRIMARY KEY, version INTEGER NOT NULL, agency TEXT NOT NULL, status TEXT NOT NULL,
+      rule_id TEXT NOT NULL, last_seen TEXT NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID`);
+    v3.exec('CREATE INDEX incidents_last_seen ON incidents (last_seen, id)');
+    v3.exec(`CREATE INDEX incidents_api_severity ON incidents (json_extract(doc, '$.severity'), last_seen)`);
+    const incident = {
+      id: 'inc-1',
+      title: 'Brute force on gw-1',
+      severity: 'high',
+      status: 'acknowledged',
+      agency: 'ag-old',
+      assignee: 'an.nguyen',
+      ruleId: 'r-1',
+      ruleTitle: 'Brute force',
+      tactics: ['credential_access'],
+      techniques: [],
+      dedupKey: 'k',
+      groupBy: {},
+      firstSeen: '2025-03-01T11:00:00+01:00',
+      lastSeen: '2025-03-01T10:30:00.000Z',
+      detectionCount: 3,
+      evidenceEventIds: [],
+      appliedBatches: [],
+      tags: [],
+      createdAt: '2025-03-01T10:00:01.000Z',
+      updatedAt: '2025-03-01T10:40:00.000Z',
+      timeline: [],
+      acknowledgedAt: '2025-03-01T10:05:01.000Z',
+      timeToAcknowledgeMs: 300_000,
+    };
+    v3.prepare(
+      `INSERT INTO incidents VALUES ('inc-1', 4, 'ag-old', 'acknowledged', 'r-1', '2025-03-01T10:30:00.000000000Z', ?)`,
+    ).run(JSON.stringify(incident));
+    v3.pragma('user_version = 3');
+    v3.close();
+
+    const stores = createSqliteStores({ path });
+    const found = await stores.incidents.get('inc-1');
+    expect(found).toEqual({ value: incident, version: '4' });
+    expect(await stores.incidents.update({ ...found!.value, status: 'resolved' }, '4')).toBe('ok');
+    await stores.close();
+    const db = new BetterSqlite3(path, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'incidents'").pluck().get()).not.toMatch(
+      /WITHOUT ROWID/,
+    );
+    expect(
+      db
+        .prepare(
+          `SELECT version, status, severity, first_seen, created_at, assignee, tta_ms, ttr_ms, tactics
+           FROM incidents`,
+        )
+        .all(),
+    ).toEqual([
+      {
+        version: 5,
+        status: 'resolved',
+        severity: 'high',
+        first_seen: '2025-03-01T10:00:00.000000000Z',
+        created_at: '2025-03-01T10:00:01.000Z',
+        assignee: 'an.nguyen',
+        tta_ms: 300_000,
+        ttr_ms: null,
+        tactics: '["credential_access"]',
+      },
+    ]);
+    // The API's old expression indexes went with the old table.
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name LIKE 'incidents_api_%'").all()).toEqual([]);
+    db.close();
+  });
+
   it('opens a new file at the current layout', async () => {
     const path = join(dir, 'new.db');
     const stores = createSqliteStores({ path });

@@ -17,9 +17,76 @@ import { type FieldSpec, HOT_FIELDS } from '../fields.js';
 /**
  * `PRAGMA user_version` of this layout; 0 = the first layout (one `events` table with `doc`), 2 = split
  * events, 3 = the queue's dead letters added (a new table only: `CREATE … IF NOT EXISTS` adds it to a file
- * of version 2, no migration step).
+ * of version 2, no migration step), 4 = `incidents` a rowid table with the fields the API filters, sorts and
+ * aggregates on as columns (incidentMigrationStatements).
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
+
+/**
+ * Incidents: the whole document in `doc` (last, so reading the other columns never touches its overflow
+ * pages), and beside it, written from the same document by the writer, every field the stores and the API
+ * filter, sort or aggregate on. A rowid table, not `WITHOUT ROWID`: with the document in the primary key's
+ * B-tree, SQLite seeks the table for each index entry a query visits; with a rowid table a covering index
+ * answers alone (issue 7: a filtered count went from 41 ms to 0.6 ms). Times are sortable UTC text
+ * (`toSortTime`), except `created_at`, kept as written (ISO 8601 UTC) because the API compares it to ISO
+ * bounds. `tactics` is the JSON array, so counting tactics reads it instead of the document. The derived
+ * columns allow NULL as `json_extract` gives it: a document without the field filters as it did before.
+ */
+const INCIDENTS_TABLE = `CREATE TABLE IF NOT EXISTS incidents (
+  id TEXT NOT NULL UNIQUE,
+  version INTEGER NOT NULL,
+  agency TEXT NOT NULL,
+  status TEXT NOT NULL,
+  rule_id TEXT NOT NULL,
+  last_seen TEXT NOT NULL,
+  severity TEXT,
+  first_seen TEXT,
+  created_at TEXT,
+  updated_at TEXT,
+  detection_count INTEGER,
+  assignee TEXT,
+  tta_ms INTEGER,
+  ttr_ms INTEGER,
+  tactics TEXT NOT NULL,
+  doc TEXT NOT NULL
+)`;
+
+/** Columns of `incidents` in the order IncidentRow values are bound (the writer's INSERT). */
+export const INCIDENT_COLUMNS = [
+  'id',
+  'agency',
+  'status',
+  'rule_id',
+  'last_seen',
+  'severity',
+  'first_seen',
+  'created_at',
+  'updated_at',
+  'detection_count',
+  'assignee',
+  'tta_ms',
+  'ttr_ms',
+  'tactics',
+  'doc',
+] as const;
+
+/**
+ * Indexes from the queries the stores issue (few: each costs every incident write): the list's default
+ * order (`last_seen, id`) and its filters each with `last_seen, id` after them, so a filtered page is
+ * picked from one index without reading rows and a filtered count is answered from it; status with severity for the triage
+ * view's usual filter (open and high or critical); and the tiles' two aggregations as covering indexes
+ * (open incidents by agency and severity; incidents created in a range with their response times).
+ */
+const INCIDENT_INDEXES = [
+  'CREATE INDEX IF NOT EXISTS incidents_last_seen ON incidents (last_seen, id)',
+  'CREATE INDEX IF NOT EXISTS incidents_agency ON incidents (agency, last_seen, id)',
+  'CREATE INDEX IF NOT EXISTS incidents_status ON incidents (status, severity, last_seen, id)',
+  'CREATE INDEX IF NOT EXISTS incidents_severity ON incidents (severity, last_seen, id)',
+  'CREATE INDEX IF NOT EXISTS incidents_rule ON incidents (rule_id, last_seen, id)',
+  'CREATE INDEX IF NOT EXISTS incidents_assignee ON incidents (assignee, last_seen, id)',
+  'CREATE INDEX IF NOT EXISTS incidents_open ON incidents (status, agency, severity)',
+  'CREATE INDEX IF NOT EXISTS incidents_created ON incidents (created_at, agency, severity, tta_ms, ttr_ms)',
+];
 
 /** Hot columns other than the three every row has (id, ts, agency). */
 export const EXTRA_HOT_FIELDS = HOT_FIELDS.filter(
@@ -90,17 +157,8 @@ export function schemaStatements(): string[] {
   id TEXT NOT NULL UNIQUE,
   doc TEXT NOT NULL
 )`,
-    `CREATE TABLE IF NOT EXISTS incidents (
-  id TEXT PRIMARY KEY,
-  version INTEGER NOT NULL,
-  agency TEXT NOT NULL,
-  status TEXT NOT NULL,
-  rule_id TEXT NOT NULL,
-  last_seen TEXT NOT NULL,
-  doc TEXT NOT NULL
-) WITHOUT ROWID`,
-    'CREATE INDEX IF NOT EXISTS incidents_last_seen ON incidents (last_seen, id)',
-    'CREATE INDEX IF NOT EXISTS incidents_agency ON incidents (agency, last_seen)',
+    INCIDENTS_TABLE,
+    ...INCIDENT_INDEXES,
     `CREATE TABLE IF NOT EXISTS incident_keys (
   dedup_key TEXT PRIMARY KEY,
   incident_id TEXT NOT NULL,
@@ -131,5 +189,25 @@ export function migrationStatements(fromVersion: number, existingIndexes: string
     'INSERT INTO event_docs (rid, doc) SELECT rid, doc FROM event_rows',
     ...existingIndexes.filter((name) => !kept.has(name)).map((name) => `DROP INDEX ${name}`),
     'ALTER TABLE event_rows DROP COLUMN doc',
+  ];
+}
+
+/**
+ * Statements that bring `incidents` of an older layout (`WITHOUT ROWID`, the fields in the JSON only) to
+ * this one: a new table filled from the documents (`sort_time` must be registered on the connection), the
+ * old one and its indexes (the API's expression indexes with it) dropped. Incidents keep their version.
+ */
+export function incidentMigrationStatements(): string[] {
+  const json = (path: string) => `json_extract(doc, '$.${path}')`;
+  return [
+    INCIDENTS_TABLE.replace('incidents (', 'incidents_v4 ('),
+    `INSERT INTO incidents_v4 (version, ${INCIDENT_COLUMNS.join(', ')})
+     SELECT version, id, agency, status, rule_id, last_seen, ${json('severity')},
+       coalesce(sort_time(${json('firstSeen')}), ${json('firstSeen')}), ${json('createdAt')}, ${json('updatedAt')},
+       ${json('detectionCount')}, ${json('assignee')}, ${json('timeToAcknowledgeMs')}, ${json('timeToResolveMs')},
+       coalesce(json_extract(doc, '$.tactics'), '[]'), doc
+     FROM incidents ORDER BY last_seen`,
+    'DROP TABLE incidents',
+    'ALTER TABLE incidents_v4 RENAME TO incidents',
   ];
 }

@@ -8,7 +8,7 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import { ipToBytes } from '../ip.js';
-import { EXTRA_HOT_FIELDS } from './schema.js';
+import { EXTRA_HOT_FIELDS, INCIDENT_COLUMNS } from './schema.js';
 
 /** Where the `ip` columns sit in an event row (after id, ts, agency). */
 const IP_COLUMNS = EXTRA_HOT_FIELDS.flatMap((field, i) => (field.type === 'ip' ? [3 + i] : []));
@@ -33,16 +33,29 @@ export interface EventWriteResult {
   deadLettered: number;
 }
 
-/** An incident row: the columns the store keeps beside the JSON document. */
-export interface IncidentRow {
-  id: string;
-  agency: string;
-  status: string;
-  ruleId: string;
-  /** Sortable UTC text of lastSeen. */
-  lastSeen: string;
-  doc: string;
-}
+/**
+ * An incident row: the values of `INCIDENT_COLUMNS` (schema.ts), in that order, taken from the document
+ * `doc` (the last one) by the caller so that the columns cannot drift from it.
+ */
+export type IncidentRow = [
+  id: string,
+  agency: string,
+  status: string,
+  ruleId: string,
+  /** Sortable UTC text of lastSeen (and of firstSeen below). */
+  lastSeen: string,
+  severity: string,
+  firstSeen: string,
+  createdAt: string,
+  updatedAt: string,
+  detectionCount: number,
+  assignee: string | null,
+  timeToAcknowledgeMs: number | null,
+  timeToResolveMs: number | null,
+  /** The tactics as a JSON array. */
+  tactics: string,
+  doc: string,
+];
 
 /**
  * One incident write. `open` moves (or creates, `pointerVersion` null) the dedup pointer to the incident
@@ -102,11 +115,14 @@ export class SqliteWriter implements WriterOperations {
       'INSERT OR IGNORE INTO detections (id, rule_id, agency, ts, doc) VALUES (?, ?, ?, ?, ?)',
     );
     this.#createIncident = db.prepare(
-      `INSERT OR IGNORE INTO incidents (id, version, agency, status, rule_id, last_seen, doc)
-       VALUES (?, 1, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO incidents (version, ${INCIDENT_COLUMNS.join(', ')})
+       VALUES (1, ${INCIDENT_COLUMNS.map(() => '?').join(', ')})`,
     );
+    // Every column of the row but the id, which names it.
     this.#updateIncident = db.prepare(
-      `UPDATE incidents SET version = version + 1, agency = ?, status = ?, rule_id = ?, last_seen = ?, doc = ?
+      `UPDATE incidents SET version = version + 1, ${INCIDENT_COLUMNS.slice(1)
+        .map((column) => `${column} = ?`)
+        .join(', ')}
        WHERE id = ? AND version = ?`,
     );
     this.#createPointer = db.prepare(
@@ -120,7 +136,7 @@ export class SqliteWriter implements WriterOperations {
     this.#deleteDoc = db.prepare('DELETE FROM event_docs WHERE rid = ?');
     this.#deleteRow = db.prepare('DELETE FROM event_rows WHERE rid = ?');
     this.#open = db.transaction((write: Extract<IncidentWriteRow, { kind: 'open' }>): WriteOutcome => {
-      if (this.#point(write.dedupKey, write.row.id, write.pointerVersion) === 'conflict') return 'conflict';
+      if (this.#point(write.dedupKey, write.row[0], write.pointerVersion) === 'conflict') return 'conflict';
       if (this.#create(write.row) === 'ok') return 'ok';
       throw new OpenConflict();
     });
@@ -170,15 +186,7 @@ export class SqliteWriter implements WriterOperations {
         return this.#create(write.row);
       case 'update': {
         const { row } = write;
-        const changes = this.#updateIncident.run(
-          row.agency,
-          row.status,
-          row.ruleId,
-          row.lastSeen,
-          row.doc,
-          row.id,
-          write.version,
-        ).changes;
+        const changes = this.#updateIncident.run(...row.slice(1), row[0], write.version).changes;
         return changes === 1 ? 'ok' : 'conflict';
       }
       case 'pointer':
@@ -194,14 +202,7 @@ export class SqliteWriter implements WriterOperations {
   }
 
   #create(row: IncidentRow): WriteOutcome {
-    const changes = this.#createIncident.run(
-      row.id,
-      row.agency,
-      row.status,
-      row.ruleId,
-      row.lastSeen,
-      row.doc,
-    ).changes;
+    const changes = this.#createIncident.run(...row).changes;
     return changes === 1 ? 'ok' : 'conflict';
   }
 
