@@ -15,7 +15,7 @@
  * incidents over the last 30 days across the 31 agencies (older than three days: 97% closed). Not timed.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -267,13 +267,31 @@ function summary(label: string, times: number[], statuses: Map<number, number>):
   return `${label.padEnd(34)} n=${String(sorted.length).padStart(5)}  p50 ${percentile(sorted, 50).toFixed(1)} ms  p95 ${percentile(sorted, 95).toFixed(1)} ms  p99 ${percentile(sorted, 99).toFixed(1)} ms  max ${sorted.at(-1)?.toFixed(1)} ms  [${codes}]`;
 }
 
-/** autocannon at a fixed overall rate; latencies per response (its own table has no p95). */
+/** CPU time (user + system) the process `pid` has used so far, in ms (Linux /proc; NaN elsewhere). */
+function processCpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime, fields 14 and 15 of stat(5), in clock ticks (USER_HZ, 100 on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * autocannon at a fixed overall rate; latencies per response (its own table has no p95). `cpu`: the serve
+ * process's CPU over the phase per response, less what ingest alone used (`ingestCpuMsPerS`) — on a shared
+ * machine a cost the neighbours' load does not change, unlike the wall times.
+ */
 async function load(
   url: string,
   keys: string[],
   headers: Record<string, string>,
   label: string,
+  cpu?: { pid: number | undefined; ingestCpuMsPerS: number },
 ): Promise<string> {
+  const cpuBefore = processCpuMs(cpu?.pid);
+  const started = performance.now();
   const times: number[] = [];
   const statuses = new Map<number, number>();
   const path = new URL(url).pathname + new URL(url).search;
@@ -294,7 +312,11 @@ async function load(
     statuses.set(status, (statuses.get(status) ?? 0) + 1);
   });
   const result = (await instance) as { errors: number; timeouts: number; requests: { sent: number } };
-  return `${summary(label, times, statuses)} errors ${result.errors} timeouts ${result.timeouts} sent ${result.requests.sent}`;
+  const seconds = (performance.now() - started) / 1000;
+  const perRequest = cpu
+    ? ` cpu/req ${((processCpuMs(cpu.pid) - cpuBefore - cpu.ingestCpuMsPerS * seconds) / Math.max(1, times.length)).toFixed(1)} ms`
+    : '';
+  return `${summary(label, times, statuses)} errors ${result.errors} timeouts ${result.timeouts} sent ${result.requests.sent}${perRequest}`;
 }
 
 /** Syslog over TCP at a steady rate while the load runs (ingest, normalise, match, index in the server). */
@@ -423,6 +445,11 @@ async function run(): Promise<void> {
     }
     const stopIngest = startIngest(syslogPort, Number(values.ingest));
     const load1 = loadavg()[0]!.toFixed(1);
+    // What ingest alone costs the serve process, so that the phases below can report the API's share.
+    const ingestCpuStart = processCpuMs(child.pid);
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    const ingestCpuMsPerS = (processCpuMs(child.pid) - ingestCpuStart) / 5;
+    const cpu = { pid: child.pid, ingestCpuMsPerS };
 
     // Tiles computed cold: the snapshot lives 5 s, so one request every 5.5 s recomputes it.
     const cold: number[] = [];
@@ -436,20 +463,21 @@ async function run(): Promise<void> {
         await new Promise((resolve) => setTimeout(resolve, 5500));
       }
     })();
-    lines.push(await load(`${base}/api/incidents?limit=50`, keys, {}, 'incidents list (default sort)'));
+    lines.push(await load(`${base}/api/incidents?limit=50`, keys, {}, 'incidents list (default sort)', cpu));
     lines.push(
       await load(
         `${base}/api/incidents?status=new&status=acknowledged&severity=high&severity=critical&limit=20`,
         keys,
         {},
         'incidents list (filtered)',
+        cpu,
       ),
     );
     probing = false;
     await prober;
     const etag = (await fetch(`${base}/api/ioc/tiles`, { headers: auth })).headers.get('etag') ?? '';
     lines.push(
-      await load(`${base}/api/ioc/tiles`, keys, { 'if-none-match': etag }, 'tiles revalidated (304)'),
+      await load(`${base}/api/ioc/tiles`, keys, { 'if-none-match': etag }, 'tiles revalidated (304)', cpu),
     );
     stopIngest();
     const sortedCold = [...cold].sort((a, b) => a - b);
@@ -462,7 +490,7 @@ async function run(): Promise<void> {
       0,
     );
     process.stdout.write(
-      `load average at start ${load1}, at end ${loadavg()[0]!.toFixed(1)}; ingest ${values.ingest} lines/s over TCP (${ingested} counted by the inventory)\n${lines.join('\n')}\n`,
+      `load average at start ${load1}, at end ${loadavg()[0]!.toFixed(1)}; ingest ${values.ingest} lines/s over TCP (${ingested} counted by the inventory), ingest alone ${ingestCpuMsPerS.toFixed(0)} ms CPU/s in serve\n${lines.join('\n')}\n`,
     );
   } finally {
     child.kill('SIGTERM');
