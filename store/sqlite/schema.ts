@@ -74,8 +74,8 @@ export const INCIDENT_COLUMNS = [
  * Indexes from the queries the stores issue (few: each costs every incident write): the list's default
  * order (`last_seen, id`) and its filters each with `last_seen, id` after them, so a filtered page is
  * picked from one index without reading rows and a filtered count is answered from it; status with severity for the triage
- * view's usual filter (open and high or critical); and the tiles' two aggregations as covering indexes
- * (open incidents by agency and severity; incidents created in a range with their response times).
+ * view's usual filter (open and high or critical); and the tiles' aggregations as covering indexes (open
+ * incidents by agency, severity and tactics; incidents created in a range with their response times).
  */
 const INCIDENT_INDEXES = [
   'CREATE INDEX IF NOT EXISTS incidents_last_seen ON incidents (last_seen, id)',
@@ -84,7 +84,7 @@ const INCIDENT_INDEXES = [
   'CREATE INDEX IF NOT EXISTS incidents_severity ON incidents (severity, last_seen, id)',
   'CREATE INDEX IF NOT EXISTS incidents_rule ON incidents (rule_id, last_seen, id)',
   'CREATE INDEX IF NOT EXISTS incidents_assignee ON incidents (assignee, last_seen, id)',
-  'CREATE INDEX IF NOT EXISTS incidents_open ON incidents (status, agency, severity)',
+  'CREATE INDEX IF NOT EXISTS incidents_open ON incidents (status, agency, severity, tactics)',
   'CREATE INDEX IF NOT EXISTS incidents_created ON incidents (created_at, agency, severity, tta_ms, ttr_ms)',
 ];
 
