@@ -411,6 +411,23 @@ describe.each(modes)('correlator windows ($name)', (mode) => {
     expect(more.fired.map((f) => f.events)).toEqual([['e3', 'e4', 'e5']]);
   });
 
+  it('does not double-count a re-delivered batch in a large group either (over 32 retained hits)', async () => {
+    // 60 hits of 0 bytes from one address, 4 s apart: no firing, every hit retained; then 60 and 50 bytes
+    // reach the sum of 100. Every batch arrives twice: a counted duplicate of the 60 would fire early.
+    const rows: Row[] = Array.from({ length: 60 }, (_, i): Row => [i * 4, 'failure', '10.0.0.1', 'a', 0]);
+    rows.push([240, 'failure', '10.0.0.1', 'a', 60], [244, 'failure', '10.0.0.1', 'a', 50]);
+    const batches: number[][] = [];
+    for (let i = 0; i < 60; i += 10) {
+      const batch = rows.slice(i, i + 10).map((_, j) => i + j);
+      batches.push(batch, batch);
+    }
+    batches.push([60], [60], [61], [61]);
+    const { detections, fired } = await correlate(mode.store(), 'bytes_sum', rows, batches);
+    expect(new Set(detections.map((d) => d.id)).size).toBe(1);
+    expect(fired.slice(0, 1)).toEqual(reference('bytes_sum', rows));
+    expect(fired[0]!.time).toBe(new Date(Date.UTC(2026, 10, 26) + 244_000).toISOString());
+  });
+
   it('counts out-of-order hits within the allowed lateness as if on time, and flags later ones', async () => {
     // In time order: 0, 60, 120 fire. Arriving 120, 0, 60 (2 minutes out of order): the same firing.
     const rows: Row[] = [

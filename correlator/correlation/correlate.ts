@@ -145,18 +145,23 @@ export class Correlator {
         });
         group = {
           correlation,
-          storeKey: `${correlation.info.id}:${digest(groupKey)}`,
+          storeKey: this.store.keyOf(correlation.info.id, groupKey),
           groupKey,
           groupBy,
           hits: [],
         };
         groups.set(groupKey, group);
       }
-      group.hits.push({
-        ...hit,
+      const entry: WindowHit = {
+        time: hit.time,
         rule: correlation.ruleIds.indexOf(ruleId),
-        ...(value !== undefined ? { value } : {}),
-      });
+        key: hit.key,
+        agency: hit.agency,
+      };
+      if (value !== undefined) entry.value = value;
+      if (hit.refs) entry.refs = hit.refs;
+      if (hit.first !== undefined) entry.first = hit.first;
+      group.hits.push(entry);
     };
 
     for (const { detection, event } of matches) {

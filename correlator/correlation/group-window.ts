@@ -66,9 +66,16 @@ export interface WindowOutcome {
 
 export const identityOf = (hit: WindowHit): string => `${hit.rule}:${hit.key}`;
 
+/** Groups up to this many retained hits are searched for a duplicate directly; larger ones through a set. */
+const SCAN_LIMIT = 32;
+
 /**
  * Applies hits (one batch's, for one group) to a group's state. Pure: `state` is not modified.
  * `maxHits` caps the retained hits per group (a flood in one group cannot grow memory without bound).
+ *
+ * Per hit this allocates nothing unless the hit fires: groups are many (one per attacking address) and
+ * mostly see one hit per batch, so building identity sets of the whole retained window per batch, or
+ * copying each candidate window, made this stage cost more than matching.
  */
 export function applyToGroup(
   correlation: CompiledCorrelation,
@@ -79,25 +86,32 @@ export function applyToGroup(
 ): WindowOutcome {
   const span = correlation.timespanMs;
   const state: GroupState = previous
-    ? { newest: previous.newest, hits: [...previous.hits], firings: [...previous.firings] }
+    ? { newest: previous.newest, hits: previous.hits.slice(), firings: previous.firings.slice() }
     : { newest: Number.NEGATIVE_INFINITY, hits: [], firings: [] };
   const firings: Firing[] = [];
   const late: WindowHit[] = [];
   let evicted = 0;
-  const active = new Set(state.hits.map(identityOf));
-  const consumed = new Map<string, Firing | undefined>();
+  // Hits consumed by the retained firings (→ the firing a hit completed): only groups that fired have any.
+  let consumed: Map<string, Firing | undefined> | undefined;
   for (const firing of state.firings) {
+    consumed ??= new Map();
     for (const id of firing.consumed) if (!consumed.has(id)) consumed.set(id, undefined);
     consumed.set(firing.completedBy, firing);
   }
+  // Keys of the retained hits, for large groups only (a re-delivered hit is found without a scan).
+  let keys: Set<string> | undefined;
 
   for (const hit of hits) {
-    const id = identityOf(hit);
-    if (active.has(id) || consumed.has(id)) {
-      const replayed = consumed.get(id);
-      if (replayed && !firings.includes(replayed)) firings.push(replayed);
-      continue;
+    if (consumed) {
+      const id = identityOf(hit);
+      if (consumed.has(id)) {
+        const replayed = consumed.get(id);
+        if (replayed && !firings.includes(replayed)) firings.push(replayed);
+        continue;
+      }
     }
+    if (state.hits.length > SCAN_LIMIT && !keys) keys = new Set(state.hits.map((h) => h.key));
+    if ((!keys || keys.has(hit.key)) && isRetained(state.hits, hit)) continue;
     if (hit.time < state.newest - latenessMs) {
       late.push(hit);
       continue;
@@ -106,16 +120,16 @@ export function applyToGroup(
     let at = state.hits.length;
     while (at > 0 && state.hits[at - 1]!.time > hit.time) at--;
     state.hits.splice(at, 0, hit);
-    active.add(id);
+    keys?.add(hit.key);
 
-    const firing = evaluate(correlation, state.hits, at, id);
+    const firing = evaluate(correlation, state.hits, at);
     if (!firing) continue;
     state.hits = state.hits.slice(firing.consumed.length);
-    for (const consumedId of firing.consumed) {
-      active.delete(consumedId);
-      consumed.set(consumedId, undefined);
-    }
-    consumed.set(id, firing);
+    // Consumed hits left the retained list: the key set is rebuilt from it when next needed.
+    keys = undefined;
+    consumed ??= new Map();
+    for (const consumedId of firing.consumed) consumed.set(consumedId, undefined);
+    consumed.set(firing.completedBy, firing);
     state.firings.push(firing);
     firings.push(firing);
   }
@@ -129,58 +143,77 @@ export function applyToGroup(
     drop += evicted;
   }
   if (drop > 0) state.hits = state.hits.slice(drop);
-  state.firings = state.firings.filter((firing) => firing.time >= horizon);
+  if (state.firings.length > 0) state.firings = state.firings.filter((firing) => firing.time >= horizon);
   const empty = state.hits.length === 0 && state.firings.length === 0;
   return { state: empty ? null : state, firings, late, evicted };
+}
+
+/** Whether a hit with the same identity (rule and key) is retained (a re-delivered batch). */
+function isRetained(retained: WindowHit[], hit: WindowHit): boolean {
+  for (let i = retained.length - 1; i >= 0; i--) {
+    const other = retained[i]!;
+    if (other.key === hit.key && other.rule === hit.rule) return true;
+  }
+  return false;
 }
 
 /**
  * Evaluates the windows that the hit just inserted at `at` completes: ending at its own time, then at each
  * later hit's time within one timespan (out-of-order arrival). Returns the first firing.
  */
-function evaluate(
-  correlation: CompiledCorrelation,
-  hits: WindowHit[],
-  at: number,
-  completedBy: string,
-): Firing | undefined {
+function evaluate(correlation: CompiledCorrelation, hits: WindowHit[], at: number): Firing | undefined {
   const span = correlation.timespanMs;
   const time = hits[at]!.time;
+  let start = at;
   for (let end = at; end < hits.length; end++) {
     const endTime = hits[end]!.time;
     if (endTime > time + span) break;
     // Only distinct window ends: the last hit with this time closes the window.
     if (end + 1 < hits.length && hits[end + 1]!.time === endTime) continue;
-    let start = end;
+    // Window starts only move forward as the end does (hits are in time order).
     while (start > 0 && hits[start - 1]!.time >= endTime - span) start--;
-    const window = hits.slice(start, end + 1);
-    const value = measure(correlation, window);
+    while (hits[start]!.time < endTime - span) start++;
+    const value = measure(correlation, hits, start, end + 1);
     if (value === undefined || !conditionHolds(correlation.condition, value)) continue;
     return {
       time: endTime,
       value,
-      completedBy,
-      hits: window,
+      completedBy: identityOf(hits[at]!),
+      hits: hits.slice(start, end + 1),
       consumed: hits.slice(0, end + 1).map(identityOf),
     };
   }
   return undefined;
 }
 
-/** The measured value of a window, as the reference evaluator defines it per correlation type. */
-function measure(correlation: CompiledCorrelation, window: WindowHit[]): number | undefined {
+/** The measured value of the window `hits[from, to)`, as the reference evaluator defines it per correlation type. */
+function measure(
+  correlation: CompiledCorrelation,
+  hits: WindowHit[],
+  from: number,
+  to: number,
+): number | undefined {
   switch (correlation.type) {
     case 'event_count':
-      return window.length;
-    case 'value_count':
-      return new Set(window.map((hit) => hit.value)).size;
-    case 'temporal':
-      return new Set(window.map((hit) => hit.rule)).size;
+      return to - from;
+    case 'value_count': {
+      const values = new Set<string | undefined>();
+      for (let i = from; i < to; i++) values.add(hits[i]!.value);
+      return values.size;
+    }
+    case 'temporal': {
+      const rules = new Set<number>();
+      for (let i = from; i < to; i++) rules.add(hits[i]!.rule);
+      return rules.size;
+    }
     case 'temporal_ordered': {
       // How many of the rules, in the order written, occur as a time-ordered subsequence of the window.
       let next = 0;
-      for (const hit of window) {
-        if (next < correlation.ruleIds.length && correlation.ruleIds[hit.rule] === correlation.ruleIds[next])
+      for (let i = from; i < to; i++) {
+        if (
+          next < correlation.ruleIds.length &&
+          correlation.ruleIds[hits[i]!.rule] === correlation.ruleIds[next]
+        )
           next++;
       }
       return next;
@@ -189,7 +222,11 @@ function measure(correlation: CompiledCorrelation, window: WindowHit[]): number 
     case 'value_avg':
     case 'value_percentile':
     case 'value_median': {
-      const numbers = window.map((hit) => Number(hit.value)).filter((n) => Number.isFinite(n));
+      const numbers: number[] = [];
+      for (let i = from; i < to; i++) {
+        const n = Number(hits[i]!.value);
+        if (Number.isFinite(n)) numbers.push(n);
+      }
       if (numbers.length === 0) return undefined;
       if (correlation.type === 'value_sum') return numbers.reduce((a, b) => a + b, 0);
       if (correlation.type === 'value_avg') return numbers.reduce((a, b) => a + b, 0) / numbers.length;

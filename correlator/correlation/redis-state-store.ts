@@ -4,6 +4,7 @@
  * workers on any number of machines never lose each other's hits.
  */
 import { Redis } from 'ioredis';
+import { digest } from '../../core/identity.js';
 import {
   type CorrelationStateStore,
   decodeState,
@@ -47,6 +48,11 @@ export class RedisStateStore implements CorrelationStateStore {
 
   /** Every group key starts with this (the caller's keys are appended). */
   readonly keyPrefix: string;
+
+  /** A digest of the group-by values: a short Redis key whatever the values' length. */
+  keyOf(correlationId: string, groupKey: string): string {
+    return `${correlationId}:${digest(groupKey)}`;
+  }
 
   async read(keys: string[]): Promise<(StoredGroup | null)[]> {
     if (keys.length === 0) return [];

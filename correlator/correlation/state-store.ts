@@ -25,6 +25,8 @@ export interface GroupWrite {
 }
 
 export interface CorrelationStateStore {
+  /** The record's key for a correlation's group (`groupKey`: the JSON array of its group-by values). */
+  keyOf(correlationId: string, groupKey: string): string;
   read(keys: string[]): Promise<(StoredGroup | null)[]>;
   /** Compare-and-set, one result per write: false where another worker wrote first. */
   write(writes: GroupWrite[]): Promise<boolean[]>;
@@ -94,6 +96,11 @@ export class MemoryStateStore implements CorrelationStateStore {
   private writes = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
+
+  /** In memory the key's length costs nothing: no digest (a SHA-256 per group per batch). */
+  keyOf(correlationId: string, groupKey: string): string {
+    return `${correlationId}\u0000${groupKey}`;
+  }
 
   async read(keys: string[]): Promise<(StoredGroup | null)[]> {
     const now = this.now();
