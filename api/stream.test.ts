@@ -4,6 +4,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withVersions } from '../bin/runtime.js';
 import { createLogger } from '../core/logger.js';
 import type { ChangeFeed, IncidentChange } from '../core/ports.js';
 import { MemoryChangeFeed, RedisChangeFeed } from '../correlator/change-feed.js';
@@ -94,8 +95,30 @@ describe.each(['memory', 'redis'] as const)('live stream (%s change feed)', (kin
     expect(scoped.messages.map((m) => m.incident.id)).toEqual(['w-a', 's-a']);
     expect(scoped.raw()).not.toContain(AGENCY_B);
     expect(scoped.messages[1]).toMatchObject({ kind: 'status_changed', actor: 'analyst A' });
+    // The API's change carries the version the PATCH answered: a console can PATCH again from the stream.
+    const answered = patched.json() as { version: string };
+    expect(answered.version).not.toBe(version);
+    expect(scoped.messages[1]!.version).toBe(answered.version);
+    expect(scoped.messages[1]!.incident.status).toBe('acknowledged');
     expect(province.messages.map((m) => m.incident.id)).toEqual(['w-b']);
     for (const stream of [scoped, province, everything]) stream.close();
+  });
+
+  it("gives the pipeline's changes the stored version, only while the incident is still in that state", async () => {
+    await h.incidents.create(incident('s-v', AGENCY_A));
+    const stored = (await h.incidents.get('s-v'))!;
+    const at = new Date().toISOString();
+    const current: IncidentChange = { kind: 'opened', incident: stored.value, actor: 'system', at };
+    const stale: IncidentChange = { ...current, incident: { ...stored.value, detectionCount: 99 } };
+    expect(await withVersions(h.incidents, [current, stale])).toEqual([
+      { ...current, version: stored.version },
+      stale,
+    ]);
+    const stream = await openStream(base, h.key.agencyA);
+    for (const change of await withVersions(h.incidents, [current])) await other.publish(change);
+    await until(() => stream.messages.length >= 1);
+    expect(stream.messages[0]).toMatchObject({ incident: { id: 's-v' }, version: stored.version });
+    stream.close();
   });
 
   it('refuses a stream without a key or to an ioc key', async () => {

@@ -13,6 +13,7 @@ import type {
   BatchHandler,
   ChangeFeed,
   EventStore,
+  IncidentChange,
   IncidentStore,
   RuleRepository,
   SourceInventory,
@@ -173,7 +174,8 @@ export async function createWorkerPipeline(
     correlator,
     incidents,
     notify: async (changes) => {
-      if (feed) for (const change of changes) await feed.publish(change);
+      if (feed)
+        for (const change of await withVersions(stores.incidents, changes)) await feed.publish(change);
       await notifier?.notify(changes);
     },
     detectOptions: { groupBy: config.incidents.group_by },
@@ -190,6 +192,28 @@ export async function createWorkerPipeline(
       await entities.close();
     },
   };
+}
+
+/**
+ * The pipeline's changes with the version each incident is stored at, for the live stream (a console
+ * PATCHes with it). Only where the stored incident is still the one in the change: if it moved on since
+ * (an analyst, the next batch), that write's own notice carries the newer state and its version.
+ */
+export async function withVersions(
+  incidents: IncidentStore,
+  changes: IncidentChange[],
+): Promise<IncidentChange[]> {
+  if (changes.length === 0) return changes;
+  const ids = changes.map((change) => change.incident.id);
+  const stored = incidents.getMany
+    ? await incidents.getMany(ids)
+    : await Promise.all(ids.map((id) => incidents.get(id)));
+  return changes.map((change, i) => {
+    const found = stored[i];
+    return found && JSON.stringify(found.value) === JSON.stringify(change.incident)
+      ? { ...change, version: found.version }
+      : change;
+  });
 }
 
 /** Webhooks and e-mail as configured (`notifications`); undefined when neither is. */

@@ -215,6 +215,11 @@ export interface IncidentStore {
 export interface IncidentChange {
   kind: 'opened' | 'updated' | 'reopened' | 'status_changed' | 'assigned' | 'merged' | 'noted';
   incident: Incident;
+  /**
+   * The version `incident` is stored at (send it back with PATCH). Absent when it is not known to match:
+   * the incident changed again before the notice went out (a later notice carries that state).
+   */
+  version?: string;
   /** Who made it: `system` for the pipeline, else the API key name. */
   actor: string;
   at: string;

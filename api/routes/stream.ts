@@ -32,7 +32,7 @@ export async function streamRoutes(
         tags: ['incidents'],
         summary: 'Live incident changes (text/event-stream)',
         description:
-          'Each change is an SSE message `event: incident` whose data is `{kind, incident, actor, at}`; `: heartbeat` comments every 15 s. Only incidents of the caller’s agencies are sent.',
+          'Each change is an SSE message `event: incident` whose data is `{kind, incident, version, actor, at}` (`version`: the one the incident is stored at, for PATCH; absent when it changed again before the notice went out, a later message then carries it); `: heartbeat` comments every 15 s. Only incidents of the caller’s agencies are sent.',
         querystring: T.Object(
           {
             agency: T.Optional(T.Array(AgencyId, { maxItems: 100 })),
@@ -45,7 +45,7 @@ export async function streamRoutes(
           200: T.String({
             description: 'an event stream',
             examples: [
-              'event: incident\ndata: {"kind":"opened","incident":{"id":"5f1c0e2a9b7d4c11","agency":"so-tttt"},"actor":"system","at":"2025-03-01T02:10:01.000Z"}\n\n: heartbeat\n\n',
+              'event: incident\ndata: {"kind":"opened","incident":{"id":"5f1c0e2a9b7d4c11","agency":"so-tttt"},"version":"1","actor":"system","at":"2025-03-01T02:10:01.000Z"}\n\n: heartbeat\n\n',
             ],
           }),
           ...AUTH_ERRORS,

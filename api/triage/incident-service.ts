@@ -64,8 +64,10 @@ export class IncidentTriage {
       before: triageView(current.value),
       after: triageView(next),
     });
-    await this.publish(kindOf(current.value, next), next, request);
-    return this.read(request, id);
+    // Read back: the answer and the change notice carry the stored state with its version.
+    const updated = await this.read(request, id);
+    await this.publish(kindOf(current.value, next), updated, request);
+    return updated;
   }
 
   async addNote(request: FastifyRequest, id: string, text: string): Promise<IncidentNote> {
@@ -94,7 +96,7 @@ export class IncidentTriage {
           agency: next.agency,
           after: { note: note.id, text },
         });
-        await this.publish('noted', next, request);
+        await this.publish('noted', await this.read(request, id), request);
         return note;
       }
     }
@@ -139,7 +141,7 @@ export class IncidentTriage {
           before: triageView(found.value),
           after: triageView(next),
         });
-        await this.publish(kindOf(found.value, next), next, request);
+        await this.publish(kindOf(found.value, next), await this.read(request, id), request);
         return { id, outcome: 'updated' };
       }
     }
@@ -208,8 +210,8 @@ export class IncidentTriage {
       },
     );
     const result = { target: await this.read(request, targetId), source: await this.read(request, sourceId) };
-    await this.publish('merged', result.target.value, request);
-    await this.publish('merged', result.source.value, request);
+    await this.publish('merged', result.target, request);
+    await this.publish('merged', result.source, request);
     return result;
   }
 
@@ -222,9 +224,10 @@ export class IncidentTriage {
     }
   }
 
+  /** The notice carries the incident as stored with its version, so a console can PATCH from it. */
   private async publish(
     kind: IncidentChange['kind'],
-    incident: Incident,
+    { value: incident, version }: Versioned<Incident>,
     request: FastifyRequest,
   ): Promise<void> {
     if (!this.feed) return;
@@ -232,6 +235,7 @@ export class IncidentTriage {
       await this.feed.publish({
         kind,
         incident,
+        version,
         actor: principalOf(request).name,
         at: new Date().toISOString(),
       });
