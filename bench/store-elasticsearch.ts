@@ -112,7 +112,7 @@ const rawBodies = batches(1).map((batch) =>
       const action = {
         create: { _index: dailyIndex(`${run}-raw`, prepared.event.sortTime), _id: prepared.event.id },
       };
-      return `${JSON.stringify(action)}\n${JSON.stringify(prepared.event.document)}\n`;
+      return `${JSON.stringify(action)}\n${prepared.event.json}\n`;
     })
     .join(''),
 );

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { SecurityEvent } from '../core/model.js';
-import { prepareEvent, toSortTime } from './event-document.js';
+import { CAPTURED_FIELDS, prepareEvent, toSortTime } from './event-document.js';
+import { valueAt } from './fields.js';
 
 const digits = (length: number) =>
   fc.array(fc.constantFrom(...'0123456789'), { minLength: length, maxLength: length }).map((d) => d.join(''));
@@ -57,7 +58,7 @@ describe('prepareEvent', () => {
       'labels.env': 'prod',
       winlog: { 'event_data.LogonType': 3 },
     } as unknown as SecurityEvent);
-    expect(prepared.ok && prepared.event.document).toMatchObject({
+    expect(prepared.ok && JSON.parse(prepared.event.json)).toMatchObject({
       source: { ip: '203.0.113.5', port: 22 },
       labels: { env: 'prod' },
       winlog: { event_data: { LogonType: 3 } },
@@ -75,5 +76,113 @@ describe('prepareEvent', () => {
     expect(refused({ custom: 'u', 'custom.name': 'root' })).toBe('custom holds a value and an object');
     expect(refused({ 'a..b': 1 })).toBe('field name "a..b" is empty or has an empty segment');
     expect(refused({ 'user.name': ['a', 'b'] })).toBe('user.name is single-valued but holds 2 values');
+  });
+
+  /** The values handed back beside the JSON are the stored document's (the hot columns read them). */
+  const capturesStoredValues = (event: SecurityEvent) => {
+    const prepared = prepareEvent(event);
+    if (!prepared.ok) return;
+    const stored = JSON.parse(prepared.event.json) as unknown;
+    CAPTURED_FIELDS.forEach((field, slot) => {
+      expect(JSON.stringify(prepared.event.captured[slot])).toBe(JSON.stringify(valueAt(stored, field.name)));
+    });
+  };
+
+  it('hands back the stored values of the hot fields and message, whatever the document holds', () => {
+    const key = fc.oneof(
+      fc.constantFrom(
+        'source',
+        'ip',
+        'port',
+        'user',
+        'name',
+        'message',
+        'tags',
+        'labels',
+        'x',
+        '__proto__',
+        '0',
+        '10',
+      ),
+      fc.string({ maxLength: 6 }),
+      fc.string({ unit: 'grapheme', maxLength: 4 }),
+    );
+    const scalar = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 12 }),
+      fc.constantFrom(
+        '203.0.113.5',
+        '2001:db8::1',
+        '22',
+        'true',
+        '2025-03-01T10:00:00.123Z',
+        '\u2028',
+        '\ud800',
+      ),
+      fc.double(),
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.constant(undefined),
+    );
+    const { value } = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        scalar,
+        tie('object'),
+        fc.array(tie('value'), { maxLength: 3 }),
+      ),
+      object: fc.dictionary(key, tie('value'), { maxKeys: 5 }),
+    }));
+    const catalogueKey = fc.constantFrom(
+      'source',
+      'source.ip',
+      'source.port',
+      'user.name',
+      'message',
+      'tags',
+      'event.category',
+      'host.hostname',
+      'destination.ip',
+      'event.action',
+      'http.response.status_code',
+      'labels',
+      'log.syslog',
+    );
+    fc.assert(
+      fc.property(
+        fc.dictionary(catalogueKey, value, { maxKeys: 6 }),
+        fc.dictionary(key, value, { maxKeys: 3 }),
+        (known, other) => {
+          capturesStoredValues({ ...other, ...known, ...base } as unknown as SecurityEvent);
+          capturesStoredValues({ ...base, ...known, ...other } as unknown as SecurityEvent);
+        },
+      ),
+      { numRuns: 600 },
+    );
+  });
+
+  it('leaves `__proto__` out and never writes into a prototype, whatever the dotted keys', () => {
+    const event = JSON.parse(
+      '{"@timestamp":"2025-03-01T10:00:00.000Z","event":{"id":"e1"},"agency":{"id":"a"},' +
+        '"__proto__.polluted":"yes","x":{"__proto__":{"y":1},"constructor.name":"c","a.__proto__":{"z":2}}}',
+    ) as SecurityEvent;
+    const prepared = prepareEvent(event);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(prepared.ok && JSON.parse(prepared.event.json).x).toEqual({ constructor: { name: 'c' } });
+    capturesStoredValues(event);
+  });
+
+  it('hands back the stored values of a pipeline-shaped document', () => {
+    capturesStoredValues({
+      ...base,
+      '@timestamp': '2025-03-01T17:00:00.5+07:00',
+      message: 'Failed password for invalid user "root" from 203.0.113.5 port 22 ssh2\u0000 \ud83d\ude00',
+      event: { ...base.event, category: ['authentication'], outcome: 'failure', action: 'ssh_login' },
+      source: { ip: '203.0.113.5', port: '22' },
+      related: { ip: ['203.0.113.5', { odd: 'x' }, [1, 2]], user: ['root'] },
+      user: { name: ['root'] },
+      http: { response: { status_code: 200.7 } },
+      labels: { empty: [] },
+    } as unknown as SecurityEvent);
   });
 });

@@ -6,14 +6,22 @@
  */
 import { isIP } from 'node:net';
 import type { SecurityEvent } from '../core/model.js';
-import { EVENT_FIELDS, type FieldSpec, KEYWORD_IGNORE_ABOVE } from './fields.js';
+import { EVENT_FIELDS, type FieldSpec, fieldSpec, HOT_FIELDS, KEYWORD_IGNORE_ABOVE } from './fields.js';
 
 export interface PreparedEvent {
-  /** The document to store: dotted keys expanded, catalogue values coerced to their types. */
-  document: SecurityEvent;
+  /**
+   * The document to store, as JSON: dotted keys expanded, catalogue values coerced (both stores write
+   * this text, so they store the same document).
+   */
+  json: string;
   id: string;
   /** `@timestamp` in fixed-width UTC with nanoseconds: sorts and compares as text. */
   sortTime: string;
+  /**
+   * The stored values of CAPTURED_FIELDS, by position (undefined where the document has none): the hot
+   * columns and `message` without a second walk over the document.
+   */
+  captured: unknown[];
 }
 
 export type Prepared = { ok: true; event: PreparedEvent } | { ok: false; reason: string };
@@ -26,9 +34,14 @@ export type Prepared = { ok: true; event: PreparedEvent } | { ok: false; reason:
 interface CatalogueNode {
   spec: FieldSpec | undefined;
   children: Map<string, CatalogueNode> | undefined;
+  /** Position in CAPTURED_FIELDS. */
+  slot: number | undefined;
 }
 
-const catalogueRoot: CatalogueNode = { spec: undefined, children: new Map() };
+/** The fields whose stored values prepareEvent hands back beside the JSON: the hot columns, then `message`. */
+export const CAPTURED_FIELDS: readonly FieldSpec[] = [...HOT_FIELDS, fieldSpec('message')!];
+
+const catalogueRoot: CatalogueNode = { spec: undefined, children: new Map(), slot: undefined };
 
 for (const field of EVENT_FIELDS) {
   let node = catalogueRoot;
@@ -36,12 +49,14 @@ for (const field of EVENT_FIELDS) {
     node.children ??= new Map();
     let child = node.children.get(part);
     if (child === undefined) {
-      child = { spec: undefined, children: undefined };
+      child = { spec: undefined, children: undefined, slot: undefined };
       node.children.set(part, child);
     }
     node = child;
   }
   node.spec = field;
+  const slot = CAPTURED_FIELDS.indexOf(field);
+  if (slot !== -1) node.slot = slot;
 }
 
 const ISO_TIME =
@@ -160,16 +175,19 @@ export function prepareEvent(event: SecurityEvent): Prepared {
   if (typeof agency !== 'string' || agency.length === 0) {
     return { ok: false, reason: 'agency.id must be a non-empty string' };
   }
-  const problems: string[] = [];
-  const document = normaliseObject(
-    event as unknown as Record<string, unknown>,
-    catalogueRoot,
-    '',
-    problems,
-  ) as SecurityEvent;
-  if (problems.length > 0) return { ok: false, reason: problems.join('; ') };
-  document['@timestamp'] = displayTime(sortTime);
-  return { ok: true, event: { document, id, sortTime } };
+  const walk: Walk = { problems: [], captured: new Array(CAPTURED_FIELDS.length) };
+  const document = normaliseObject(event as unknown as Record<string, unknown>, catalogueRoot, '', walk);
+  if (walk.problems.length > 0) return { ok: false, reason: walk.problems.join('; ') };
+  // Native JSON.stringify of the fresh copy: writing the JSON during the walk instead (one pass, by string
+  // concatenation) measured no faster, and left ropes of hundreds of strings to the GC (docs/benchmarks.md).
+  return { ok: true, event: { json: JSON.stringify(document), id, sortTime, captured: walk.captured } };
+}
+
+/** What the shape check's walk collects. */
+interface Walk {
+  problems: string[];
+  /** CAPTURED_FIELDS' values as stored: a later write to the same field (dotted keys merged) wins, as in the copy. */
+  captured: unknown[];
 }
 
 /**
@@ -181,13 +199,16 @@ function normaliseObject(
   input: Record<string, unknown>,
   node: CatalogueNode | undefined,
   prefix: string,
-  problems: string[],
+  walk: Walk,
 ): Record<string, unknown> {
+  const problems = walk.problems;
   const output: Record<string, unknown> = {};
   for (const key in input) {
     if (!Object.hasOwn(input, key)) continue;
     const value = input[key];
-    if (value === undefined) continue;
+    // `__proto__` is left out, alone or as a segment: assigning it would set the copy's prototype, and a
+    // dotted `__proto__.x` would write into Object.prototype itself (an event could pollute the process).
+    if (value === undefined || key === '__proto__') continue;
     let target = output;
     let leafKey = key;
     let leafNode: CatalogueNode | undefined;
@@ -204,13 +225,15 @@ function normaliseObject(
         continue;
       }
       const parts = key.split('.');
+      if (parts.includes('__proto__')) continue;
       leafKey = parts.pop()!;
       let conflict = false;
-      let walk = node;
+      let walkNode = node;
       for (const part of parts) {
         leafPrefix += part;
-        walk = walk?.children?.get(part);
-        const existing = target[part];
+        walkNode = walkNode?.children?.get(part);
+        // Own keys only: an inherited `constructor` or `toString` is not a value of the event.
+        const existing = Object.hasOwn(target, part) ? target[part] : undefined;
         if (existing === undefined) {
           const created: Record<string, unknown> = {};
           target[part] = created;
@@ -225,11 +248,11 @@ function normaliseObject(
         leafPrefix += '.';
       }
       if (conflict) continue;
-      leafNode = walk?.children?.get(leafKey);
+      leafNode = walkNode?.children?.get(leafKey);
     }
-    const normalised = normaliseValue(value, leafNode, leafPrefix, leafKey, problems);
+    const normalised = normaliseValue(value, leafNode, leafPrefix, leafKey, walk);
     if (normalised === undefined) continue;
-    const existing = target[leafKey];
+    const existing = Object.hasOwn(target, leafKey) ? target[leafKey] : undefined;
     if (existing !== undefined && isPlainObject(existing) && isPlainObject(normalised)) {
       Object.assign(existing, normalised);
     } else {
@@ -249,9 +272,14 @@ function normaliseValue(
   node: CatalogueNode | undefined,
   prefix: string,
   key: string,
-  problems: string[],
+  walk: Walk,
 ): unknown {
-  if (node?.spec !== undefined) return coerceField(value, node.spec, problems);
+  const problems = walk.problems;
+  if (node?.spec !== undefined) {
+    const coerced = coerceField(value, node.spec, problems);
+    if (node.slot !== undefined && coerced !== undefined) walk.captured[node.slot] = coerced;
+    return coerced;
+  }
   if (value === null || typeof value !== 'object') {
     if (node?.children !== undefined && value !== null) {
       problems.push(`${prefix}${key} must be an object, got ${typeof value}`);
@@ -260,13 +288,13 @@ function normaliseValue(
     return value;
   }
   if (!Array.isArray(value))
-    return normaliseObject(value as Record<string, unknown>, node, `${prefix}${key}.`, problems);
+    return normaliseObject(value as Record<string, unknown>, node, `${prefix}${key}.`, walk);
   if (node?.children !== undefined) {
     problems.push(`${prefix}${key} must be an object, got object`);
     return undefined;
   }
   return value.map((item) =>
-    isPlainObject(item) ? normaliseObject(item, undefined, `${prefix}${key}.`, problems) : item,
+    isPlainObject(item) ? normaliseObject(item, undefined, `${prefix}${key}.`, walk) : item,
   );
 }
 

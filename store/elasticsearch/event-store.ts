@@ -101,12 +101,12 @@ export class ElasticsearchEventStore implements EventStore {
         rejected.push({ event, reason: prepared.reason, errorType: 'shape_check' });
         continue;
       }
-      const { document, id, sortTime } = prepared.event;
+      const { json, id, sortTime } = prepared.event;
       items.push({
         action: 'create',
         index: dailyIndex(this.#prefix, sortTime),
         id,
-        document: JSON.stringify(document),
+        document: json,
       });
       sources.push(event);
     }
