@@ -29,10 +29,17 @@ function nonAsciiFolds(): Uint8Array {
 }
 
 export class AhoCorasick {
-  /** Class of each code unit as it occurs in the (lower-case) words; 0 = in no word. */
-  private readonly classOf: Uint16Array;
-  /** Class of each ASCII code unit with upper case folded to lower case. */
+  /**
+   * Class of each ASCII code unit, upper case folded to lower case (lower-cased texts hold no ASCII upper
+   * case, so the one table serves both scans); 0 = in no word.
+   */
   private readonly asciiClass: Uint16Array;
+  /**
+   * Classes of the other code units that occur in words. A map rather than a 65,536-entry table: automata
+   * are many (one per field in the prefilter, one per long `contains` list in rules) and non-ASCII text is
+   * rare in what they scan.
+   */
+  private readonly otherClass: Map<number, number>;
   private readonly folds: Uint8Array;
   private readonly classes: number;
   /** state × classes + class → next state × classes (offsets, so a step needs no multiplication). */
@@ -53,18 +60,23 @@ export class AhoCorasick {
   constructor(words: readonly string[], ids?: ArrayLike<number>) {
     this.size = words.length;
     this.folds = nonAsciiFolds();
-    const classOf = new Uint16Array(65536);
+    const asciiClass = new Uint16Array(128);
+    const otherClass = new Map<number, number>();
     let classes = 1;
     for (const word of words) {
       for (let i = 0; i < word.length; i++) {
         const code = word.charCodeAt(i);
-        if (classOf[code] === 0) classOf[code] = classes++;
+        if (code < 128) {
+          if (asciiClass[code] === 0) asciiClass[code] = classes++;
+        } else if (!otherClass.has(code)) otherClass.set(code, classes++);
       }
     }
-    this.classOf = classOf;
+    // Words are lower case: their classes are those of the letters' lower case.
+    for (let code = 65; code <= 90; code++) asciiClass[code] = asciiClass[code + 32]!;
+    this.asciiClass = asciiClass;
+    this.otherClass = otherClass;
     this.classes = classes;
-    this.asciiClass = classOf.slice(0, 128);
-    for (let code = 65; code <= 90; code++) this.asciiClass[code] = classOf[code + 32]!;
+    const classOf = (code: number) => (code < 128 ? asciiClass[code]! : (otherClass.get(code) ?? 0));
 
     // The trie, one row of `classes` entries per state (-1: no edge yet).
     let capacity = 1;
@@ -77,7 +89,7 @@ export class AhoCorasick {
       if (word.length === 0) continue;
       let state = 0;
       for (let i = 0; i < word.length; i++) {
-        const at = state * classes + classOf[word.charCodeAt(i)]!;
+        const at = state * classes + classOf(word.charCodeAt(i));
         let child = rows[at]!;
         if (child < 0) {
           child = states++;
@@ -150,7 +162,6 @@ export class AhoCorasick {
    */
   scan(text: string, seen: Uint32Array, epoch: number, found: number[]): boolean {
     const asciiClass = this.asciiClass;
-    const classOf = this.classOf;
     const folds = this.folds;
     const next = this.next;
     const reportFrom = this.reportFrom;
@@ -160,7 +171,7 @@ export class AhoCorasick {
       let c: number;
       if (code < 128) c = asciiClass[code]!;
       else if (folds[code] === 1) return false;
-      else c = classOf[code]!;
+      else c = this.otherClass.get(code) ?? 0;
       state = next[state + c]!;
       if (state >= reportFrom) this.report(state, seen, epoch, found);
     }
@@ -169,14 +180,29 @@ export class AhoCorasick {
 
   /** As `scan`, for a text already lower-cased. */
   scanLowerCase(text: string, seen: Uint32Array, epoch: number, found: number[]): void {
-    const classOf = this.classOf;
+    const asciiClass = this.asciiClass;
     const next = this.next;
     const reportFrom = this.reportFrom;
     let state = 0;
     for (let i = 0; i < text.length; i++) {
-      state = next[state + classOf[text.charCodeAt(i)]!]!;
+      const code = text.charCodeAt(i);
+      state = next[state + (code < 128 ? asciiClass[code]! : (this.otherClass.get(code) ?? 0))]!;
       if (state >= reportFrom) this.report(state, seen, epoch, found);
     }
+  }
+
+  /** Whether some word occurs in `text`, which is already lower-cased (stops at the first one). */
+  occursInLowerCase(text: string): boolean {
+    const asciiClass = this.asciiClass;
+    const next = this.next;
+    const reportFrom = this.reportFrom;
+    let state = 0;
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      state = next[state + (code < 128 ? asciiClass[code]! : (this.otherClass.get(code) ?? 0))]!;
+      if (state >= reportFrom) return true;
+    }
+    return false;
   }
 
   private report(state: number, seen: Uint32Array, epoch: number, found: number[]): void {

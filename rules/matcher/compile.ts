@@ -10,6 +10,7 @@
 import ipaddr from 'ipaddr.js';
 import type { CompareOp, SearchExpr, TimePart, ValueTest } from '../model.js';
 import { compileRegex } from '../regex.js';
+import { AhoCorasick } from './aho-corasick.js';
 import { allLeaves, type EventView, type FieldTable, stringOf } from './event-view.js';
 import { compilePattern } from './wildcard.js';
 
@@ -50,7 +51,7 @@ export class ExprCompiler {
         };
       }
       case 'or': {
-        const items = expr.items.map((item) => this.compile(item));
+        const items = this.compileAlternatives(expr.items);
         if (items.length === 2) {
           const [a, b] = items as [CompiledExpr, CompiledExpr];
           return (view) => a(view) || b(view);
@@ -65,6 +66,65 @@ export class ExprCompiler {
           ? this.compileKeyword(expr.value)
           : this.compileTest(expr.field, expr.value);
     }
+  }
+
+  /**
+   * The items of an `or`, nested `or`s flattened. Case-insensitive `contains` tests of one field, when there
+   * are many (Sigma's `CommandLine|contains: [...]` lists run to hundreds of values, e.g. 745 emoji), become
+   * one Aho–Corasick pass over the field's lower-cased values instead of one `includes` per value: the same
+   * answer (some value holds some literal as a substring), at a cost that no longer grows with the list.
+   */
+  private compileAlternatives(items: SearchExpr[]): CompiledExpr[] {
+    const flat: SearchExpr[] = [];
+    const flatten = (item: SearchExpr) => {
+      if (item.type === 'or') for (const inner of item.items) flatten(inner);
+      else flat.push(item);
+    };
+    for (const item of items) flatten(item);
+    const byField = new Map<string, string[]>();
+    for (const item of flat) {
+      const literal = containedLiteral(item);
+      if (literal === undefined) continue;
+      const field = (item as Extract<SearchExpr, { type: 'test' }>).field!;
+      const literals = byField.get(field);
+      if (literals) literals.push(literal);
+      else byField.set(field, [literal]);
+    }
+    for (const [field, literals] of byField) if (!worthGrouping(literals)) byField.delete(field);
+    const compiled: CompiledExpr[] = [];
+    const grouped = new Set<string>();
+    for (const item of flat) {
+      const literal = containedLiteral(item);
+      const field =
+        literal === undefined ? undefined : (item as Extract<SearchExpr, { type: 'test' }>).field!;
+      const literals = field === undefined ? undefined : byField.get(field);
+      if (field === undefined || literals === undefined) compiled.push(this.compile(item));
+      else if (!grouped.has(field)) {
+        // In the place of the group's first test (the order of an `or` does not change its answer).
+        grouped.add(field);
+        compiled.push(this.containsAny(this.fields.slot(field), literals));
+      }
+    }
+    return compiled;
+  }
+
+  /** Automata by word list: pipelines map one Sigma field to several (`CommandLine` → ECS and Winlogbeat). */
+  private readonly literalAutomata = new Map<string, AhoCorasick>();
+
+  private containsAny(slot: number, literals: string[]): CompiledExpr {
+    const words = [...new Set(literals)].sort();
+    const key = words.join('\u0000');
+    let automaton = this.literalAutomata.get(key);
+    if (!automaton) {
+      automaton = new AhoCorasick(words);
+      this.literalAutomata.set(key, automaton);
+    }
+    const found = automaton;
+    return (view) => {
+      const strings = view.lowerStrings(slot);
+      for (let i = 0; i < strings.length; i++) if (found.occursInLowerCase(strings[i]!)) return true;
+      return false;
+    };
   }
 
   private compileKeyword(value: ValueTest): CompiledExpr {
@@ -176,6 +236,52 @@ export class ExprCompiler {
         throw new Error('fieldref is compiled with its field');
     }
   }
+}
+
+/** Below this many `contains` values of one field in one `or`, one `includes` each is as quick as a scan. */
+const MIN_GROUPED_CONTAINS = 8;
+/**
+ * Largest transition table (states × character classes) built for one list: 2^20 entries, 4 MB. SigmaHQ's
+ * emoji lists take 1.2–4.2 MB (745–1,000 values, 190–882 classes: the low surrogates); its list of 4,432
+ * `imphash=…` values would take 17 MB (185,529 states) and keeps one `includes` per value, as before.
+ */
+const MAX_GROUPED_TABLE = 1 << 20;
+
+function worthGrouping(literals: string[]): boolean {
+  if (literals.length < MIN_GROUPED_CONTAINS) return false;
+  // The automaton's states are the words' distinct prefixes (and the root), its classes their code units.
+  const prefixes = new Set<string>();
+  const units = new Set<number>();
+  for (const literal of literals) {
+    for (let i = 0; i < literal.length; i++) {
+      units.add(literal.charCodeAt(i));
+      prefixes.add(literal.slice(0, i + 1));
+    }
+    if (prefixes.size * units.size > MAX_GROUPED_TABLE) return false;
+  }
+  return (prefixes.size + 1) * (units.size + 1) <= MAX_GROUPED_TABLE;
+}
+
+/**
+ * The lower-cased literal of a case-insensitive `*literal*` test on a field, or undefined for any other
+ * test (cased, `?` wildcards, placeholders, keywords, an empty literal: the automaton skips empty words).
+ */
+function containedLiteral(expr: SearchExpr): string | undefined {
+  if (expr.type !== 'test' || expr.field === null) return undefined;
+  const v = expr.value;
+  if (v.kind !== 'string' || v.cased || v.expand || v.parts.length < 3) return undefined;
+  const first = v.parts[0]!;
+  const last = v.parts[v.parts.length - 1]!;
+  if (typeof first === 'string' || first.wildcard !== '*') return undefined;
+  if (typeof last === 'string' || last.wildcard !== '*') return undefined;
+  let literal = '';
+  for (let i = 1; i < v.parts.length - 1; i++) {
+    const part = v.parts[i]!;
+    if (typeof part !== 'string') return undefined;
+    // Part by part, as compilePattern lower-cases them (lower-casing a join may differ: Greek final sigma).
+    literal += part.toLowerCase();
+  }
+  return literal.length === 0 ? undefined : literal;
 }
 
 function allNull(values: unknown[]): boolean {

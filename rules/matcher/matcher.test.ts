@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { NO_PIPELINE, ruleSetFromText } from '../index.js';
 import { expandDottedKeys } from './event-view.js';
@@ -225,6 +226,61 @@ condition: sel`);
     expect(problemOf(`sel:\n  a|contains|re: x\ncondition: sel`)).toMatch(/must come first/);
     expect(problemOf(`sel:\n  a|gt: abc\ncondition: sel`)).toMatch(/needs a number/);
     expect(problemOf(`sel:\n  a|exists: maybe\ncondition: sel`)).toMatch(/true or false/);
+  });
+});
+
+describe('long contains lists (one automaton per field)', () => {
+  // Characters chosen to stress case folding: ASCII, Greek sigma forms, Turkish dotted I, an emoji.
+  const char = fc.constantFrom('a', 'B', 'c', ' ', 'Σ', 'σ', 'ς', 'İ', 'i', '🔸', 'Ä', 'ä', '-');
+  const text = (min: number, max: number) =>
+    fc.array(char, { minLength: min, maxLength: max }).map((chars) => chars.join(''));
+  const quoted = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+  it('answers as one includes per value would, mixed with a short list and other tests', () => {
+    fc.assert(
+      fc.property(
+        fc.array(text(1, 4), { minLength: 8, maxLength: 20 }),
+        fc.array(fc.oneof(text(0, 12), fc.array(text(0, 8), { maxLength: 3 })), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        (literals, values) => {
+          const m = compile(`long:
+  f|contains:
+${literals.map((l) => `    - ${quoted(l)}`).join('\n')}
+short:
+  g|contains: ['ab', 'σς']
+exact:
+  f: 'cc'
+condition: long or short or exact`);
+          const holds = (value: unknown, test: (s: string) => boolean) =>
+            (Array.isArray(value) ? value : [value]).some((v) => test(String(v).toLowerCase()));
+          for (const value of values) {
+            const expected =
+              holds(value, (v) => literals.some((l) => v.includes(l.toLowerCase()))) ||
+              holds(value, (v) => v === 'cc');
+            expect(m({ f: value })).toBe(expected);
+            expect(m({ g: value })).toBe(holds(value, (v) => v.includes('ab') || v.includes('σς')));
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('keeps a long list of one field apart from another field, and negation', () => {
+    const values = Array.from({ length: 10 }, (_, i) => `w${i}x`);
+    const m = compile(`sel:
+  - f|contains: [${values.join(', ')}]
+  - g|contains: [${values.join(', ')}]
+filter:
+  f|contains: [skip, ignore, drop, omit, pass, leave, exclude, bypass]
+condition: sel and not filter`);
+    expect(m({ f: 'AW3X' })).toBe(true);
+    expect(m({ g: ['zz', 'a w9x b'] })).toBe(true);
+    expect(m({ h: 'w1x' })).toBe(false);
+    expect(m({ f: 'w1x bypass' })).toBe(false);
+    expect(m({ f: 'w1x', g: 'OMIT' })).toBe(true);
   });
 });
 
