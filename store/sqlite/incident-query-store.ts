@@ -66,9 +66,14 @@ export class SqliteIncidentQueries implements IncidentQueries {
     const limit = checkPageLimit(query.limit, MAX_INCIDENT_PAGE);
     if (query.agencies?.length === 0) return { incidents: [], total: 0 };
     const { where, params } = whereOf(query);
-    const total = (
-      this.#db.prepare(`SELECT count(*) AS n FROM incidents WHERE ${where}`).get(...params) as { n: number }
-    ).n;
+    const total =
+      // Without a WHERE clause at all SQLite counts the smallest B-tree's cells (0.2 ms for 100k incidents);
+      // `WHERE 1` would visit every entry (1 ms).
+      (
+        this.#db
+          .prepare(`SELECT count(*) AS n FROM incidents${where === '1' ? '' : ` WHERE ${where}`}`)
+          .get(...params) as { n: number }
+      ).n;
     const field = query.sort?.field ?? 'lastSeen';
     const descending = (query.sort?.order ?? 'desc') === 'desc';
     const key = SORT_EXPRESSION[field];
@@ -154,14 +159,25 @@ export class SqliteIncidentQueries implements IncidentQueries {
       closed: row.closed,
       meanTimeToResolveMs: row.mttr === null ? null : Math.round(row.mttr),
     }));
-    const times = this.#db
-      .prepare(
-        `SELECT agency, created_at AS at FROM incidents
-         WHERE ${agencyClause} AND created_at >= ? AND created_at < ?`,
-      )
-      .all(...agencyParams, from, to) as { agency: string; at: string }[];
     const start = Date.parse(from);
     const byAgency = new Map<string, number[]>();
+    if (buckets.length === 1) {
+      // One bucket (the tiles' 30-day statistics): it holds everything created in the range, which the
+      // cells above have already counted per agency; no need to read every incident's time again.
+      for (const cell of created) {
+        byAgency.set(cell.agency, [(byAgency.get(cell.agency)?.[0] ?? 0) + cell.count]);
+        buckets[0]!.count += cell.count;
+      }
+    }
+    const times =
+      buckets.length === 1
+        ? []
+        : (this.#db
+            .prepare(
+              `SELECT agency, created_at AS at FROM incidents
+               WHERE ${agencyClause} AND created_at >= ? AND created_at < ?`,
+            )
+            .all(...agencyParams, from, to) as { agency: string; at: string }[]);
     for (const { agency, at } of times) {
       const index = Math.floor((Date.parse(at) - start) / scope.bucketMs);
       const bucket = buckets[index];
