@@ -37,5 +37,16 @@ describe('digest', () => {
     };
     expect(eventIdOf(record)).toBe(reference('l', '10.0.0.1:514', '1', '7', 'line'));
     expect(eventIdOf({ ...record, seq: 8 })).not.toBe(eventIdOf(record));
+    // The id is written out without digest(): still the same bytes for any text and receive context.
+    const other = {
+      ...record,
+      text: 'Đăng nhập\u0000 x'.repeat(50),
+      receivedAt: 1718456400123,
+      seq: 2 ** 40,
+    };
+    expect(eventIdOf(other)).toBe(
+      reference('l', '10.0.0.1:514', '1718456400123', String(2 ** 40), other.text),
+    );
+    expect(eventIdOf(other)).toBe(digest('l', '10.0.0.1:514', '1718456400123', String(2 ** 40), other.text));
   });
 });

@@ -15,7 +15,13 @@ export function digest(...parts: string[]): string {
  * same ids (and the stores drop the duplicates), while two identical lines received apart stay apart.
  */
 export function eventIdOf(record: RawRecord): string {
-  return digest(record.listener, record.peer, String(record.receivedAt), String(record.seq), record.text);
+  // digest(listener, peer, receivedAt, seq, text) written out: one template instead of an argument array,
+  // `String()` calls and a join (they cost about as much as hashing the line). Same bytes, same id.
+  return hash(
+    'sha256',
+    `${record.listener}\u0000${record.peer}\u0000${record.receivedAt}\u0000${record.seq}\u0000${record.text}\u0000`,
+    'base64url',
+  ).slice(0, 22);
 }
 
 export function newBatchId(): string {

@@ -135,6 +135,56 @@ describe('SelectedKeyValues', () => {
   });
 });
 
+describe('SelectedKeyValues, byte scan details', () => {
+  it('matches whole keys only, whatever keys the line holds (property)', () => {
+    // Short keys over three letters: many share a length and a first letter with a selected one.
+    const selected = [
+      'a',
+      'ab',
+      'ba',
+      'abc',
+      'cab',
+      'bbbb',
+      'abcab',
+      'abcabcabcabcab',
+      'bcabcabcabcab',
+    ] as const;
+    const small = new KeySelector(selected);
+    const smallScan = new SelectedKeyValues(small);
+    const anyKey = fc.oneof(fc.stringMatching(/^[abc]{1,6}$/), fc.stringMatching(/^[abc]{0,3}(abc){4}a?b?$/));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(anyKey, fc.nat(999)), { maxLength: 20 }), (pairs) => {
+        const line = pairs.map(([k, v]) => `${k}=${v}`).join(' ');
+        const all = parseKeyValues(line, 0, { escapes: true });
+        smallScan.scan(line);
+        for (const name of selected) {
+          expect(smallScan.get(small.index[name])).toBe(Object.hasOwn(all, name) ? all[name] : undefined);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('tells apart long keys that end with the same 12 bytes', () => {
+    const long = new KeySelector(['axxxxxxxxxxxx', 'baxxxxxxxxxxxx', 'cxxxxxxxxxxxx'] as const);
+    const longScan = new SelectedKeyValues(long);
+    longScan.scan('dxxxxxxxxxxxx=1 bbxxxxxxxxxxxx=2 baxxxxxxxxxxxx=3 axxxxxxxxxxxx=4 xxxxxxxxxxxx=5');
+    expect(longScan.get(long.index.axxxxxxxxxxxx)).toBe('4');
+    expect(longScan.get(long.index.baxxxxxxxxxxxx)).toBe('3');
+    expect(longScan.has(long.index.cxxxxxxxxxxxx)).toBe(false);
+  });
+
+  it('reads numbers right after another instance has scanned a line of its own', () => {
+    const other = new SelectedKeyValues(selector);
+    scan.scan('srcport=443 eventtime=1718454601999');
+    // Same length, other digits at the same places: the bytes both scans were read from are now these.
+    other.scan('srcport=999 eventtime=2222222222222');
+    expect(scan.int(K.srcport)).toBe(443);
+    expect(scan.digits(K.eventtime, 3)).toBe(1718454601);
+    expect(other.int(K.srcport)).toBe(999);
+  });
+});
+
 describe('KeySelector', () => {
   it('numbers each key once and matches only whole selected keys', () => {
     const keys = new KeySelector(['a', 'ab', 'a'] as const);

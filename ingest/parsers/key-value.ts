@@ -96,6 +96,16 @@ export function parseKeyValues(
 }
 
 /**
+ * A key as the byte scan sees it: its last 12 bytes packed into three 32-bit words (w0 the last four) and
+ * its length. For a key of up to 12 bytes that is the whole key, so comparing four numbers is comparing
+ * the key; longer keys also compare their leading bytes.
+ */
+function keyTableIndex(w0: number, w1: number, w2: number, length: number, mask: number): number {
+  const hash = Math.imul(w0 ^ Math.imul(w1, 0x9e3779b1) ^ Math.imul(w2 ^ length, 0x85ebca6b), 0xc2b2ae35);
+  return (hash ^ (hash >>> 15)) & mask;
+}
+
+/**
  * The keys a parser reads, indexed by length and first character so that a key in the text is recognised
  * with `startsWith` and no substring: keys nobody reads cost no allocation at all. Each key has a slot
  * number (`index.<key>`), which is how a `SelectedKeyValues` scan is read.
@@ -106,6 +116,18 @@ export class KeySelector<K extends string = string> {
   readonly keys: readonly K[];
   /** Candidate slots by `length * 128 + first char` (keys up to 63 characters, ASCII first char). */
   private readonly byShape: (number[] | undefined)[] = new Array(64 * 128).fill(undefined);
+  /**
+   * For the byte scan (read by `SelectedKeyValues#scanBytes`): an open-addressed table of `slot + 1`
+   * (0: empty) by `keyTableIndex`, and each slot's key as packed words (`w0 w1 w2 length` at `slot * 4`).
+   * The scan packs a key's bytes as it looks for the `=`; a key nobody reads (a third of a FortiGate line)
+   * is usually rejected by one table read, and a match is exact: no hash stands in for the key.
+   */
+  readonly table: Int32Array;
+  readonly mask: number;
+  readonly words: Int32Array;
+  /** Every key's bytes one after the other, `keyStart[slot]` to `keyStart[slot + 1]` (keys over 12 bytes). */
+  readonly keyBytes: Uint8Array;
+  readonly keyStart: Int32Array;
 
   constructor(keys: Iterable<K>) {
     const unique = [...new Set(keys)];
@@ -122,22 +144,35 @@ export class KeySelector<K extends string = string> {
     });
     this.keys = unique;
     this.index = index;
-  }
-
-  /** `match` for a line copied into bytes (ASCII: one byte per character). */
-  matchBytes(bytes: Uint8Array, start: number, end: number): number {
-    const length = end - start;
-    const first = bytes[start]!;
-    if (length >= 64 || !(first < 128)) return -1;
-    const candidates = this.byShape[length * 128 + first];
-    if (candidates === undefined) return -1;
-    next: for (let i = 0; i < candidates.length; i++) {
-      const slot = candidates[i]!;
-      const key = this.keys[slot]!;
-      for (let k = 1; k < length; k++) if (key.charCodeAt(k) !== bytes[start + k]) continue next;
-      return slot;
-    }
-    return -1;
+    let size = 16;
+    while (size < unique.length * 4) size *= 2;
+    this.table = new Int32Array(size);
+    this.mask = size - 1;
+    this.words = new Int32Array(unique.length * 4);
+    this.keyStart = new Int32Array(unique.length + 1);
+    const bytes: number[] = [];
+    unique.forEach((key, slot) => {
+      this.keyStart[slot] = bytes.length;
+      let w0 = 0;
+      let w1 = 0;
+      let w2 = 0;
+      for (let k = 0; k < key.length; k++) {
+        // A key with a non-ASCII character never matches a byte scan (its lines are ASCII): 0xff is a byte
+        // no ASCII line holds.
+        const c = key.charCodeAt(k);
+        const b = c < 128 ? c : 0xff;
+        bytes.push(b);
+        w2 = (w2 << 8) | (w1 >>> 24);
+        w1 = (w1 << 8) | (w0 >>> 24);
+        w0 = (w0 << 8) | b;
+      }
+      this.words.set([w0, w1, w2, key.length], slot * 4);
+      let p = keyTableIndex(w0, w1, w2, key.length, this.mask);
+      while (this.table[p] !== 0) p = (p + 1) & this.mask;
+      this.table[p] = slot + 1;
+    });
+    this.keyStart[unique.length] = bytes.length;
+    this.keyBytes = Uint8Array.from(bytes);
   }
 
   /** The slot of the selected key written at text[start, end), or -1. */
@@ -169,6 +204,8 @@ const MAX_BYTE_SCAN = 64 * 1024;
 const encoder = new TextEncoder();
 /** Shared by every scan: scans are synchronous and copy nothing out of it. */
 let scratch = new Uint8Array(4096);
+/** Counts byte scans, so that an instance knows whether `scratch` still holds its line. */
+let scratchGeneration = 0;
 
 export class SelectedKeyValues<K extends string = string> {
   private text = '';
@@ -179,6 +216,8 @@ export class SelectedKeyValues<K extends string = string> {
   private readonly escaped: Uint8Array;
   /** Whether any slot of this line is escaped (most lines: none, and `escaped` is not even cleared). */
   private anyEscaped = false;
+  /** `scratchGeneration` of this line's byte scan (-1: scanned as a string). */
+  private generation = -1;
 
   constructor(private readonly selector: KeySelector<K>) {
     this.starts = new Int32Array(selector.keys.length).fill(-1);
@@ -199,10 +238,12 @@ export class SelectedKeyValues<K extends string = string> {
       const { read, written } = encoder.encodeInto(text, scratch);
       // All ASCII: byte i is character i, so positions found in the bytes slice the string.
       if (read === length && written === length) {
+        this.generation = ++scratchGeneration;
         this.scanBytes(scratch, start, length);
         return;
       }
     }
+    this.generation = -1;
     this.scanString(text, start);
   }
 
@@ -214,14 +255,44 @@ export class SelectedKeyValues<K extends string = string> {
   private scanBytes(bytes: Uint8Array, start: number, length: number): void {
     const starts = this.starts;
     const ends = this.ends;
-    const selector = this.selector;
+    // The selector's tables in locals: the key lookup is written out here, not called, on every pair.
+    const { table, mask, words, keyBytes, keyStart: keyFrom } = this.selector;
     let i = start;
     while (i < length) {
       while (i < length && bytes[i] === 32) i++;
       const keyStart = i;
-      while (i < length && bytes[i] !== 61) i++;
+      // The key's last 12 bytes, packed as it is read (see keyTableIndex).
+      let w0 = 0;
+      let w1 = 0;
+      let w2 = 0;
+      for (; i < length; i++) {
+        const b = bytes[i]!;
+        if (b === 61) break;
+        w2 = (w2 << 8) | (w1 >>> 24);
+        w1 = (w1 << 8) | (w0 >>> 24);
+        w0 = (w0 << 8) | b;
+      }
       if (i >= length) break;
-      const slot = selector.matchBytes(bytes, keyStart, i);
+      const keyLength = i - keyStart;
+      let slot = -1;
+      for (let p = keyTableIndex(w0, w1, w2, keyLength, mask); ; p = (p + 1) & mask) {
+        const entry = table[p]!;
+        if (entry === 0) break;
+        const candidate = entry - 1;
+        const at = candidate * 4;
+        if (words[at] !== w0 || words[at + 1] !== w1 || words[at + 2] !== w2 || words[at + 3] !== keyLength) {
+          continue;
+        }
+        if (keyLength > 12) {
+          // Beyond the packed 12 bytes: the leading ones.
+          const from = keyFrom[candidate]!;
+          let k = 0;
+          while (k < keyLength - 12 && keyBytes[from + k] === bytes[keyStart + k]) k++;
+          if (k < keyLength - 12) continue;
+        }
+        slot = candidate;
+        break;
+      }
       const quote = i + 1 < length ? bytes[i + 1]! : -1;
       let valueStart: number;
       let valueEnd: number;
@@ -349,8 +420,18 @@ export class SelectedKeyValues<K extends string = string> {
     const end = this.ends[slot]!;
     const kept = end - drop;
     if (end === start || kept - start > 15) return undefined;
-    const text = this.text;
     let value = 0;
+    // The bytes while they still hold this line (charCodeAt on a sliced string costs several times more).
+    if (this.generation === scratchGeneration) {
+      const bytes = scratch;
+      for (let i = start; i < end; i++) {
+        const digit = bytes[i]! - 48;
+        if (!(digit >= 0 && digit <= 9)) return undefined;
+        if (i < kept) value = value * 10 + digit;
+      }
+      return value;
+    }
+    const text = this.text;
     for (let i = start; i < end; i++) {
       const digit = text.charCodeAt(i) - 48;
       if (!(digit >= 0 && digit <= 9)) return undefined;
