@@ -14,7 +14,7 @@
  */
 import type { SearchExpr } from '../model.js';
 import { AhoCorasick } from './aho-corasick.js';
-import type { EventView, FieldTable } from './event-view.js';
+import { type EventView, FieldGroup, type FieldTable } from './event-view.js';
 import { collectKeys, necessaryLiterals, RoutePlanner, valueKey } from './necessary.js';
 
 interface RuleEntry {
@@ -66,6 +66,8 @@ export class Prefilter {
   private literalRules: Int32Array[] = [];
   /** The routing index: field slots, and per slot, key → bucket. */
   private indexSlots: number[] = [];
+  /** The index fields, read in one walk of each event. */
+  private routing: FieldGroup | undefined;
   private indexKeys: Map<string, number>[] = [];
   /** Per index field: value as written → bucket (NO_BUCKET for none). */
   private indexMemo: Map<string, number>[] = [];
@@ -79,6 +81,9 @@ export class Prefilter {
   private literalSeen = new Uint32Array(0);
   private slotScanned = new Uint32Array(0);
   private readonly picked: number[] = [];
+  /** The (automaton, text) pairs scanned for this event. */
+  private readonly scannedWith: AhoCorasick[] = [];
+  private readonly scannedText: string[] = [];
   private readonly found: number[] = [];
   private readonly out: number[] = [];
 
@@ -169,6 +174,7 @@ export class Prefilter {
     });
     this.literalRules = literalRules.map((rules) => (rules.length === 0 ? EMPTY : Int32Array.from(rules)));
     this.indexSlots = [...index.keys()];
+    this.routing = new FieldGroup(this.fields, this.indexSlots);
     this.indexKeys = [...index.values()];
     this.indexMemo = this.indexKeys.map(() => new Map());
     this.automata = this.buildAutomata();
@@ -223,6 +229,7 @@ export class Prefilter {
     const epoch = this.nextEpoch();
     const picked = this.picked;
     picked.length = 0;
+    view.readGroup(this.routing!);
     for (let i = 0; i < this.indexSlots.length; i++) {
       const values = view.values(this.indexSlots[i]!);
       for (let v = 0; v < values.length; v++) {
@@ -240,6 +247,8 @@ export class Prefilter {
     out.length = 0;
     const found = this.found;
     found.length = 0;
+    this.scannedWith.length = 0;
+    this.scannedText.length = 0;
     const ruleSeen = this.ruleSeen;
     for (let p = 0; p < picked.length; p++) {
       const bucket = this.buckets[picked[p]!]!;
@@ -303,11 +312,27 @@ export class Prefilter {
       if (automaton === undefined) continue;
       const texts = view.strings(slot);
       for (let t = 0; t < texts.length; t++) {
+        if (this.scannedBefore(automaton, texts[t]!)) continue;
         if (!automaton.scan(texts[t]!, this.literalSeen, epoch, this.found)) {
           automaton.scanLowerCase(view.lowerStrings(slot)[t]!, this.literalSeen, epoch, this.found);
         }
       }
     }
+  }
+
+  /**
+   * Whether this automaton already scanned this text for this event (and if not, notes it): events often
+   * carry one text under two fields whose rules look for the same literals (`process.command_line` and
+   * `winlog.event_data.CommandLine`), and one scan finds the same words as two.
+   */
+  private scannedBefore(automaton: AhoCorasick, text: string): boolean {
+    const withs = this.scannedWith;
+    for (let j = 0; j < withs.length; j++) {
+      if (withs[j] === automaton && this.scannedText[j] === text) return true;
+    }
+    withs.push(automaton);
+    this.scannedText.push(text);
+    return false;
   }
 
   private nextEpoch(): number {
