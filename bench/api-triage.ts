@@ -9,6 +9,8 @@
  *                                        [--incidents-only]   (keep the events, write the incidents again)
  *   npx tsx bench/api-triage.ts run [--dir /tmp/siem-api-bench] [--rate 200] [--duration 20] [--ingest 500]
  *                                   [--cpu-prof /tmp/prof]   (V8 CPU profile of the serve process)
+ *   npx tsx bench/api-triage.ts queries [--dir /tmp/siem-api-bench] [--mode scale]
+ *                                   (the incident reads in-process: the store's share of a request)
  *
  * `generate` writes through the store adapters (EventStore.index in batches, IncidentStore.create); events
  * come from bench/event-dataset.ts (realistic lines through the real normaliser) over the last 7 days,
@@ -500,9 +502,77 @@ async function run(): Promise<void> {
   }
 }
 
+/**
+ * The API's incident reads in-process (`IncidentQueries` of the mode's store, no HTTP, no ingest): wall p50
+ * and p95 and CPU p50 per call, to tell the store's share of a request from the rest.
+ */
+async function queries(): Promise<void> {
+  const stores = openBenchStores();
+  await stores.api.init();
+  const q = stores.api.incidentQueries;
+  const now = Date.now();
+  const range = (days: number) => ({
+    from: new Date(now - days * 86_400_000).toISOString(),
+    to: new Date(now).toISOString(),
+  });
+  const cases: [string, () => Promise<unknown>, number][] = [
+    ['default list (50)', () => q.search({ limit: 50 }), 30],
+    [
+      'status new+acknowledged, severity high+critical (20)',
+      () => q.search({ status: ['new', 'acknowledged'], severity: ['high', 'critical'], limit: 20 }),
+      30,
+    ],
+    ['open statuses (50)', () => q.search({ status: ['new', 'acknowledged', 'in_progress'], limit: 50 }), 30],
+    ['severity critical (50)', () => q.search({ severity: ['critical'], limit: 50 }), 30],
+    [
+      'three agencies, open (50)',
+      () =>
+        q.search({
+          agencies: ['so-tttt', 'so-y-te', 'bhxh'],
+          status: ['new', 'acknowledged', 'in_progress'],
+          limit: 50,
+        }),
+      30,
+    ],
+    ['assignee analyst1 (50)', () => q.search({ assignee: 'analyst1', limit: 50 }), 30],
+    ['tactic discovery (50)', () => q.search({ tactic: 'discovery', limit: 50 }), 10],
+    [
+      'sorted by severity (50)',
+      () => q.search({ sort: { field: 'severity', order: 'desc' }, limit: 50 }),
+      10,
+    ],
+    ['summarize 24 h (hourly)', () => q.summarize({ ...range(1), bucketMs: 3_600_000, topTactics: 5 }), 5],
+    ['summarize 30 days (one bucket)', () => q.summarize({ ...range(30), bucketMs: 30 * 86_400_000 }), 3],
+  ];
+  const lines = [`load average ${loadavg()[0]!.toFixed(1)}`];
+  for (const [label, call, n] of cases) {
+    const walls: number[] = [];
+    const cpus: number[] = [];
+    let total: number | undefined;
+    for (let i = 0; i < n; i++) {
+      const cpu = process.cpuUsage();
+      const started = performance.now();
+      const result = (await call()) as { total?: number };
+      walls.push(performance.now() - started);
+      const used = process.cpuUsage(cpu);
+      cpus.push((used.user + used.system) / 1000);
+      total = result.total;
+    }
+    walls.sort((a, b) => a - b);
+    cpus.sort((a, b) => a - b);
+    lines.push(
+      `${label.padEnd(52)} n=${String(n).padStart(3)}  wall p50 ${percentile(walls, 50).toFixed(1)} ms  p95 ${percentile(walls, 95).toFixed(1)} ms  cpu p50 ${percentile(cpus, 50).toFixed(1)} ms${total === undefined ? '' : `  (total ${total})`}`,
+    );
+  }
+  lines.push(`load average ${loadavg()[0]!.toFixed(1)}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  await stores.close();
+}
+
 if (positionals[0] === 'generate') await generate();
 else if (positionals[0] === 'run') await run();
+else if (positionals[0] === 'queries') await queries();
 else {
-  process.stderr.write('usage: npx tsx bench/api-triage.ts generate|run [options]\n');
+  process.stderr.write('usage: npx tsx bench/api-triage.ts generate|run|queries [options]\n');
   process.exit(2);
 }
