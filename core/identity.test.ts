@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { digest, eventIdOf } from './identity.js';
+import { decimalOf, digest, eventIdOf } from './identity.js';
 
 /** The original streaming definition: ids stored before the one-shot rewrite must stay the same. */
 function reference(...parts: string[]): string {
@@ -48,5 +49,36 @@ describe('digest', () => {
       reference('l', '10.0.0.1:514', '1718456400123', String(2 ** 40), other.text),
     );
     expect(eventIdOf(other)).toBe(digest('l', '10.0.0.1:514', '1718456400123', String(2 ** 40), other.text));
+  });
+});
+
+describe('decimalOf', () => {
+  it('writes what String writes', () => {
+    for (const ms of [
+      0,
+      -1,
+      999_999,
+      1_000_000,
+      1_000_001,
+      1_718_456_400_000,
+      1_718_456_999_999,
+      1_718_457_000_000,
+      2 ** 53 - 1,
+      2 ** 53,
+      1e21,
+      0.5,
+      -1_718_456_400_000,
+      1_718_456_400_000.5,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+    ]) {
+      expect(decimalOf(ms)).toBe(String(ms));
+    }
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ min: 0, max: 4e12 }), fc.maxSafeNat(), fc.double()), (ms) => {
+        expect(decimalOf(ms)).toBe(String(ms));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

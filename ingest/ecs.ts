@@ -64,11 +64,26 @@ export interface UserFields {
 
 /** Adds `value` to `related.<kind>` once. */
 export function addRelated(event: EcsEvent, kind: 'ip' | 'user' | 'hosts', value: string): void {
-  const related = event.related ?? {};
-  event.related = related;
-  const list = related[kind];
-  if (!list) related[kind] = [value];
-  else if (!list.includes(value)) list.push(value);
+  let related = event.related;
+  if (!related) {
+    related = {};
+    event.related = related;
+  }
+  // Named loads and stores, one branch per kind: `related[kind]` is a keyed access that V8 serves from
+  // its generic (megamorphic) path on every call.
+  if (kind === 'ip') {
+    const list = related.ip;
+    if (!list) related.ip = [value];
+    else if (!list.includes(value)) list.push(value);
+  } else if (kind === 'user') {
+    const list = related.user;
+    if (!list) related.user = [value];
+    else if (!list.includes(value)) list.push(value);
+  } else {
+    const list = related.hosts;
+    if (!list) related.hosts = [value];
+    else if (!list.includes(value)) list.push(value);
+  }
 }
 
 /** True for an IPv4 or IPv6 address; dotted quads are checked inline (most addresses, no regex). */

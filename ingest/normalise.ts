@@ -237,10 +237,25 @@ function applyEnvelope(event: EcsEvent, envelope: SyslogEnvelope): void {
   if (envelope.hostname !== undefined) event.host = { hostname: envelope.hostname };
   if (envelope.appName !== undefined) {
     const process: NonNullable<EcsEvent['process']> = { name: envelope.appName };
-    const pid = envelope.procId === undefined ? Number.NaN : Number(envelope.procId);
+    const pid = envelope.procId === undefined ? Number.NaN : integerOf(envelope.procId);
     if (Number.isSafeInteger(pid) && pid >= 0) process.pid = pid;
     event.process = process;
   }
+}
+
+/** `Number(text)`, with plain digits (a PID, nearly always) read in place: no string-to-number conversion. */
+function integerOf(text: string): number {
+  const length = text.length;
+  if (length > 0 && length <= 15) {
+    let value = 0;
+    for (let i = 0; i < length; i++) {
+      const digit = text.charCodeAt(i) - 48;
+      if (!(digit >= 0 && digit <= 9)) return Number(text);
+      value = value * 10 + digit;
+    }
+    return value;
+  }
+  return Number(text);
 }
 
 function markFailure(event: EcsEvent, reason: string): void {
