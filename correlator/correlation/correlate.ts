@@ -152,13 +152,13 @@ export class Correlator {
         };
         groups.set(groupKey, group);
       }
-      const entry: WindowHit = {
-        time: hit.time,
-        rule: correlation.ruleIds.indexOf(ruleId),
-        key: hit.key,
-        agency: hit.agency,
-      };
-      if (value !== undefined) entry.value = value;
+      const rule = correlation.ruleIds.indexOf(ruleId);
+      // One literal per shape: a property added afterwards would give every retained hit (hundreds of
+      // thousands at full rate) a separate property store.
+      const entry: WindowHit =
+        value === undefined
+          ? { time: hit.time, rule, key: hit.key, agency: hit.agency }
+          : { time: hit.time, rule, key: hit.key, agency: hit.agency, value };
       if (hit.refs) entry.refs = hit.refs;
       if (hit.first !== undefined) entry.first = hit.first;
       group.hits.push(entry);
