@@ -1,5 +1,5 @@
 import { Type as T, type TSchema } from '@sinclair/typebox';
-import { INCIDENT_STATUSES } from '../core/model.js';
+import { INCIDENT_LIST_FIELDS, INCIDENT_STATUSES } from '../core/model.js';
 
 /** Schemas shared by routes; they validate requests, shape responses and feed the OpenAPI document. */
 
@@ -134,6 +134,44 @@ export const IncidentSchema = T.Object(
         timeline: [{ at: '2025-03-01T02:10:01.000Z', actor: 'system', action: 'opened' }],
         acknowledgedAt: '2025-03-01T02:20:00.000Z',
         timeToAcknowledgeMs: 599000,
+      },
+    ],
+  },
+);
+
+/**
+ * An incident in a list (`GET /api/incidents`): the fields a triage table shows, filters, sorts or links on,
+ * and the version to PATCH with. Not the timeline, notes, evidence or detection ids (docs/api.md).
+ */
+export const IncidentListItemSchema = T.Composite(
+  [
+    T.Pick(IncidentSchema, [...INCIDENT_LIST_FIELDS]),
+    T.Object({ version: T.String({ description: 'the stored version: send it back with PATCH' }) }),
+  ],
+  {
+    $id: 'IncidentListItem',
+    examples: [
+      {
+        id: '5f1c0e2a9b7d4c11',
+        title: 'SSH brute force — source.ip 203.0.113.5',
+        severity: 'high',
+        status: 'acknowledged',
+        agency: 'so-tttt',
+        assignee: 'an.nguyen',
+        ruleId: 'b5a1f6e2-ssh-brute-force',
+        ruleTitle: 'SSH brute force',
+        tactics: ['credential_access'],
+        techniques: ['T1110'],
+        groupBy: { 'source.ip': '203.0.113.5' },
+        firstSeen: '2025-03-01T02:10:00.000Z',
+        lastSeen: '2025-03-01T02:14:40.000Z',
+        detectionCount: 30,
+        tags: [],
+        createdAt: '2025-03-01T02:10:01.000Z',
+        updatedAt: '2025-03-01T02:20:00.000Z',
+        acknowledgedAt: '2025-03-01T02:20:00.000Z',
+        timeToAcknowledgeMs: 599000,
+        version: '4',
       },
     ],
   },

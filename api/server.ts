@@ -36,7 +36,13 @@ import { streamRoutes } from './routes/stream.js';
 import { TileSchema, tileRoutes } from './routes/tiles.js';
 import { RuleCatalog } from './rules/catalog.js';
 import { type HuntJobStore, Hunts, MemoryHuntJobStore } from './rules/hunts.js';
-import { DetectionSchema, ErrorSchema, EventSchema, IncidentSchema } from './schemas.js';
+import {
+  DetectionSchema,
+  ErrorSchema,
+  EventSchema,
+  IncidentListItemSchema,
+  IncidentSchema,
+} from './schemas.js';
 import { TilesService } from './tiles/snapshot.js';
 import { IncidentTriage } from './triage/incident-service.js';
 import { IncidentStatsSchema } from './triage/stats.js';
@@ -98,6 +104,7 @@ export async function buildApiServer(deps: ApiDependencies): Promise<FastifyInst
   for (const schema of [
     ErrorSchema,
     IncidentSchema,
+    IncidentListItemSchema,
     EventSchema,
     DetectionSchema,
     ApiKeySchema,

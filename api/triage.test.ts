@@ -144,6 +144,22 @@ describe('incident triage', () => {
     ]);
     expect((await list('assignee=an.nguyen')).incidents.map((i: { id: string }) => i.id)).toEqual(['t-1']);
     expect((await list('tactic=credential_access&q=brute')).total).toBe(3);
+    // List items are the list fields and the stored version, not the whole incident (docs/api.md).
+    const [item] = (await list('severity=critical')).incidents;
+    const detail = (await h.call('GET', '/api/incidents/t-3', h.key.analyst)).json();
+    expect(item.version).toBe(detail.version);
+    for (const field of ['timeline', 'evidenceEventIds', 'appliedBatches', 'dedupKey', 'notes']) {
+      expect(item).not.toHaveProperty(field);
+    }
+    const {
+      timeline: _timeline,
+      evidenceEventIds: _evidence,
+      appliedBatches: _batches,
+      dedupKey: _key,
+      notes: _notes,
+      ...rest
+    } = detail.incident;
+    expect(item).toEqual({ ...rest, version: detail.version });
   });
 
   it('exports CSV that a spreadsheet cannot run as formulas, and JSON', async () => {

@@ -517,6 +517,10 @@ async function queries(): Promise<void> {
   });
   const cases: [string, () => Promise<unknown>, number][] = [
     ['default list (50)', () => q.search({ limit: 50 }), 30],
+    // What GET /api/incidents reads (list items) and serialises, against whole documents serialised.
+    ['default list (50) + JSON text', () => q.search({ limit: 50 }).then(JSON.stringify), 30],
+    ['default list items (50) + JSON text', () => q.list({ limit: 50 }).then(JSON.stringify), 30],
+    ['status resolved (50)', () => q.search({ status: ['resolved'], limit: 50 }), 30],
     [
       'status new+acknowledged, severity high+critical (20)',
       () => q.search({ status: ['new', 'acknowledged'], severity: ['high', 'critical'], limit: 20 }),

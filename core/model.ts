@@ -165,6 +165,59 @@ export interface Incident {
   mergedInto?: string;
 }
 
+/**
+ * What a list of incidents carries for each one (`GET /api/incidents`, issue 7): the fields a triage table
+ * shows, filters, sorts or links on, without the growing parts (timeline, notes, evidence and detection
+ * ids, applied batches), which made a 50-incident page some 340 KB. The whole incident is one GET away.
+ */
+export const INCIDENT_LIST_FIELDS = [
+  'id',
+  'title',
+  'severity',
+  'status',
+  'agency',
+  'assignee',
+  'ruleId',
+  'ruleTitle',
+  'tactics',
+  'techniques',
+  'groupBy',
+  'firstSeen',
+  'lastSeen',
+  'detectionCount',
+  'tags',
+  'createdAt',
+  'updatedAt',
+  'acknowledgedAt',
+  'closedAt',
+  'timeToAcknowledgeMs',
+  'timeToResolveMs',
+  'mergedInto',
+  'previousIncidentId',
+  'agencies',
+] as const satisfies readonly (keyof Incident)[];
+
+export type IncidentListField = (typeof INCIDENT_LIST_FIELDS)[number];
+
+/**
+ * The fields a list leaves out, each named (a new field of Incident does not compile until it is put on one
+ * side or the other): stores that cannot pick fields cheaply remove these instead.
+ */
+export const INCIDENT_LIST_OMITTED: Record<Exclude<keyof Incident, IncidentListField>, true> = {
+  ruleAuthor: true,
+  ruleLink: true,
+  dedupKey: true,
+  evidenceEventIds: true,
+  appliedBatches: true,
+  linkedDetectionIds: true,
+  escalation: true,
+  timeline: true,
+  notes: true,
+};
+
+/** One incident in a list: its list fields and the version it is stored at (send it back with PATCH). */
+export type IncidentListItem = Pick<Incident, IncidentListField> & { version: string };
+
 export interface IncidentNote {
   id: string;
   at: string;

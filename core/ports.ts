@@ -5,6 +5,7 @@
 import type {
   Detection,
   Incident,
+  IncidentListItem,
   IncidentStatus,
   RecordBatch,
   SecurityEvent,
@@ -391,6 +392,13 @@ export interface IncidentPage {
   next?: string;
 }
 
+/** A page of the analyst's list: the same rows, total and cursor as `search`, each row a list item. */
+export interface IncidentListPage {
+  incidents: IncidentListItem[];
+  total: number;
+  next?: string;
+}
+
 /** Counts and response times for one agency and severity. */
 export interface IncidentCell {
   agency: string;
@@ -426,7 +434,10 @@ export interface IncidentQueries {
   init(): Promise<void>;
   /** Detections per rule (hit count, last hit) from the detections store, within the agency scope. */
   ruleHits?(scope: { agencies?: string[]; from?: string; to?: string }): Promise<RuleHits[]>;
+  /** Whole incidents (exports). */
   search(query: IncidentQuery): Promise<IncidentPage>;
+  /** The same page as `search`, each incident as a list item (the list's answer), read without the rest. */
+  list(query: IncidentQuery): Promise<IncidentListPage>;
   summarize(scope: {
     agencies?: string[];
     from: string;

@@ -4,7 +4,7 @@
  * same data from another connection/client, as another process would.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Detection, Incident } from '../core/model.js';
+import { type Detection, INCIDENT_LIST_FIELDS, type Incident } from '../core/model.js';
 import type {
   ApiKeyRepository,
   AuditEntry,
@@ -273,6 +273,37 @@ export function describeApiStoreContract(name: string, open: () => Promise<ApiSt
         await expect(s.incidentQueries.search({ agencies: [a], limit: 100_000 })).rejects.toThrow(
           StoreQueryError,
         );
+      });
+
+      it('lists the same pages as search, each incident as its list fields and stored version', async () => {
+        for (const sort of [undefined, { field: 'severity', order: 'asc' }] as const) {
+          let after: string | undefined;
+          for (let page = 0; page < 3; page++) {
+            const query = { agencies: [a], limit: 3, ...(sort ? { sort } : {}), ...(after ? { after } : {}) };
+            const whole = await s.incidentQueries.search(query);
+            const listed = await s.incidentQueries.list(query);
+            expect(listed.total).toBe(whole.total);
+            expect(listed.next).toEqual(whole.next);
+            expect(listed.incidents).toHaveLength(whole.incidents.length);
+            for (const [i, incident] of whole.incidents.entries()) {
+              const picked = Object.fromEntries(
+                INCIDENT_LIST_FIELDS.filter((field) => incident[field] !== undefined).map((field) => [
+                  field,
+                  incident[field],
+                ]),
+              );
+              const stored = await s.incidents.get(incident.id);
+              expect(listed.incidents[i]).toEqual({ ...picked, version: stored!.version });
+            }
+            after = whole.next;
+            if (!after) break;
+          }
+        }
+        // The agency scope holds for the list as for search.
+        expect((await s.incidentQueries.list({ agencies: [b] })).incidents.map((i) => i.id)).toEqual([
+          `q5-${b}`,
+        ]);
+        expect(await s.incidentQueries.list({ agencies: [] })).toEqual({ incidents: [], total: 0 });
       });
 
       it('summarises open incidents, response times, a histogram and top tactics', async () => {

@@ -148,14 +148,15 @@ export async function incidentRoutes(
       schema: {
         tags: ['incidents'],
         summary: 'List incidents: filters, sort, paging',
-        description: 'Most recently seen first by default. Follow `next` for the following page.',
+        description:
+          'Most recently seen first by default. Follow `next` for the following page. Each item is the incident’s list fields and its version (`IncidentListItem`); the timeline, notes, evidence and detection ids are in `GET /api/incidents/{id}`, whole incidents in the export.',
         querystring: ListQuery,
-        response: { 200: page(T.Ref('Incident'), 'incidents'), ...READ_ERRORS },
+        response: { 200: page(T.Ref('IncidentListItem'), 'incidents'), ...READ_ERRORS },
       },
     },
     async (request) => {
       const { sort, order, limit, after } = request.query;
-      return queries.search({
+      return queries.list({
         ...incidentQueryOf(request, request.query),
         sort: { field: sort, order },
         limit,
@@ -275,7 +276,8 @@ async function relatedTo(queries: IncidentQueries, incident: Incident, agencies:
   if (entities.length === 0) return [];
   const from = new Date(Date.parse(incident.firstSeen) - RELATED_WINDOW_MS).toISOString();
   const to = new Date(Date.parse(incident.lastSeen) + RELATED_WINDOW_MS).toISOString();
-  const candidates = await queries.search({
+  // List items carry the group-by values, all this needs: 500 candidates without their timelines.
+  const candidates = await queries.list({
     ...(agencies ? { agencies } : {}),
     time: { from, to },
     limit: 500,

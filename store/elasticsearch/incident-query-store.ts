@@ -4,9 +4,15 @@
  * the API writes on incidents (response times), so they can be averaged.
  */
 import type { Client, estypes } from '@elastic/elasticsearch';
-import type { Incident, Severity } from '../../core/model.js';
+import {
+  INCIDENT_LIST_FIELDS,
+  type Incident,
+  type IncidentListItem,
+  type Severity,
+} from '../../core/model.js';
 import type {
   IncidentCell,
+  IncidentListPage,
   IncidentPage,
   IncidentQueries,
   IncidentQuery,
@@ -59,23 +65,44 @@ export class ElasticsearchIncidentQueries implements IncidentQueries {
   }
 
   async search(query: IncidentQuery): Promise<IncidentPage> {
+    return this.#page(query, { source: true, read: (hit: estypes.SearchHit<Incident>) => hit._source! });
+  }
+
+  /** The list's fields only, from `_source` includes: the rest of each document never leaves the node. */
+  async list(query: IncidentQuery): Promise<IncidentListPage> {
+    return this.#page(query, {
+      source: { includes: [...INCIDENT_LIST_FIELDS] },
+      versions: true,
+      read: (hit: estypes.SearchHit<IncidentListItem>) => ({
+        ...hit._source!,
+        version: `${hit._seq_no}:${hit._primary_term}`,
+      }),
+    });
+  }
+
+  async #page<T extends { id: string }>(
+    query: IncidentQuery,
+    as: { source: estypes.SearchSourceConfig; versions?: boolean; read: (hit: estypes.SearchHit<T>) => T },
+  ): Promise<{ incidents: T[]; total: number; next?: string }> {
     const limit = checkPageLimit(query.limit, MAX_INCIDENT_PAGE);
     if (query.agencies?.length === 0) return { incidents: [], total: 0 };
     const field = query.sort?.field ?? 'lastSeen';
     const order = query.sort?.order ?? 'desc';
     const after = query.after !== undefined ? decodeSortCursor(query.after, 2) : undefined;
     const filter = filtersOf(query);
-    if (field === 'severity') return this.#bySeverity(filter, order, limit, after);
-    const response = await this.client.search<Incident>({
+    const shape = { _source: as.source, ...(as.versions ? { seq_no_primary_term: true } : {}) };
+    if (field === 'severity') return this.#bySeverity(filter, order, limit, after, shape, as.read);
+    const response = await this.client.search<T>({
       index: this.index,
       query: { bool: { filter } },
       sort: [{ [SORT_FIELD[field]]: { order, unmapped_type: 'long' } }, { id: { order } }],
       size: limit + 1,
       track_total_hits: true,
+      ...shape,
       ...(after ? { search_after: after } : {}),
     });
     const hits = response.hits.hits;
-    const incidents = hits.slice(0, limit).map((hit) => hit._source!);
+    const incidents = hits.slice(0, limit).map(as.read);
     const last = hits.length > limit ? hits[limit - 1]! : undefined;
     return {
       incidents,
@@ -85,29 +112,32 @@ export class ElasticsearchIncidentQueries implements IncidentQueries {
   }
 
   /** Sorted by severity rank then id: one severity after another, the cursor holding [rank, id]. */
-  async #bySeverity(
+  async #bySeverity<T extends { id: string }>(
     filter: estypes.QueryDslQueryContainer[],
     order: 'asc' | 'desc',
     limit: number,
     after: (string | number)[] | undefined,
-  ): Promise<IncidentPage> {
+    shape: { _source: estypes.SearchSourceConfig; seq_no_primary_term?: boolean },
+    read: (hit: estypes.SearchHit<T>) => T,
+  ): Promise<{ incidents: T[]; total: number; next?: string }> {
     const counted = await this.client.count({ index: this.index, query: { bool: { filter } } });
     const ranks = order === 'asc' ? [1, 2, 3, 4] : [4, 3, 2, 1];
     const startRank = typeof after?.[0] === 'number' ? after[0] : undefined;
     if (after && (startRank === undefined || !ranks.includes(startRank))) {
       throw new StoreQueryError('invalid paging cursor');
     }
-    const incidents: Incident[] = [];
+    const incidents: T[] = [];
     let more = false;
     let lastRank = 0;
     for (const rank of ranks) {
       if (startRank !== undefined && ranks.indexOf(rank) < ranks.indexOf(startRank)) continue;
       const wanted = limit + 1 - incidents.length;
-      const response = await this.client.search<Incident>({
+      const response = await this.client.search<T>({
         index: this.index,
         query: { bool: { filter: [...filter, { term: { severity: SEVERITY_RANKS[rank - 1]! } }] } },
         sort: [{ id: { order } }],
         size: wanted,
+        ...shape,
         ...(after && rank === startRank ? { search_after: [after[1]!] } : {}),
       });
       for (const hit of response.hits.hits) {
@@ -115,7 +145,7 @@ export class ElasticsearchIncidentQueries implements IncidentQueries {
           more = true;
           break;
         }
-        incidents.push(hit._source!);
+        incidents.push(read(hit));
         lastRank = rank;
       }
       if (more) break;

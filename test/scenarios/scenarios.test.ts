@@ -83,10 +83,10 @@ interface ApiIncident {
   detectionCount: number;
   firstSeen: string;
   lastSeen: string;
-  evidenceEventIds: string[];
 }
 
-const comparable = (i: ApiIncident) => ({
+/** List items leave the evidence ids out: their count comes from the incident's own answer. */
+const comparable = (i: ApiIncident & { evidenceEventIds: string[] }) => ({
   rule: i.ruleTitle,
   agency: i.agency,
   groupBy: i.groupBy,
@@ -214,12 +214,25 @@ describe.each(DEPLOYMENTS)('attack scenarios ($label)', ({ mode, workers }) => {
       const incidents = await waitFor(
         async () => {
           const list = await api<{ incidents: ApiIncident[] }>('/api/incidents?limit=1000');
-          const mine = byKey(list.incidents.filter((i) => !seen.has(i.id)).map(comparable));
-          const text = JSON.stringify(mine);
+          const fresh = list.incidents.filter((i) => !seen.has(i.id));
+          const text = JSON.stringify(byKey(fresh.map((i) => comparable({ ...i, evidenceEventIds: [] }))));
           agreeing = text === previous ? agreeing + 1 : 0;
           previous = text;
-          if (agreeing < 2) await new Promise((resolve) => setTimeout(resolve, 1000));
-          return agreeing >= 2 ? { mine, ids: list.incidents.map((i) => i.id) } : undefined;
+          if (agreeing < 2) {
+            await new Promise((resolve) => setTimeout(resolve, 1000));
+            return undefined;
+          }
+          const whole = await Promise.all(
+            fresh.map(
+              async (i) =>
+                (
+                  await api<{ incident: ApiIncident & { evidenceEventIds: string[] } }>(
+                    `/api/incidents/${encodeURIComponent(i.id)}`,
+                  )
+                ).incident,
+            ),
+          );
+          return { mine: byKey(whole.map(comparable)), ids: list.incidents.map((i) => i.id) };
         },
         'incidents to settle',
         30_000,

@@ -247,8 +247,14 @@ export function showDetail(context: ConsoleContext, id: string): ConsoleView {
   return {
     onChange(change: IncidentChange) {
       if (!detail || change.incident.id !== id || busy) return;
-      // Our own change was re-read already (same updatedAt); anything newer was made elsewhere.
-      if (change.incident.updatedAt === detail.incident.updatedAt) return;
+      // Our own change was re-read already (same version, or same updatedAt when the notice has no version);
+      // anything newer was made elsewhere.
+      if (
+        change.version !== undefined
+          ? change.version === detail.version
+          : change.incident.updatedAt === detail.incident.updatedAt
+      )
+        return;
       banner = h(
         'div',
         { class: 'changed', role: 'status', 'data-testid': 'changed-elsewhere' },

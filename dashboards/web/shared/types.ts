@@ -3,9 +3,16 @@
  * (the API sends them as they are stored); the rest mirrors the route schemas in api/routes/ and the
  * documents in docs/api.md and docs/ioc-tiles.md.
  */
-import type { Detection, Incident, SecurityEvent } from '../../../core/model.js';
+import type { Detection, Incident, IncidentListItem, SecurityEvent } from '../../../core/model.js';
 
-export type { Detection, Incident, IncidentStatus, SecurityEvent, Severity } from '../../../core/model.js';
+export type {
+  Detection,
+  Incident,
+  IncidentListItem,
+  IncidentStatus,
+  SecurityEvent,
+  Severity,
+} from '../../../core/model.js';
 
 export type TileStatus = 'green' | 'amber' | 'red';
 
@@ -34,9 +41,10 @@ export interface TilesDocument {
   agencies: Tile[];
 }
 
+/** GET /api/incidents: list items (no timeline, notes or evidence ids: those are in IncidentDetail). */
 export interface IncidentPage {
   total: number;
-  incidents: Incident[];
+  incidents: IncidentListItem[];
   next?: string;
 }
 
@@ -70,6 +78,8 @@ export interface Agency {
 export interface IncidentChange {
   kind: string;
   incident: Incident;
+  /** The version `incident` is stored at; absent when it changed again before the notice went out. */
+  version?: string;
   actor: string;
   at: string;
 }
