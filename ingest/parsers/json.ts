@@ -131,6 +131,9 @@ export function expandDottedKeys(doc: Record<string, unknown>): Record<string, u
   if (!dotted) return doc;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(doc)) {
+    // `__proto__` alone would set the copy's prototype (its fields then readable through it); the caller
+    // drops that key anyway (kept in event.original). As a segment it is kept whole, never walked.
+    if (key === '__proto__') continue;
     const path = key.split('.');
     if (
       path.some(

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileLeafReader, EventView, FieldGroup, FieldTable } from './event-view.js';
+import { compileLeafReader, EventView, expandDottedKeys, FieldGroup, FieldTable } from './event-view.js';
 
 describe('EventView.readGroup', () => {
   // Small key set so that paths often exist, and nested arrays, nulls and primitives on the way.
@@ -42,5 +42,15 @@ describe('EventView.readGroup', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe('expandDottedKeys', () => {
+  it('leaves out __proto__ keys and segments instead of writing into a prototype', () => {
+    const input = JSON.parse('{"__proto__.polluted": "yes", "a": {"__proto__": {"x": 1}}, "b.c": 2}');
+    const expanded = expandDottedKeys(input) as Record<string, unknown>;
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(expanded).toEqual({ a: {}, b: { c: 2 } });
+    expect(Object.getPrototypeOf(expanded.a)).toBe(Object.prototype);
   });
 });

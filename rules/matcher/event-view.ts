@@ -78,8 +78,11 @@ export function expandDottedKeys<T>(value: T): T {
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
-    const expanded = expandDottedKeys(child);
     const parts = key.split('.');
+    // Assigning `__proto__` would set a copy's prototype, and walking it would write into Object.prototype
+    // (events come from files and agents): such keys are left out, as the store's shape check does.
+    if (parts.includes('__proto__')) continue;
+    const expanded = expandDottedKeys(child);
     let node = out;
     for (const part of parts.slice(0, -1)) {
       const next = node[part];
