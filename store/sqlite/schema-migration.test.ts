@@ -144,6 +144,29 @@ describe('sqlite store layout', () => {
     db.close();
   });
 
+  it('adds the single-status index to a version 4 file, and a one-status list reads it in order', async () => {
+    const path = join(dir, 'v4.db');
+    await createSqliteStores({ path }).close();
+    const v4 = new BetterSqlite3(path);
+    v4.exec('DROP INDEX incidents_status_seen');
+    v4.pragma('user_version = 4');
+    v4.close();
+    await createSqliteStores({ path }).close();
+    const db = new BetterSqlite3(path, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    const plan = db
+      .prepare(
+        `EXPLAIN QUERY PLAN SELECT rowid, id, last_seen FROM incidents WHERE status IN ('resolved')
+         ORDER BY last_seen DESC, id DESC LIMIT 51`,
+      )
+      .all()
+      .map((row) => (row as { detail: string }).detail)
+      .join(' | ');
+    expect(plan).toContain('incidents_status_seen');
+    expect(plan).not.toContain('TEMP B-TREE');
+    db.close();
+  });
+
   it('opens a new file at the current layout', async () => {
     const path = join(dir, 'new.db');
     const stores = createSqliteStores({ path });

@@ -18,9 +18,10 @@ import { type FieldSpec, HOT_FIELDS } from '../fields.js';
  * `PRAGMA user_version` of this layout; 0 = the first layout (one `events` table with `doc`), 2 = split
  * events, 3 = the queue's dead letters added (a new table only: `CREATE … IF NOT EXISTS` adds it to a file
  * of version 2, no migration step), 4 = `incidents` a rowid table with the fields the API filters, sorts and
- * aggregates on as columns (incidentMigrationStatements).
+ * aggregates on as columns (incidentMigrationStatements), 5 = the index `incidents_status_seen` (status, last
+ * seen) added (`CREATE INDEX IF NOT EXISTS` builds it on a file of version 4 when it opens: no step of its own).
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /**
  * Incidents: the whole document in `doc` (last, so reading the other columns never touches its overflow
@@ -73,14 +74,18 @@ export const INCIDENT_COLUMNS = [
 /**
  * Indexes from the queries the stores issue (few: each costs every incident write): the list's default
  * order (`last_seen, id`) and its filters each with `last_seen, id` after them, so a filtered page is
- * picked from one index without reading rows and a filtered count is answered from it; status with severity for the triage
- * view's usual filter (open and high or critical); and the tiles' aggregations as covering indexes (open
- * incidents by agency, severity and tactics; incidents created in a range with their response times).
+ * picked from one index without reading rows and a filtered count is answered from it; status with severity
+ * for the triage view's usual filter (open and high or critical), and status alone in last-seen order; and
+ * the tiles' aggregations as covering indexes (open incidents by agency, severity and tactics; incidents
+ * created in a range with their response times).
  */
 const INCIDENT_INDEXES = [
   'CREATE INDEX IF NOT EXISTS incidents_last_seen ON incidents (last_seen, id)',
   'CREATE INDEX IF NOT EXISTS incidents_agency ON incidents (agency, last_seen, id)',
   'CREATE INDEX IF NOT EXISTS incidents_status ON incidents (status, severity, last_seen, id)',
+  // One status in last-seen order (e.g. the resolved ones, 75% of incidents): read in order from here instead
+  // of sorting every entry of the status from the index above (issue 7: 20 ms for 75k resolved).
+  'CREATE INDEX IF NOT EXISTS incidents_status_seen ON incidents (status, last_seen, id)',
   'CREATE INDEX IF NOT EXISTS incidents_severity ON incidents (severity, last_seen, id)',
   'CREATE INDEX IF NOT EXISTS incidents_rule ON incidents (rule_id, last_seen, id)',
   'CREATE INDEX IF NOT EXISTS incidents_assignee ON incidents (assignee, last_seen, id)',
