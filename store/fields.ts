@@ -31,7 +31,7 @@ const catalogue: FieldSpec[] = [
   { name: 'event.original', type: 'keyword', stored: true },
   { name: 'event.ingested', type: 'date' },
   { name: 'event.created', type: 'date' },
-  { name: 'event.kind', type: 'keyword' },
+  { name: 'event.kind', type: 'keyword', column: 'event_kind' },
   { name: 'event.category', type: 'keyword' },
   { name: 'event.type', type: 'keyword' },
   { name: 'event.action', type: 'keyword', column: 'event_action' },

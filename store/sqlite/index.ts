@@ -14,6 +14,7 @@ import { SqliteEventStore } from './event-store.js';
 import { SqliteIncidentStore } from './incident-store.js';
 import { SqliteQueueDeadLetters } from './queue-dead-letters.js';
 import {
+  hotColumnStatements,
   incidentMigrationStatements,
   migrationStatements,
   SCHEMA_VERSION,
@@ -85,6 +86,17 @@ function createOrMigrateSchema(db: BetterSqlite3.Database, logger: Logger | unde
       ).map((row) => row.name);
       for (const statement of migrationStatements(version, indexes)) db.exec(statement);
       logger?.info({ from: version, to: SCHEMA_VERSION }, 'sqlite store migrated to the split events layout');
+    }
+    // Hot columns added to the catalogue since the file was written (6: event.kind).
+    const rowColumns = db
+      .prepare("SELECT name FROM pragma_table_info('event_rows')")
+      .pluck()
+      .all() as string[];
+    if (rowColumns.length > 0) {
+      const statements = hotColumnStatements(rowColumns);
+      for (const statement of statements) db.exec(statement);
+      if (statements.length > 0)
+        logger?.info({ from: version, to: SCHEMA_VERSION }, 'sqlite store added hot columns');
     }
     // Incidents of a layout before 4 (whatever the events' layout): the table without the derived columns.
     const incidentColumns = db.prepare("SELECT name FROM pragma_table_info('incidents')").pluck().all();

@@ -167,6 +167,62 @@ describe('sqlite store layout', () => {
     db.close();
   });
 
+  it('adds event.kind to a version 5 file, filled from the documents, and searches and the view read it', async () => {
+    const path = join(dir, 'v5.db');
+    const stores = createSqliteStores({ path });
+    const base = { ingested: '2025-03-01T10:00:00.000Z', original: 'x' };
+    await stores.events.index([
+      {
+        '@timestamp': '2025-03-01T10:00:00.000Z',
+        message: 'garbage',
+        tags: ['_parse_failure'],
+        event: { ...base, id: 'v5-failed', kind: 'pipeline_error' },
+        agency: { id: 'ag-a' },
+      },
+      {
+        '@timestamp': '2025-03-01T10:00:01.000Z',
+        message: 'Accepted password for root',
+        event: { ...base, id: 'v5-ok', kind: 'event' },
+        agency: { id: 'ag-a' },
+      },
+      {
+        '@timestamp': '2025-03-01T10:00:02.000Z',
+        message: 'no kind',
+        event: { ...base, id: 'v5-none' },
+        agency: { id: 'ag-b' },
+      },
+    ]);
+    await stores.close();
+    // Back to layout 5: the column and the view as they were before event.kind was hot.
+    const v5 = new BetterSqlite3(path);
+    v5.exec('DROP VIEW events');
+    v5.exec('ALTER TABLE event_rows DROP COLUMN event_kind');
+    v5.exec(`CREATE VIEW events AS SELECT r.rid AS rid, r.id AS id, r.ts AS ts, r.agency AS agency, d.doc AS doc
+      FROM event_rows AS r JOIN event_docs AS d ON d.rid = r.rid`);
+    v5.pragma('user_version = 5');
+    v5.close();
+
+    const reopened = createSqliteStores({ path });
+    await reopened.events.init();
+    const failures = await reopened.events.topValues!(
+      {
+        time: { from: '2025-03-01T00:00:00Z', to: '2025-03-02T00:00:00Z' },
+        filters: { 'event.kind': 'pipeline_error' },
+      },
+      'agency.id',
+    );
+    expect(failures.buckets).toEqual([{ key: 'ag-a', count: 1 }]);
+    await reopened.close();
+    const db = new BetterSqlite3(path, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(db.prepare('SELECT id, event_kind FROM events ORDER BY id').all()).toEqual([
+      { id: 'v5-failed', event_kind: 'pipeline_error' },
+      { id: 'v5-none', event_kind: null },
+      { id: 'v5-ok', event_kind: 'event' },
+    ]);
+    db.close();
+  });
+
   it('opens a new file at the current layout', async () => {
     const path = join(dir, 'new.db');
     const stores = createSqliteStores({ path });

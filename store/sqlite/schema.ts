@@ -12,16 +12,18 @@
  * filter of every search, so `(ts, id)` and `(agency, ts)` carry the searches, and `source_ip`, the
  * analysts' usual pivot, has its own; the other hot columns are read from the narrow rows.
  */
-import { type FieldSpec, HOT_FIELDS } from '../fields.js';
+import { type FieldSpec, HOT_FIELDS, KEYWORD_IGNORE_ABOVE } from '../fields.js';
 
 /**
  * `PRAGMA user_version` of this layout; 0 = the first layout (one `events` table with `doc`), 2 = split
  * events, 3 = the queue's dead letters added (a new table only: `CREATE … IF NOT EXISTS` adds it to a file
  * of version 2, no migration step), 4 = `incidents` a rowid table with the fields the API filters, sorts and
  * aggregates on as columns (incidentMigrationStatements), 5 = the index `incidents_status_seen` (status, last
- * seen) added (`CREATE INDEX IF NOT EXISTS` builds it on a file of version 4 when it opens: no step of its own).
+ * seen) added (`CREATE INDEX IF NOT EXISTS` builds it on a file of version 4 when it opens: no step of its own),
+ * 6 = `event.kind` a column of `event_rows` (hotColumnStatements: the column added and filled from the
+ * documents, the `events` view re-created with it).
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /**
  * Incidents: the whole document in `doc` (last, so reading the other columns never touches its overflow
@@ -194,6 +196,30 @@ export function migrationStatements(fromVersion: number, existingIndexes: string
     'INSERT INTO event_docs (rid, doc) SELECT rid, doc FROM event_rows',
     ...existingIndexes.filter((name) => !kept.has(name)).map((name) => `DROP INDEX ${name}`),
     'ALTER TABLE event_rows DROP COLUMN doc',
+  ];
+}
+
+/**
+ * Statements that give an `event_rows` of an older layout the hot columns it lacks (`existing`: the columns
+ * it has), each filled from the documents as the shape check would have stored it (a string within
+ * `ignore_above`; NULL otherwise), and the `events` view re-created so that it selects them. A column added
+ * to the catalogue costs one pass over the documents when a file opens, once.
+ */
+export function hotColumnStatements(existing: readonly string[]): string[] {
+  const missing = EXTRA_HOT_FIELDS.filter((field) => !existing.includes(field.column));
+  if (missing.length === 0) return [];
+  return [
+    ...missing.map((field) => `ALTER TABLE event_rows ADD COLUMN ${field.column} ${sqlColumnType(field)}`),
+    ...missing
+      .filter((field) => field.type === 'keyword')
+      .map((field) => {
+        const value = `json_extract(d.doc, '$.${field.name}')`;
+        return `UPDATE event_rows SET ${field.column} = (
+  SELECT CASE WHEN json_type(d.doc, '$.${field.name}') = 'text' AND length(${value}) <= ${KEYWORD_IGNORE_ABOVE}
+    THEN ${value} END
+  FROM event_docs AS d WHERE d.rid = event_rows.rid)`;
+      }),
+    'DROP VIEW IF EXISTS events',
   ];
 }
 
