@@ -37,7 +37,12 @@ describe.each(['embedded', 'scale'] as const)('IOC tiles (%s)', (mode) => {
     await h.events.index([
       event('t-e1', AGENCY_A, ago(60_000), { host: { hostname: 'web-1' } }),
       event('t-e2', AGENCY_A, ago(2 * 3_600_000), { host: { hostname: 'db-1' } }),
-      event('t-e3', AGENCY_A, ago(30_000), { host: { hostname: 'web-1' }, tags: ['_parse_failure'] }),
+      // A parse failure as the normaliser writes it (the tile counts event.kind pipeline_error).
+      event('t-e3', AGENCY_A, ago(30_000), {
+        host: { hostname: 'web-1' },
+        tags: ['_parse_failure'],
+        event: { kind: 'pipeline_error' },
+      }),
       event('t-e4', AGENCY_B, ago(3 * 3_600_000), { host: { hostname: 'fw-1' } }),
     ]);
     // What the workers record of the same records in the source inventory (silent hosts come from it).

@@ -13,11 +13,40 @@ import type {
   IncidentQueries,
   IncidentSummary,
   SourceInventory,
+  SourceRecord,
 } from '../../core/ports.js';
 import { combineCells } from '../triage/stats.js';
 import { type Reason, THRESHOLDS, type TileStatus, tileStatus } from './status.js';
 
 export const TILES_SCHEMA_VERSION = 1;
+
+/** Per agency, the latest receive time (epoch ms) among its sources heard since `since`. */
+function lastReceivedByAgency(sources: SourceRecord[], since: number): Map<string, number> {
+  const latest = new Map<string, number>();
+  for (const source of sources) {
+    const at = Date.parse(source.lastSeen);
+    if (at >= since) latest.set(source.agency, Math.max(latest.get(source.agency) ?? at, at));
+  }
+  return latest;
+}
+
+/**
+ * Starts each query one turn of the event loop after the one before. SQLite answers synchronously: the
+ * snapshot's queries started in one tick held the loop for their sum (80–200 ms every 5 s), and every API
+ * request arriving meanwhile waited behind them (the list's p95 under load). A turn between them lets the
+ * requests that arrived be served; Elasticsearch's queries, asynchronous, still run concurrently.
+ */
+function staggered(): <T>(run: () => Promise<T>) => Promise<T> {
+  let turn: Promise<void> = Promise.resolve();
+  // Two setImmediate hops: the first lands in this turn's check phase, the second after the next poll
+  // phase, where pending sockets are read.
+  const nextTurn = () => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+  return (run) => {
+    const started = turn.then(run);
+    turn = turn.then(nextTurn);
+    return started;
+  };
+}
 const HOUR = 3_600_000;
 /**
  * MTTA/MTTR are means over 30 days of incidents: they move slowly, and their aggregation is the most costly
@@ -97,35 +126,51 @@ export class TilesService {
       to: new Date(hourStart + HOUR).toISOString(),
     };
     const lastHour = { from: now - HOUR, to: now + 1 };
-    const [summary, month, recent, hourly, failures, lastSeen] = await Promise.all([
-      incidentQueries.summarize({ ...day, bucketMs: HOUR, topTactics: 5 }),
-      this.#monthSummary(now),
-      events.topValues
-        ? events.topValues({ time: { from: now - RATE_WINDOW_MS, to: now + 1 } }, 'agency.id', 1000)
-        : undefined,
-      events.topValues ? events.topValues({ time: lastHour }, 'agency.id', 1000) : undefined,
-      events.topValues
-        ? events.topValues({ time: lastHour, filters: { tags: '_parse_failure' } }, 'agency.id', 1000)
-        : undefined,
-      events.lastSeenBy
-        ? events.lastSeenBy({ time: { from: now - 24 * HOUR, to: now + 1 } }, 'agency.id', 1000)
-        : undefined,
+    const start = staggered();
+    const [summary, month, recent, hourly, failures, sourceList] = await Promise.all([
+      start(() => incidentQueries.summarize({ ...day, bucketMs: HOUR, topTactics: 5 })),
+      start(() => this.#monthSummary(now)),
+      start(async () =>
+        events.topValues
+          ? events.topValues({ time: { from: now - RATE_WINDOW_MS, to: now + 1 } }, 'agency.id', 1000)
+          : undefined,
+      ),
+      start(async () =>
+        events.topValues ? events.topValues({ time: lastHour }, 'agency.id', 1000) : undefined,
+      ),
+      start(async () =>
+        events.topValues
+          ? events.topValues(
+              { time: lastHour, filters: { 'event.kind': 'pipeline_error' } },
+              'agency.id',
+              1000,
+            )
+          : undefined,
+      ),
+      start(async () => (this.sources.inventory ? this.sources.inventory.list({}) : undefined)),
     ]);
+    // Last heard per agency: from the inventory's receive times (what "no logs received" means, and a
+    // read of a few hundred rows) when there is one, else the events' newest timestamps.
+    const lastSeenBy = sourceList
+      ? lastReceivedByAgency(sourceList, now - 24 * HOUR)
+      : new Map(
+          (events.lastSeenBy
+            ? await events.lastSeenBy({ time: { from: now - 24 * HOUR, to: now + 1 } }, 'agency.id', 1000)
+            : []
+          ).map((entry) => [String(entry.key), Date.parse(entry.lastSeen)]),
+        );
     const ids = new Set<string>([
       ...(agencies?.agencies.map((agency) => agency.id) ?? []),
       ...summary.open.map((cell) => cell.agency),
-      ...(lastSeen ?? []).map((entry) => String(entry.key)),
+      ...lastSeenBy.keys(),
     ]);
     const silentBefore = now - THRESHOLDS.silenceMinutes * 60_000;
-    const silentHosts = await this.#silentHosts([...ids], now, silentBefore);
+    const silentHosts = await this.#silentHosts([...ids], now, silentBefore, sourceList);
     const counts = (values: { buckets: { key: string | number; count: number }[] } | undefined) =>
       new Map((values?.buckets ?? []).map((bucket) => [String(bucket.key), bucket.count]));
     const recentBy = counts(recent);
     const hourlyBy = counts(hourly);
     const failuresBy = counts(failures);
-    const lastSeenBy = new Map(
-      (lastSeen ?? []).map((entry) => [String(entry.key), Date.parse(entry.lastSeen)]),
-    );
     const histograms = await this.#trendByAgency(summary, [...ids], day);
 
     const tiles = [...ids].sort().map((id) => {
@@ -196,11 +241,16 @@ export class TilesService {
   }
 
   /** Hosts per agency heard in the last 24 h but not since `silentBefore`. */
-  async #silentHosts(agencyIds: string[], now: number, silentBefore: number): Promise<Map<string, number>> {
+  async #silentHosts(
+    agencyIds: string[],
+    now: number,
+    silentBefore: number,
+    sourceList: SourceRecord[] | undefined,
+  ): Promise<Map<string, number>> {
     const result = new Map<string, number>();
-    if (this.sources.inventory) {
+    if (sourceList) {
       const silent = new Map<string, Set<string>>();
-      for (const source of await this.sources.inventory.list({})) {
+      for (const source of sourceList) {
         const last = Date.parse(source.lastSeen);
         if (last < now - 24 * HOUR || last >= silentBefore) continue;
         const hosts = silent.get(source.agency) ?? new Set<string>();
