@@ -1,6 +1,6 @@
 /**
  * API benchmark (issue 7): the real `siem-lite serve` (embedded mode, from source through tsx) over a store
- * holding 100k incidents and 1M events, loaded at a fixed 200 requests/s by autocannon on loopback while
+ * holding 100k incidents and 1M events, loaded at a fixed 200 requests/s on loopback while
  * syslog ingest runs over TCP. Measures the incident list (p95 < 50 ms), tiles revalidated from cache
  * (304, p95 < 30 ms) and tiles computed cold (< 150 ms; the snapshot lives 5 s, so a request every 5.5 s
  * is a cold one).
@@ -8,6 +8,7 @@
  *   npx tsx bench/api-triage.ts generate [--dir /tmp/siem-api-bench] [--events 1000000] [--incidents 100000]
  *                                        [--incidents-only]   (keep the events, write the incidents again)
  *   npx tsx bench/api-triage.ts run [--dir /tmp/siem-api-bench] [--rate 200] [--duration 20] [--ingest 500]
+ *                                   [--generator paced|autocannon]   (arrivals: see load())
  *                                   [--cpu-prof /tmp/prof]   (V8 CPU profile of the serve process)
  *   npx tsx bench/api-triage.ts queries [--dir /tmp/siem-api-bench] [--mode scale]
  *                                   (the incident reads in-process: the store's share of a request)
@@ -18,6 +19,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent as HttpAgent, get as httpGet } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +45,8 @@ const { values, positionals } = parseArgs({
     events: { type: 'string', default: '1000000' },
     incidents: { type: 'string', default: '100000' },
     rate: { type: 'string', default: '200' },
+    /** paced (open loop, evenly spaced) or autocannon (its once-a-second budget per connection): see load(). */
+    generator: { type: 'string', default: 'paced' },
     duration: { type: 'string', default: '20' },
     ingest: { type: 'string', default: '500' },
     'incidents-only': { type: 'boolean', default: false },
@@ -281,9 +285,16 @@ function processCpuMs(pid: number | undefined): number {
 }
 
 /**
- * autocannon at a fixed overall rate; latencies per response (its own table has no p95). `cpu`: the serve
- * process's CPU over the phase per response, less what ingest alone used (`ingestCpuMsPerS`) — on a shared
- * machine a cost the neighbours' load does not change, unlike the wall times.
+ * One phase at a fixed rate; latencies per response. `cpu`: the serve process's CPU over the phase per
+ * response, less what ingest alone used (`ingestCpuMsPerS`) — on a shared machine a cost the neighbours'
+ * load does not change, unlike the wall times.
+ *
+ * Two generators (`--generator`). `paced` (the default) sends one request every 1/rate s, open loop, over
+ * keep-alive connections, and times each from when it was due (a late send counts against the server:
+ * no coordinated omission) — requests arriving through the second, as from many consoles and walls.
+ * `autocannon` spends each connection's share of the second's budget as fast as answers come, at the top
+ * of every second (its rate limit resets once a second for all 20 connections together): 200 requests in
+ * a burst, 20 in flight, then silence — the same rate, a harsher arrival pattern; kept for comparison.
  */
 async function load(
   url: string,
@@ -296,6 +307,85 @@ async function load(
   const started = performance.now();
   const times: number[] = [];
   const statuses = new Map<number, number>();
+  const outcome =
+    values.generator === 'autocannon'
+      ? await autocannonLoad(url, keys, headers, times, statuses)
+      : await pacedLoad(url, keys, headers, times, statuses);
+  const seconds = (performance.now() - started) / 1000;
+  const perRequest = cpu
+    ? ` cpu/req ${((processCpuMs(cpu.pid) - cpuBefore - cpu.ingestCpuMsPerS * seconds) / Math.max(1, times.length)).toFixed(1)} ms`
+    : '';
+  return `${summary(label, times, statuses)} errors ${outcome.errors} timeouts ${outcome.timeouts} sent ${outcome.sent}${perRequest}`;
+}
+
+interface LoadOutcome {
+  errors: number;
+  timeouts: number;
+  sent: number;
+}
+
+/** Open loop at `--rate`: request i is due at start + i/rate; its latency runs from then to the last byte. */
+async function pacedLoad(
+  url: string,
+  keys: string[],
+  headers: Record<string, string>,
+  times: number[],
+  statuses: Map<number, number>,
+): Promise<LoadOutcome> {
+  const agent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
+  const intervalMs = 1000 / Number(values.rate);
+  const total = Math.round(Number(values.rate) * Number(values.duration));
+  const outcome: LoadOutcome = { errors: 0, timeouts: 0, sent: 0 };
+  const pending: Promise<void>[] = [];
+  const start = performance.now();
+  for (let i = 0; i < total; i++) {
+    const due = start + i * intervalMs;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    outcome.sent++;
+    pending.push(
+      new Promise<void>((resolve) => {
+        const request = httpGet(
+          url,
+          {
+            agent,
+            headers: { ...headers, authorization: `Bearer ${keys[i % keys.length]}` },
+            timeout: 10_000,
+          },
+          (response) => {
+            response.resume();
+            response.on('end', () => {
+              times.push(performance.now() - due);
+              statuses.set(response.statusCode ?? 0, (statuses.get(response.statusCode ?? 0) ?? 0) + 1);
+              resolve();
+            });
+          },
+        );
+        let timedOut = false;
+        request.on('timeout', () => {
+          timedOut = true;
+          outcome.timeouts++;
+          request.destroy();
+        });
+        request.on('error', () => {
+          if (!timedOut) outcome.errors++;
+          resolve();
+        });
+      }),
+    );
+  }
+  await Promise.all(pending);
+  agent.destroy();
+  return outcome;
+}
+
+async function autocannonLoad(
+  url: string,
+  keys: string[],
+  headers: Record<string, string>,
+  times: number[],
+  statuses: Map<number, number>,
+): Promise<LoadOutcome> {
   const path = new URL(url).pathname + new URL(url).search;
   const instance = autocannon({
     url,
@@ -314,11 +404,7 @@ async function load(
     statuses.set(status, (statuses.get(status) ?? 0) + 1);
   });
   const result = (await instance) as { errors: number; timeouts: number; requests: { sent: number } };
-  const seconds = (performance.now() - started) / 1000;
-  const perRequest = cpu
-    ? ` cpu/req ${((processCpuMs(cpu.pid) - cpuBefore - cpu.ingestCpuMsPerS * seconds) / Math.max(1, times.length)).toFixed(1)} ms`
-    : '';
-  return `${summary(label, times, statuses)} errors ${result.errors} timeouts ${result.timeouts} sent ${result.requests.sent}${perRequest}`;
+  return { errors: result.errors, timeouts: result.timeouts, sent: result.requests.sent };
 }
 
 /** Syslog over TCP at a steady rate while the load runs (ingest, normalise, match, index in the server). */
