@@ -1,6 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { EventStore, IncidentCell, IncidentQueries, IncidentSummary } from '../core/ports.js';
 import { event, incident } from './testing/fixtures.js';
 import { AGENCY_A, AGENCY_B, type Harness, openHarness } from './testing/harness.js';
+import { MONTH_STATS_TTL_MS, TilesService } from './tiles/snapshot.js';
 import { tileStatus } from './tiles/status.js';
 
 describe('tile status rules', () => {
@@ -137,5 +139,44 @@ describe.each(['embedded', 'scale'] as const)('IOC tiles (%s)', (mode) => {
     expect((await h.call('GET', '/api/ioc/tiles/province', h.key.iocA)).statusCode).toBe(404);
     expect((await h.call('GET', `/api/ioc/tiles/${AGENCY_A}`, h.key.iocA)).statusCode).toBe(200);
     expect((await h.call('GET', '/api/ioc/tiles', h.key.ingest)).statusCode).toBe(403);
+  });
+});
+
+describe('TilesService month figures', () => {
+  it('answers with the previous 30-day figures while it refreshes them in the background', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      let monthCalls = 0;
+      let mtta = 60_000;
+      const summary = (created: IncidentCell[]): IncidentSummary => ({
+        open: [],
+        created,
+        createdHistogram: [],
+        topTactics: [],
+        tacticsByAgency: [],
+      });
+      const incidentQueries = {
+        summarize: async (query: { bucketMs?: number }) => {
+          if (query.bucketMs !== 30 * 24 * 3_600_000) return summary([]);
+          monthCalls++;
+          const cell = { agency: AGENCY_A, severity: 'high' as const, count: 1, acknowledged: 1 };
+          return summary([{ ...cell, meanTimeToAcknowledgeMs: mtta, closed: 0, meanTimeToResolveMs: null }]);
+        },
+      } as unknown as IncidentQueries;
+      const tiles = new TilesService({ events: {} as EventStore, incidentQueries }, 1000);
+      const mttaOf = async () => (await tiles.snapshot()).province.mttaMs;
+      expect(await mttaOf()).toBe(60_000);
+      mtta = 120_000;
+      vi.setSystemTime(Date.now() + MONTH_STATS_TTL_MS + 1);
+      // Stale: this snapshot still carries the old figures; the refresh runs after it.
+      expect(await mttaOf()).toBe(60_000);
+      expect(monthCalls).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(monthCalls).toBe(2);
+      vi.setSystemTime(Date.now() + 2000);
+      expect(await mttaOf()).toBe(120_000);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
