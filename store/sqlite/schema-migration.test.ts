@@ -196,6 +196,7 @@ describe('sqlite store layout', () => {
     // Back to layout 5: the column and the view as they were before event.kind was hot.
     const v5 = new BetterSqlite3(path);
     v5.exec('DROP VIEW events');
+    v5.exec('DROP INDEX events_event_kind_ts');
     v5.exec('ALTER TABLE event_rows DROP COLUMN event_kind');
     v5.exec(`CREATE VIEW events AS SELECT r.rid AS rid, r.id AS id, r.ts AS ts, r.agency AS agency, d.doc AS doc
       FROM event_rows AS r JOIN event_docs AS d ON d.rid = r.rid`);
@@ -220,6 +221,15 @@ describe('sqlite store layout', () => {
       { id: 'v5-none', event_kind: null },
       { id: 'v5-ok', event_kind: 'event' },
     ]);
+    const plan = db
+      .prepare(
+        `EXPLAIN QUERY PLAN SELECT agency, count(*) FROM event_rows
+         WHERE ts >= ? AND ts < ? AND event_kind = ? GROUP BY agency`,
+      )
+      .all('2025-03-01', '2025-03-02', 'pipeline_error')
+      .map((row) => (row as { detail: string }).detail)
+      .join(' | ');
+    expect(plan).toContain('events_event_kind_ts');
     db.close();
   });
 
