@@ -49,6 +49,32 @@ export const SeveritySchema = T.Union([
   T.Literal('critical'),
 ]);
 
+/** The OpenAPI example of an incident; the list item's example is its list fields. */
+const INCIDENT_EXAMPLE = {
+  id: '5f1c0e2a9b7d4c11',
+  title: 'SSH brute force — source.ip 203.0.113.5',
+  severity: 'high',
+  status: 'acknowledged',
+  agency: 'so-tttt',
+  assignee: 'an.nguyen',
+  ruleId: 'b5a1f6e2-ssh-brute-force',
+  ruleTitle: 'SSH brute force',
+  tactics: ['credential_access'],
+  techniques: ['T1110'],
+  dedupKey: 'so-tttt|b5a1f6e2-ssh-brute-force|source.ip=203.0.113.5',
+  groupBy: { 'source.ip': '203.0.113.5' },
+  firstSeen: '2025-03-01T02:10:00.000Z',
+  lastSeen: '2025-03-01T02:14:40.000Z',
+  detectionCount: 30,
+  evidenceEventIds: ['9c0f…'],
+  tags: [],
+  createdAt: '2025-03-01T02:10:01.000Z',
+  updatedAt: '2025-03-01T02:20:00.000Z',
+  timeline: [{ at: '2025-03-01T02:10:01.000Z', actor: 'system', action: 'opened' }],
+  acknowledgedAt: '2025-03-01T02:20:00.000Z',
+  timeToAcknowledgeMs: 599000,
+};
+
 export const IncidentSchema = T.Object(
   {
     id: T.String(),
@@ -110,32 +136,7 @@ export const IncidentSchema = T.Object(
   },
   {
     $id: 'Incident',
-    examples: [
-      {
-        id: '5f1c0e2a9b7d4c11',
-        title: 'SSH brute force — source.ip 203.0.113.5',
-        severity: 'high',
-        status: 'acknowledged',
-        agency: 'so-tttt',
-        assignee: 'an.nguyen',
-        ruleId: 'b5a1f6e2-ssh-brute-force',
-        ruleTitle: 'SSH brute force',
-        tactics: ['credential_access'],
-        techniques: ['T1110'],
-        dedupKey: 'so-tttt|b5a1f6e2-ssh-brute-force|source.ip=203.0.113.5',
-        groupBy: { 'source.ip': '203.0.113.5' },
-        firstSeen: '2025-03-01T02:10:00.000Z',
-        lastSeen: '2025-03-01T02:14:40.000Z',
-        detectionCount: 30,
-        evidenceEventIds: ['9c0f…'],
-        tags: [],
-        createdAt: '2025-03-01T02:10:01.000Z',
-        updatedAt: '2025-03-01T02:20:00.000Z',
-        timeline: [{ at: '2025-03-01T02:10:01.000Z', actor: 'system', action: 'opened' }],
-        acknowledgedAt: '2025-03-01T02:20:00.000Z',
-        timeToAcknowledgeMs: 599000,
-      },
-    ],
+    examples: [INCIDENT_EXAMPLE],
   },
 );
 
@@ -152,25 +153,12 @@ export const IncidentListItemSchema = T.Composite(
     $id: 'IncidentListItem',
     examples: [
       {
-        id: '5f1c0e2a9b7d4c11',
-        title: 'SSH brute force — source.ip 203.0.113.5',
-        severity: 'high',
-        status: 'acknowledged',
-        agency: 'so-tttt',
-        assignee: 'an.nguyen',
-        ruleId: 'b5a1f6e2-ssh-brute-force',
-        ruleTitle: 'SSH brute force',
-        tactics: ['credential_access'],
-        techniques: ['T1110'],
-        groupBy: { 'source.ip': '203.0.113.5' },
-        firstSeen: '2025-03-01T02:10:00.000Z',
-        lastSeen: '2025-03-01T02:14:40.000Z',
-        detectionCount: 30,
-        tags: [],
-        createdAt: '2025-03-01T02:10:01.000Z',
-        updatedAt: '2025-03-01T02:20:00.000Z',
-        acknowledgedAt: '2025-03-01T02:20:00.000Z',
-        timeToAcknowledgeMs: 599000,
+        ...Object.fromEntries(
+          INCIDENT_LIST_FIELDS.filter((field) => field in INCIDENT_EXAMPLE).map((field) => [
+            field,
+            INCIDENT_EXAMPLE[field as keyof typeof INCIDENT_EXAMPLE],
+          ]),
+        ),
         version: '4',
       },
     ],
