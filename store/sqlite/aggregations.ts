@@ -64,9 +64,9 @@ export function topValues(db: Database, search: EventSearch, fieldName: string, 
   const plan = planSearch({ ...search, after: undefined, limit: undefined });
   if (plan.condition.kind === 'none') return { buckets: [], other: 0 };
   // By a column with a `(column, ts)` index and only a time range (the tiles' events per agency): count
-  // each key's range in its index (lastSeenByIndex visits keys in index order; the stable sort keeps that
+  // each key's range in its index (statsPerKeyFromIndex visits keys in index order; the stable sort keeps that
   // order, SQLite's, among equal counts), instead of visiting every row of the range.
-  const counted = lastSeenByIndex(db, plan, field, MAX_KEY_HOPS);
+  const counted = statsPerKeyFromIndex(db, plan, field, MAX_KEY_HOPS);
   if (counted !== undefined) {
     const sorted = counted.sort((a, b) => b.count - a.count);
     const buckets = sorted.slice(0, limit).map(({ key, count }) => ({ key, count }));
@@ -107,7 +107,7 @@ export function lastSeenBy(db: Database, search: EventSearch, fieldName: string,
   const limit = termsSize(size, 100);
   const plan = planSearch({ ...search, after: undefined, limit: undefined });
   if (plan.condition.kind === 'none') return [];
-  const fast = lastSeenByIndex(db, plan, field, limit);
+  const fast = statsPerKeyFromIndex(db, plan, field, limit);
   if (fast !== undefined) return fast;
   const where = toWhere(plan, db);
   const source = valueSource(field, where);
@@ -126,16 +126,17 @@ function lastSeenOf(field: FieldRef, row: { key: unknown; last: string; n: numbe
   return { key: outputKey(field, row.key), lastSeen: `${row.last.slice(0, 23)}Z`, count: row.n };
 }
 
-/** Keys visited by lastSeenByIndex before it gives way to the general query (a range with few of the keys). */
+/** Keys visited by statsPerKeyFromIndex before it gives way to the general query (a range with few of the keys). */
 const MAX_KEY_HOPS = 5000;
 
 /**
- * "Last seen" by a column with a `(column, ts)` index and no other filter than time (and agency scope for
- * the agency itself), the silent-sources tile: hop from key to key in the index and count each key's
- * range there, so the work is the index entries in range, never a table row. Undefined when it does not
- * apply; the general query answers then.
+ * Last seen and count per key of a column with a `(column, ts)` index, when the search has no other filter
+ * than time (and agency scope for the agency itself): hop from key to key in the index and read each key's
+ * range there, so the work is the index entries in range, never a table row. Serves lastSeenBy (the
+ * silent-sources tile) and topValues (events per agency). Undefined when it does not apply; the general
+ * query answers then.
  */
-function lastSeenByIndex(
+function statsPerKeyFromIndex(
   db: Database,
   plan: SearchPlan,
   field: FieldRef,
