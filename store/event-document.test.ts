@@ -88,6 +88,15 @@ describe('prepareEvent', () => {
     });
   };
 
+  it("keeps a dotted key's object when its parent comes later as null (the captured value stays the stored one)", () => {
+    for (const ip of [null, '192.0.2.1']) {
+      const event = { ...base, 'source.ip': ip, source: null } as unknown as SecurityEvent;
+      capturesStoredValues(event);
+      const prepared = prepareEvent(event);
+      expect(prepared.ok && JSON.parse(prepared.event.json).source).toEqual({ ip });
+    }
+  });
+
   it('hands back the stored values of the hot fields and message, whatever the document holds', () => {
     const key = fc.oneof(
       fc.constantFrom(

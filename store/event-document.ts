@@ -234,7 +234,8 @@ function normaliseObject(
         walkNode = walkNode?.children?.get(part);
         // Own keys only: an inherited `constructor` or `toString` is not a value of the event.
         const existing = Object.hasOwn(target, part) ? target[part] : undefined;
-        if (existing === undefined) {
+        // null is no value (as in Elasticsearch): a dotted key under it makes the object.
+        if (existing === undefined || existing === null) {
           const created: Record<string, unknown> = {};
           target[part] = created;
           target = created;
@@ -255,6 +256,9 @@ function normaliseObject(
     const existing = Object.hasOwn(target, leafKey) ? target[leafKey] : undefined;
     if (existing !== undefined && isPlainObject(existing) && isPlainObject(normalised)) {
       Object.assign(existing, normalised);
+    } else if (normalised === null && isPlainObject(existing)) {
+      // `{"source.ip": …, "source": null}`: null adds nothing to the object the dotted key made (replacing
+      // it would drop source.ip from the document after its hot column had been read).
     } else {
       target[leafKey] = normalised;
     }
