@@ -39,27 +39,34 @@ function configure(options: { config?: string }): { config: Config; logger: Logg
   }
 }
 
-/** Runs a long-lived service until SIGINT/SIGTERM, then closes it gracefully (a second signal forces). */
+/**
+ * Runs a long-lived service until SIGINT/SIGTERM, then closes it gracefully (a second signal forces). The
+ * handlers are in place before the service starts: a worker takes batches before its start has finished,
+ * and a signal then must still wait for the start and close it, not kill the process mid-batch.
+ */
 async function runUntilSignalled(
   start: () => Promise<{ close(): Promise<void> }>,
   logger: Logger,
 ): Promise<void> {
-  const service = await start();
+  const started = start();
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) process.exit(1);
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    service.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    started
+      .then((service) => service.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  await started;
 }
 
 withConfig(program.command('serve'))
