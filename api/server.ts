@@ -14,6 +14,7 @@ import type {
   IncidentStore,
   RuleRepository,
   SourceInventory,
+  TileReads,
 } from '../core/ports.js';
 import { type DashboardOptions, dashboardRoutes } from '../dashboards/static.js';
 import { BUNDLED_PACK } from '../rules/index.js';
@@ -69,6 +70,8 @@ export interface ApiDependencies {
   readiness?: ReadinessCheck[];
   /** Prometheus registries served at `/metrics`. */
   metrics?: import('prom-client').Registry[];
+  /** Where the tiles' aggregations run, when not on the stores above (embedded: a read thread). */
+  tileReads?: TileReads;
   /** How long a computed tiles snapshot is served before recomputing (default 5 s). */
   tilesTtlMs?: number;
   /** Requests per key (or per address without a key) per minute; default 1200. */
@@ -208,10 +211,12 @@ export async function buildApiServer(deps: ApiDependencies): Promise<FastifyInst
   await app.register(auditRoutes, { audit: deps.audit });
   const tiles = new TilesService(
     {
-      events: deps.events,
-      incidentQueries: deps.incidentQueries,
+      ...(deps.tileReads ?? {
+        events: deps.events,
+        incidentQueries: deps.incidentQueries,
+        ...(deps.sources ? { inventory: deps.sources } : {}),
+      }),
       ...(deps.agencies ? { agencies: deps.agencies } : {}),
-      ...(deps.sources ? { inventory: deps.sources } : {}),
     },
     deps.tilesTtlMs,
   );

@@ -35,7 +35,7 @@ export function openApiStores(config: Config): ApiStores {
       notifications: { redisUrl: config.redis.url, prefix: config.redis.prefix },
     });
   }
-  return createSqliteApiStores({ path: join(ensureDataDir(config), 'siem.sqlite') });
+  return createSqliteApiStores({ path: join(ensureDataDir(config), 'siem.sqlite'), readThread: true });
 }
 
 export interface StartedApi {
@@ -150,6 +150,7 @@ export async function startApi(
     rules: apiStores.rules,
     rulePacks: config.rules.packs,
     sources: apiStores.sources,
+    ...(apiStores.tileReads ? { tileReads: apiStores.tileReads } : {}),
     huntJobs: shared ? new RedisHuntJobStore(shared, config.redis.prefix) : new MemoryHuntJobStore(),
     rateLimitPerMinute: config.api.rate_limit_per_minute,
     ...(shared ? { rateLimitRedis: { client: shared, prefix: config.redis.prefix } } : {}),

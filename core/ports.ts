@@ -497,6 +497,17 @@ export interface SourceRecord {
 }
 
 /**
+ * The reads the IOC tiles aggregate over. The API's own stores by default; in embedded mode a read thread
+ * (store/sqlite/reader-client.ts) answers them, since SQLite's reads are synchronous and a cold snapshot
+ * would otherwise hold the API's event loop for their sum.
+ */
+export interface TileReads {
+  events: Pick<EventStore, 'topValues' | 'lastSeenBy'>;
+  incidentQueries: Pick<IncidentQueries, 'summarize'>;
+  inventory?: Pick<SourceInventory, 'list'>;
+}
+
+/**
  * The source inventory: updated by the workers once per batch (aggregated, so the hot path stays cheap),
  * read by the API (agencies and sources, silent sources). A SQLite table or an Elasticsearch index.
  */

@@ -62,7 +62,7 @@ export async function openHarness(
     incidents = stores.incidents;
     await events.init();
     await incidents.init();
-    apiStores = createSqliteApiStores({ path, rulePollMs: 100 });
+    apiStores = createSqliteApiStores({ path, rulePollMs: 100, readThread: true });
     cleanup = async () => {
       await stores.close();
       rmSync(dir, { recursive: true, force: true });
@@ -120,6 +120,7 @@ export async function openHarness(
     audit: apiStores.audit,
     rules: apiStores.rules,
     sources: apiStores.sources,
+    ...(apiStores.tileReads ? { tileReads: apiStores.tileReads } : {}),
     agencies,
     logger,
     mode,

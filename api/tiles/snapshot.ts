@@ -8,12 +8,11 @@ import { createHash } from 'node:crypto';
 import type { AgencyDirectory } from '../../core/agencies.js';
 import type { Severity } from '../../core/model.js';
 import type {
-  EventStore,
+  EventSearch,
   IncidentCell,
-  IncidentQueries,
   IncidentSummary,
-  SourceInventory,
   SourceRecord,
+  TileReads,
 } from '../../core/ports.js';
 import { combineCells } from '../triage/stats.js';
 import { type Reason, THRESHOLDS, type TileStatus, tileStatus } from './status.js';
@@ -30,23 +29,6 @@ function lastReceivedByAgency(sources: SourceRecord[], since: number): Map<strin
   return latest;
 }
 
-/**
- * Starts each query one turn of the event loop after the one before. SQLite answers synchronously: the
- * snapshot's queries started in one tick held the loop for their sum (80–200 ms every 5 s), and every API
- * request arriving meanwhile waited behind them (the list's p95 under load). A turn between them lets the
- * requests that arrived be served; Elasticsearch's queries, asynchronous, still run concurrently.
- */
-function staggered(): <T>(run: () => Promise<T>) => Promise<T> {
-  let turn: Promise<void> = Promise.resolve();
-  // Two setImmediate hops: the first lands in this turn's check phase, the second after the next poll
-  // phase, where pending sockets are read.
-  const nextTurn = () => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
-  return (run) => {
-    const started = turn.then(run);
-    turn = turn.then(nextTurn);
-    return started;
-  };
-}
 const HOUR = 3_600_000;
 /**
  * MTTA/MTTR are means over 30 days of incidents: they move slowly, and their aggregation is the most costly
@@ -83,12 +65,9 @@ export interface TilesSnapshot {
   etag: string;
 }
 
-export interface TileSources {
-  events: EventStore;
-  incidentQueries: IncidentQueries;
+/** `inventory`, the workers' source inventory: silent hosts in one read instead of an aggregation per agency. */
+export interface TileSources extends TileReads {
   agencies?: AgencyDirectory;
-  /** The workers' source inventory: silent hosts in one read instead of an aggregation per agency. */
-  inventory?: SourceInventory;
 }
 
 const PROVINCE = { vi: 'Toàn tỉnh', en: 'Province' };
@@ -127,28 +106,16 @@ export class TilesService {
       to: new Date(hourStart + HOUR).toISOString(),
     };
     const lastHour = { from: now - HOUR, to: now + 1 };
-    const start = staggered();
+    // Concurrent: Elasticsearch answers asynchronously, and in embedded mode a read thread does
+    // (ApiStores.tileReads), so none of these holds the API's event loop.
+    const agencyCounts = (search: EventSearch) => events.topValues?.(search, 'agency.id', 1000);
     const [summary, month, recent, hourly, failures, sourceList] = await Promise.all([
-      start(() => incidentQueries.summarize({ ...day, bucketMs: HOUR, topTactics: 5 })),
-      start(() => this.#monthSummary(now)),
-      start(async () =>
-        events.topValues
-          ? events.topValues({ time: { from: now - RATE_WINDOW_MS, to: now + 1 } }, 'agency.id', 1000)
-          : undefined,
-      ),
-      start(async () =>
-        events.topValues ? events.topValues({ time: lastHour }, 'agency.id', 1000) : undefined,
-      ),
-      start(async () =>
-        events.topValues
-          ? events.topValues(
-              { time: lastHour, filters: { 'event.kind': 'pipeline_error' } },
-              'agency.id',
-              1000,
-            )
-          : undefined,
-      ),
-      start(async () => (this.sources.inventory ? this.sources.inventory.list({}) : undefined)),
+      incidentQueries.summarize({ ...day, bucketMs: HOUR, topTactics: 5 }),
+      this.#monthSummary(now),
+      agencyCounts({ time: { from: now - RATE_WINDOW_MS, to: now + 1 } }),
+      agencyCounts({ time: lastHour }),
+      agencyCounts({ time: lastHour, filters: { 'event.kind': 'pipeline_error' } }),
+      this.sources.inventory?.list({}),
     ]);
     // Last heard per agency: from the inventory's receive times (what "no logs received" means, and a
     // read of a few hundred rows) when there is one, else the events' newest timestamps.

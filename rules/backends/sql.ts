@@ -164,24 +164,29 @@ function globPattern(parts: PatternPart[]): string {
 
 const NUMERIC = /^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/;
 
+/**
+ * The text the matcher compares for a JSON leaf, given `json_type` and the value: strings as they are,
+ * numbers and booleans as JSON writes them, anything else none.
+ */
+export function jsonLeafText(type: unknown, value: unknown): string | null {
+  switch (type) {
+    case 'text':
+      return value as string;
+    case 'integer':
+    case 'real':
+      return String(value);
+    case 'true':
+    case 'false':
+      return type;
+    default:
+      return null;
+  }
+}
+
 /** Installs the functions compiled conditions call. Deterministic, so SQLite may cache them per row. */
 export function registerSigmaSqlFunctions(db: BetterSqlite3.Database): void {
   const options = { deterministic: true };
-  // The text the matcher compares: strings as they are, numbers and booleans as JSON writes them.
-  db.function('sigma_text', options, (type: unknown, value: unknown) => {
-    switch (type) {
-      case 'text':
-        return value as string;
-      case 'integer':
-      case 'real':
-        return String(value);
-      case 'true':
-      case 'false':
-        return type;
-      default:
-        return null;
-    }
-  });
+  db.function('sigma_text', options, jsonLeafText);
   db.function('sigma_lower', options, (value: unknown) =>
     typeof value === 'string' ? value.toLowerCase() : null,
   );

@@ -11,10 +11,12 @@ import type {
   IncidentQueries,
   RuleRepository,
   SourceInventory,
+  TileReads,
 } from '../../core/ports.js';
 import { SqliteApiKeyRepository } from './api-key-store.js';
 import { SqliteAuditLog } from './audit-store.js';
 import { SqliteIncidentQueries } from './incident-query-store.js';
+import { threadTileReader } from './reader-client.js';
 import { SqliteRuleRepository } from './rule-store.js';
 import { SqliteSourceInventory } from './source-inventory.js';
 
@@ -25,12 +27,19 @@ export interface ApiStores {
   incidentQueries: IncidentQueries;
   /** Log sources seen by the workers (agency, host, listener, rates). */
   sources: SourceInventory;
+  /** Where the IOC tiles' aggregations run when not on these stores (embedded: a read thread). */
+  tileReads?: TileReads;
   /** Creates tables and indexes (the incident tables must exist: open the incident store first). */
   init(): Promise<void>;
   close(): Promise<void>;
 }
 
-export function createSqliteApiStores(options: { path: string; rulePollMs?: number }): ApiStores {
+export function createSqliteApiStores(options: {
+  path: string;
+  rulePollMs?: number;
+  /** The tiles' reads on a thread of their own (reader-client.ts): what `siem-lite serve` and `api` use. */
+  readThread?: boolean;
+}): ApiStores {
   mkdirSync(dirname(options.path), { recursive: true });
   const db = new BetterSqlite3(options.path);
   db.pragma('journal_mode = WAL');
@@ -41,6 +50,7 @@ export function createSqliteApiStores(options: { path: string; rulePollMs?: numb
   const rules = new SqliteRuleRepository(db, { pollMs: options.rulePollMs });
   const incidentQueries = new SqliteIncidentQueries(db);
   const sources = new SqliteSourceInventory(db);
+  const tileReader = options.readThread ? threadTileReader(options.path) : undefined;
   let closed = false;
   return {
     keys,
@@ -48,6 +58,7 @@ export function createSqliteApiStores(options: { path: string; rulePollMs?: numb
     rules,
     incidentQueries,
     sources,
+    ...(tileReader ? { tileReads: tileReader } : {}),
     async init() {
       await keys.init();
       await audit.init();
@@ -59,6 +70,7 @@ export function createSqliteApiStores(options: { path: string; rulePollMs?: numb
       if (closed) return;
       closed = true;
       await rules.close();
+      await tileReader?.close();
       db.close();
     },
   };

@@ -4,11 +4,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Logger } from '../../core/logger.js';
 import type { EventStore, IncidentStore } from '../../core/ports.js';
-import { registerSigmaSqlFunctions } from '../../rules/backends/sql.js';
-import { toSortTime } from '../event-document.js';
-import { KEYWORD_IGNORE_ABOVE } from '../fields.js';
-import { ipToBytes } from '../ip.js';
-import { textTokens } from '../text-tokens.js';
 import { openDatabase } from './connection.js';
 import { SqliteEventStore } from './event-store.js';
 import { SqliteIncidentStore } from './incident-store.js';
@@ -20,6 +15,7 @@ import {
   SCHEMA_VERSION,
   schemaStatements,
 } from './schema.js';
+import { registerEventSqlFunctions } from './sql-functions.js';
 import { inlineWriter, threadWriter } from './writer-client.js';
 
 export interface SqliteStoreOptions {
@@ -48,9 +44,7 @@ export function createSqliteStores(options: SqliteStoreOptions): SqliteStores {
     throw new Error('a writer thread needs a database file, not :memory:');
   }
   const db = openDatabase(options.path);
-  registerFunctions(db);
-  // Hunting: rules compiled by the rules' SQL backend call these (EventSearch.rule).
-  registerSigmaSqlFunctions(db);
+  registerEventSqlFunctions(db);
   createOrMigrateSchema(db, options.logger);
   const writer = options.writerThread ? threadWriter(options.path, options.logger) : inlineWriter(db);
   const events = new SqliteEventStore({ db, writer, logger: options.logger });
@@ -107,46 +101,6 @@ function createOrMigrateSchema(db: BetterSqlite3.Database, logger: Logger | unde
     for (const statement of schemaStatements()) db.exec(statement);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
-}
-
-/** SQL functions that give SQLite Elasticsearch's view of a JSON value. */
-function registerFunctions(db: BetterSqlite3.Database): void {
-  db.function('ip16', { deterministic: true }, (value: unknown) =>
-    typeof value === 'string' ? ipToBytes(value) : null,
-  );
-  db.function('sort_time', { deterministic: true }, (value: unknown) =>
-    typeof value === 'string' || typeof value === 'number' ? toSortTime(value) : null,
-  );
-  // Full-text match of one value of a `.text` sub-field: a phrase of tokens, or a token prefix.
-  db.function('text_match', { deterministic: true }, (value: unknown, spec: unknown) => {
-    if (typeof value !== 'string' || typeof spec !== 'string') return 0;
-    const { tokens, prefix } = JSON.parse(spec) as { tokens: string[]; prefix: boolean };
-    return containsPhrase(textTokens(value), tokens, prefix) ? 1 : 0;
-  });
-  // The text ES indexes for an unmapped leaf (mapped as keyword): numbers and booleans as JSON text.
-  db.function('keyword_text', { deterministic: true }, (type: unknown, value: unknown) => {
-    switch (type) {
-      case 'text':
-        return typeof value === 'string' && value.length <= KEYWORD_IGNORE_ABOVE ? value : null;
-      case 'integer':
-      case 'real':
-        return String(value);
-      case 'true':
-      case 'false':
-        return type;
-      default:
-        return null;
-    }
-  });
-}
-
-function containsPhrase(haystack: string[], phrase: string[], prefix: boolean): boolean {
-  if (prefix) return haystack.some((token) => token.startsWith(phrase[0]!));
-  outer: for (let start = 0; start + phrase.length <= haystack.length; start++) {
-    for (let k = 0; k < phrase.length; k++) if (haystack[start + k] !== phrase[k]) continue outer;
-    return true;
-  }
-  return false;
 }
 
 export { type ApiStores, createSqliteApiStores } from './api-stores.js';

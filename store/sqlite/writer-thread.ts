@@ -9,17 +9,10 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from './connection.js';
+import { failureReply, type ThreadReply, type ThreadRequest } from './thread-channel.js';
 import { SqliteWriter, type WriterOperations } from './writer.js';
 
-export interface WriterRequest {
-  id: number;
-  op: keyof WriterOperations | 'close';
-  args: unknown[];
-}
-
-export type WriterReply =
-  | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; error: { message: string; code?: string } };
+type WriterRequest = ThreadRequest & { op: keyof WriterOperations | 'close' };
 
 /** Events per group transaction at most: bounds the latency one commit adds to the requests in it. */
 const MAX_GROUP_EVENTS = 20_000;
@@ -42,15 +35,6 @@ const applyOne = db.transaction((request: WriterRequest): unknown => {
   return operation.apply(writer, request.args);
 });
 
-function failure(request: WriterRequest, error: unknown): WriterReply {
-  const { message, code } = error as { message: string; code?: unknown };
-  return {
-    id: request.id,
-    ok: false,
-    error: { message: String(message), ...(typeof code === 'string' ? { code } : {}) },
-  };
-}
-
 function isClose(request: WriterRequest | undefined): boolean {
   return request?.op === 'close';
 }
@@ -65,7 +49,7 @@ function flush(): void {
   while (queue.length > 0) {
     if (isClose(queue[0])) {
       db.close();
-      port.postMessage({ id: queue[0]!.id, ok: true, result: undefined } satisfies WriterReply);
+      port.postMessage({ id: queue[0]!.id, ok: true, result: undefined } satisfies ThreadReply);
       port.close();
       queue.length = 0;
       return;
@@ -77,22 +61,22 @@ function flush(): void {
       events += eventsIn(request);
       group.push(request);
     }
-    let replies: WriterReply[];
+    let replies: ThreadReply[];
     try {
       replies = db
         .transaction(() =>
-          group.map((request): WriterReply => {
+          group.map((request): ThreadReply => {
             try {
               return { id: request.id, ok: true, result: applyOne(request) };
             } catch (error) {
-              return failure(request, error);
+              return failureReply(request.id, error);
             }
           }),
         )
         .immediate();
     } catch (error) {
       // The group's commit itself failed (disk full, busy past the timeout): every request in it failed.
-      replies = group.map((request) => failure(request, error));
+      replies = group.map((request) => failureReply(request.id, error));
     }
     for (const reply of replies) port.postMessage(reply);
   }
