@@ -7,11 +7,10 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { SHARED_DATA } from '../conformance/support/shared-data.js';
 import { listRuleFiles, parseRuleText } from '../rules/index.js';
 
-export const SIGMA_RULES =
-  process.env.SIEM_SIGMA_RULES ?? fileURLToPath(new URL('../../shared/data/sigma/rules', import.meta.url));
+export const SIGMA_RULES = join(SHARED_DATA, 'sigma/rules');
 
 /** Copies `count` loadable SigmaHQ detection rules into `dir` (created); returns the folder. */
 export function sigmaSamplePack(dir: string, count: number): string {

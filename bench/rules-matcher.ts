@@ -13,8 +13,8 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { normaliseAgentJson, parseConcatenatedJson } from '../conformance/support/evtx.js';
+import { SHARED_DATA } from '../conformance/support/shared-data.js';
 import { AgencyDirectory } from '../core/agencies.js';
 import type { RawRecord, SecurityEvent } from '../core/model.js';
 import { createNormaliser } from '../ingest/normalise.js';
@@ -31,7 +31,7 @@ const COUNTS = args.includes('--rules')
       .split(',')
       .map(Number)
   : undefined;
-const SHARED = process.env.SIEM_SHARED_DATA ?? fileURLToPath(new URL('../../shared/data', import.meta.url));
+const SHARED = SHARED_DATA;
 
 function windowsEvents(dir: string, out: unknown[] = []): unknown[] {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {

@@ -6,7 +6,6 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@elastic/elasticsearch';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -22,9 +21,8 @@ import { createElasticsearchStores, indexNames } from '../store/elasticsearch/in
 import { createSqliteStores } from '../store/sqlite/index.js';
 import { deleteIndices, ELASTICSEARCH_URL, uniquePrefix } from '../test/support/services.js';
 import { normaliseAgentJson, parseConcatenatedJson } from './support/evtx.js';
+import { SHARED_DATA } from './support/shared-data.js';
 
-const SHARED_DATA =
-  process.env.SIEM_SHARED_DATA ?? fileURLToPath(new URL('../../shared/data', import.meta.url));
 const REGRESSION = `${SHARED_DATA}/sigma/regression`;
 const CORPUS = `${SHARED_DATA}/sigma/rules`;
 

@@ -13,10 +13,12 @@ import { AgencyDirectory } from '../core/agencies.js';
 import type { RawRecord, SecurityEvent } from '../core/model.js';
 import { createNormaliser } from '../ingest/normalise.js';
 import { parseConcatenatedJson } from './support/evtx.js';
+import { SHARED_DATA } from './support/shared-data.js';
 
-const DATA = resolve('../shared/data');
+const DATA = SHARED_DATA;
 const LOGHUB = join(DATA, 'logs/loghub');
-if (!existsSync(LOGHUB)) throw new Error(`${LOGHUB} is missing: the conformance checks need ../shared/data`);
+if (!existsSync(LOGHUB))
+  throw new Error(`${LOGHUB} is missing: the conformance checks need ../shared/data (or SHARED_DATA_DIR)`);
 
 const agencies = AgencyDirectory.fromFile(resolve('fixtures/agencies/hau-giang.yaml'));
 const normalise = createNormaliser({ agencies, defaultTimezone: 'Asia/Ho_Chi_Minh' });

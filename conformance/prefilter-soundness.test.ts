@@ -8,15 +8,15 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { AgencyDirectory } from '../core/agencies.js';
 import type { RawRecord, SecurityEvent } from '../core/model.js';
 import { createNormaliser } from '../ingest/normalise.js';
 import { BUNDLED_PACK, CompiledRuleSet, loadRuleSet, type SigmaRule } from '../rules/index.js';
 import { normaliseAgentJson, parseConcatenatedJson } from './support/evtx.js';
+import { SHARED_DATA } from './support/shared-data.js';
 
-const DATA = process.env.SIEM_SHARED_DATA ?? fileURLToPath(new URL('../../shared/data', import.meta.url));
+const DATA = SHARED_DATA;
 /** OTRF events taken: evaluating 3,000 rules without the prefilter costs ~1 ms per event. */
 const OTRF_EVENTS = 3_000;
 

@@ -3,12 +3,10 @@
  * and compile to the matcher; the refusals are printed with their reasons. `npm run conformance`.
  */
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadRuleSet } from '../rules/index.js';
+import { SHARED_DATA } from './support/shared-data.js';
 
-const SHARED_DATA =
-  process.env.SIEM_SHARED_DATA ?? fileURLToPath(new URL('../../shared/data', import.meta.url));
 const CORPUS = `${SHARED_DATA}/sigma/rules`;
 
 /** Measured on the corpus at SigmaHQ/sigma @ 8eaafff1f284: all 3,141 rules load and compile. */
@@ -19,7 +17,7 @@ describe('SigmaHQ rule corpus', () => {
     if (!existsSync(CORPUS)) {
       throw new Error(
         `${CORPUS} is absent: the conformance checks need the shared test data (../shared/data beside the ` +
-          'repository, or SIEM_SHARED_DATA pointing at it). CI always has it.',
+          'repository, or SHARED_DATA_DIR pointing at it). CI always has it.',
       );
     }
   });

@@ -6,14 +6,12 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadRuleSet } from '../rules/index.js';
 import { normaliseAgentJson, parseConcatenatedJson } from './support/evtx.js';
+import { SHARED_DATA } from './support/shared-data.js';
 
-const SHARED_DATA =
-  process.env.SIEM_SHARED_DATA ?? fileURLToPath(new URL('../../shared/data', import.meta.url));
 const REGRESSION = `${SHARED_DATA}/sigma/regression`;
 const CORPUS = `${SHARED_DATA}/sigma/rules`;
 
