@@ -1,25 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { BulkBatcher } from './bulk-batcher.js';
-import type { BulkItem, BulkOutcome } from './bulk-writer.js';
+import { type BulkOutcome, bulkLines } from './bulk-writer.js';
 
-const item = (id: string, size = 10): BulkItem => ({
-  action: 'create',
-  index: 'i',
-  id,
-  document: 'x'.repeat(size),
-});
+const item = (id: string, size = 10): Buffer =>
+  bulkLines({ action: 'create', index: 'i', id, document: 'x'.repeat(size) });
+
+/** The `_id` of an item's lines. */
+const idOf = (lines: Buffer): string => JSON.parse(lines.toString().split('\n')[0]!).create._id;
 
 /** A sender that records the requests it got and answers 201 for each item (the batcher's own logic under test). */
 function recordingSender(delayMs = 0) {
   const requests: string[][] = [];
   let inFlight = 0;
   let maxInFlight = 0;
-  const send = async (items: BulkItem[]): Promise<BulkOutcome[]> => {
-    requests.push(items.map((entry) => entry.id));
+  const send = async (items: Buffer[]): Promise<BulkOutcome[]> => {
+    requests.push(items.map(idOf));
     maxInFlight = Math.max(maxInFlight, ++inFlight);
     await new Promise((resolve) => setTimeout(resolve, delayMs));
     inFlight--;
-    return items.map((entry) => ({ status: entry.id.startsWith('dup') ? 409 : 201 }));
+    return items.map((entry) => ({ status: idOf(entry).startsWith('dup') ? 409 : 201 }));
   };
   return { send, requests, maxInFlight: () => maxInFlight };
 }
@@ -43,7 +42,7 @@ describe('BulkBatcher', () => {
     const items = Array.from({ length: 10 }, (_, i) => item(`e${i}`, i === 7 ? 300 : 10));
     const outcomes = await batcher.submit(items);
     expect(outcomes).toHaveLength(10);
-    expect(sender.requests.flat().sort()).toEqual(items.map((entry) => entry.id).sort());
+    expect(sender.requests.flat().sort()).toEqual(items.map(idOf).sort());
     for (const request of sender.requests) expect(request.length).toBeLessThanOrEqual(3);
     expect(sender.requests).toContainEqual(['e7']);
     expect(sender.maxInFlight()).toBe(2);
@@ -68,5 +67,37 @@ describe('BulkBatcher', () => {
     const second = batcher.submit([item('b', 10)]);
     await Promise.all([first, second]);
     expect(sender.requests).toEqual([['a'], ['b']]);
+  });
+});
+
+describe('bulkLines', () => {
+  it('encodes action and document as UTF-8 NDJSON, ASCII or not, and keeps each item intact across chunks', () => {
+    const documents = [
+      '{"message":"ascii"}',
+      '{"message":"Đăng nhập thất bại"}',
+      '{"x":"\ud800 \ud83d\ude00"}',
+    ];
+    const items = Array.from({ length: 3000 }, (_, i) => ({
+      action: 'create' as const,
+      index: 'siem-events-2025.03.01',
+      id: i % 7 === 0 ? `mã-${i}` : `id-${i}`,
+      // Big enough that the items span several shared chunks.
+      document: documents[i % 3]!.replace('{', `{"pad":"${'p'.repeat(i % 5 === 0 ? 2000 : 300)}",`),
+    }));
+    const lines = items.map(bulkLines);
+    items.forEach((item, i) => {
+      const expected = `{"create":{"_index":"siem-events-2025.03.01","_id":${JSON.stringify(item.id)}}}\n${item.document}\n`;
+      expect(lines[i]!.equals(Buffer.from(expected))).toBe(true);
+    });
+    expect(
+      bulkLines({
+        action: 'index',
+        index: 'i',
+        id: 'a',
+        document: { b: 1 },
+        ifSeqNo: 3,
+        ifPrimaryTerm: 1,
+      }).toString(),
+    ).toBe('{"index":{"_index":"i","_id":"a","if_seq_no":3,"if_primary_term":1}}\n{"b":1}\n');
   });
 });

@@ -4,7 +4,7 @@
  * after its first item arrived; at most `maxInFlight` requests run at once, and a caller waits while
  * `maxPendingBytes` are queued, so memory stays bounded. Each caller gets the outcomes of its own items.
  */
-import type { BulkItem, BulkOutcome } from './bulk-writer.js';
+import type { BulkOutcome } from './bulk-writer.js';
 
 export interface BatcherLimits {
   maxDocs: number;
@@ -31,13 +31,13 @@ interface Caller {
 }
 
 interface Pending {
-  item: BulkItem;
-  bytes: number;
+  lines: Buffer;
   caller: Caller;
   position: number;
 }
 
-export type BulkSender = (items: BulkItem[]) => Promise<BulkOutcome[]>;
+/** Sends items (their `bulkLines`) in one `_bulk` request and answers their outcomes in order. */
+export type BulkSender = (items: Buffer[]) => Promise<BulkOutcome[]>;
 
 export class BulkBatcher {
   readonly #send: BulkSender;
@@ -53,8 +53,8 @@ export class BulkBatcher {
     this.#limits = { ...DEFAULT_BATCHER_LIMITS, ...limits };
   }
 
-  /** Items must carry their document pre-serialised (a string) so their size is known. */
-  async submit(items: BulkItem[]): Promise<BulkOutcome[]> {
+  /** Items are their encoded `bulkLines`, so a request's size is known to the byte. */
+  async submit(items: Buffer[]): Promise<BulkOutcome[]> {
     if (items.length === 0) return [];
     while (this.#pendingBytes >= this.#limits.maxPendingBytes) {
       await new Promise<void>((resolve) => this.#spaceWaiters.push(resolve));
@@ -67,11 +67,11 @@ export class BulkBatcher {
         resolve,
         reject,
       };
-      items.forEach((item, position) => {
-        const bytes = (item.document as string).length + item.id.length + item.index.length + 40;
-        this.#pending.push({ item, bytes, caller, position });
-        this.#pendingBytes += bytes;
-      });
+      for (let position = 0; position < items.length; position++) {
+        const lines = items[position]!;
+        this.#pending.push({ lines, caller, position });
+        this.#pendingBytes += lines.length;
+      }
       this.#schedule();
     });
   }
@@ -117,8 +117,8 @@ export class BulkBatcher {
     let count = 0;
     while (count < this.#pending.length && count < this.#limits.maxDocs) {
       const next = this.#pending[count]!;
-      if (count > 0 && bytes + next.bytes > this.#limits.maxBytes) break;
-      bytes += next.bytes;
+      if (count > 0 && bytes + next.lines.length > this.#limits.maxBytes) break;
+      bytes += next.lines.length;
       count++;
     }
     const request = this.#pending.splice(0, count);
@@ -130,7 +130,7 @@ export class BulkBatcher {
 
   #start(request: Pending[]): void {
     this.#inFlight++;
-    this.#send(request.map((entry) => entry.item))
+    this.#send(request.map((entry) => entry.lines))
       .then((outcomes) => {
         request.forEach((entry, i) => {
           const caller = entry.caller;

@@ -3,6 +3,12 @@
  * answer 429/5xx) are sent again with exponential backoff; everything else is final. When retries run
  * out the call throws StoreUnavailableError, so the caller keeps its batch and tries again later:
  * nothing is dropped, and because writes are `create` with deterministic ids, nothing is duplicated.
+ *
+ * Items travel as their NDJSON lines already encoded to UTF-8 (`bulkLines`), once: a request body is the
+ * concatenation of its items' bytes, and a retry sends the same bytes again. A string body would be
+ * measured and encoded again by the client per request (two passes over megabytes), and thousands of
+ * JSON strings waiting in the batcher survived young-generation collections: encoded bytes live outside
+ * the JavaScript heap (docs/benchmarks.md, "Store (issue 5)").
  */
 import { type Client, errors } from '@elastic/elasticsearch';
 import type { Logger } from '../../core/logger.js';
@@ -54,14 +60,54 @@ export function isTransient(error: unknown): boolean {
   return false;
 }
 
+/**
+ * Lines are written into shared chunks (a view of its bytes per item) rather than a buffer each: one
+ * allocation per several hundred items instead of one per few (Buffer's 8 KB pool), each of which counts
+ * against the heap's external memory.
+ */
+const CHUNK_BYTES = 1 << 20;
+let chunk = Buffer.allocUnsafe(0);
+let chunkUsed = 0;
+
+/** An item's action and document lines, UTF-8, each ending in a newline. */
+export function bulkLines(item: BulkItem): Buffer {
+  const target =
+    item.ifSeqNo === undefined
+      ? `{"_index":${JSON.stringify(item.index)},"_id":${JSON.stringify(item.id)}}`
+      : JSON.stringify({
+          _index: item.index,
+          _id: item.id,
+          if_seq_no: item.ifSeqNo,
+          if_primary_term: item.ifPrimaryTerm,
+        });
+  const action = `{"${item.action}":${target}}\n`;
+  const document = typeof item.document === 'string' ? item.document : JSON.stringify(item.document);
+  const actionBytes = Buffer.byteLength(action);
+  const documentBytes = Buffer.byteLength(document);
+  const size = actionBytes + documentBytes + 1;
+  if (chunkUsed + size > chunk.length) {
+    chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, size));
+    chunkUsed = 0;
+  }
+  const start = chunkUsed;
+  // Text of as many bytes as characters is ASCII (JSON escapes nothing above it), and latin1 writes ASCII
+  // as UTF-8 does, by a plain copy instead of encoding character by character.
+  chunk.write(action, start, actionBytes === action.length ? 'latin1' : 'utf8');
+  chunk.write(document, start + actionBytes, documentBytes === document.length ? 'latin1' : 'utf8');
+  chunk[start + size - 1] = 0x0a;
+  chunkUsed += size;
+  return chunk.subarray(start, start + size);
+}
+
 interface BulkResponseItem {
   status: number;
   error?: { type?: string; reason?: string };
 }
 
+/** `items` are the items' `bulkLines`; the outcomes are in the same order. */
 export async function bulkWrite(
   client: Client,
-  items: BulkItem[],
+  items: Buffer[],
   options: { retry?: RetryPolicy; logger?: Logger; refresh?: boolean } = {},
 ): Promise<BulkOutcome[]> {
   const policy = options.retry ?? DEFAULT_RETRY;
@@ -70,28 +116,14 @@ export async function bulkWrite(
   for (let attempt = 0; pending.length > 0; attempt++) {
     if (attempt > 0) await sleep(backoffDelay(attempt - 1, policy));
     const lastAttempt = attempt === policy.attempts - 1;
-    const body: string[] = [];
-    for (const position of pending) {
-      const item = items[position]!;
-      const target =
-        item.ifSeqNo === undefined
-          ? { _index: item.index, _id: item.id }
-          : {
-              _index: item.index,
-              _id: item.id,
-              if_seq_no: item.ifSeqNo,
-              if_primary_term: item.ifPrimaryTerm,
-            };
-      body.push(JSON.stringify({ [item.action]: target }));
-      body.push(typeof item.document === 'string' ? item.document : JSON.stringify(item.document));
-    }
-    let responseItems: BulkResponseItem[];
+    const body = Buffer.concat(pending.length === items.length ? items : pending.map((i) => items[i]!));
+    let responseItems: Record<string, BulkResponseItem>[];
     try {
       const response = await client.transport.request<{ items: Record<string, BulkResponseItem>[] }>(
         {
           method: 'POST',
           path: '/_bulk',
-          bulkBody: `${body.join('\n')}\n`,
+          bulkBody: body,
           querystring: {
             filter_path: 'items.*.status,items.*.error.type,items.*.error.reason',
             ...(options.refresh ? { refresh: 'true' } : {}),
@@ -99,7 +131,7 @@ export async function bulkWrite(
         },
         { maxRetries: 0 },
       );
-      responseItems = response.items.map((entry) => Object.values(entry)[0]!);
+      responseItems = response.items;
     } catch (error) {
       if (!isTransient(error) || lastAttempt) {
         throw new StoreUnavailableError(`bulk write of ${pending.length} items failed: ${describe(error)}`, {
@@ -112,14 +144,11 @@ export async function bulkWrite(
     const retry: number[] = [];
     for (let i = 0; i < pending.length; i++) {
       const position = pending[i]!;
-      const result = responseItems[i];
+      const entry = responseItems[i];
+      const result = entry === undefined ? undefined : firstValue(entry);
       const status = result?.status ?? 500;
-      if (isRetryableStatus(status)) {
-        retry.push(position);
-        outcomes[position] = { status, errorType: result?.error?.type, errorReason: result?.error?.reason };
-      } else {
-        outcomes[position] = { status, errorType: result?.error?.type, errorReason: result?.error?.reason };
-      }
+      outcomes[position] = { status, errorType: result?.error?.type, errorReason: result?.error?.reason };
+      if (isRetryableStatus(status)) retry.push(position);
     }
     if (retry.length > 0 && lastAttempt) {
       const sample = outcomes[retry[0]!]!;
@@ -133,6 +162,12 @@ export async function bulkWrite(
     pending = retry;
   }
   return outcomes;
+}
+
+/** The one entry of a response item (`{"create": {...}}`), without an array per item. */
+function firstValue(entry: Record<string, BulkResponseItem>): BulkResponseItem | undefined {
+  for (const action in entry) return entry[action];
+  return undefined;
 }
 
 function describe(error: unknown): string {

@@ -24,7 +24,7 @@ import { prepareEvent, retentionCutoffDay } from '../event-document.js';
 import { planSearch, type SearchPlan } from '../search-plan.js';
 import * as aggregations from './aggregations.js';
 import { type BatcherLimits, BulkBatcher } from './bulk-batcher.js';
-import { type BulkItem, bulkWrite, type RetryPolicy } from './bulk-writer.js';
+import { type BulkItem, bulkLines, bulkWrite, type RetryPolicy } from './bulk-writer.js';
 import {
   dailyIndex,
   deadletterMappings,
@@ -92,7 +92,8 @@ export class ElasticsearchEventStore implements EventStore {
 
   async index(events: SecurityEvent[]): Promise<IndexResult> {
     const result: IndexResult = { indexed: 0, duplicates: 0, deadLettered: 0 };
-    const items: BulkItem[] = [];
+    const lines: Buffer[] = [];
+    const indices: string[] = [];
     const sources: SecurityEvent[] = [];
     const rejected: DeadLetter[] = [];
     for (const event of events) {
@@ -102,16 +103,14 @@ export class ElasticsearchEventStore implements EventStore {
         continue;
       }
       const { json, id, sortTime } = prepared.event;
-      items.push({
-        action: 'create',
-        index: dailyIndex(this.#prefix, sortTime),
-        id,
-        document: json,
-      });
+      const index = dailyIndex(this.#prefix, sortTime);
+      // The shape check's JSON is the document as sent: serialised once, encoded once.
+      lines.push(bulkLines({ action: 'create', index, id, document: json }));
+      indices.push(index);
       sources.push(event);
     }
-    if (items.length > 0) {
-      const outcomes = await this.#batcher.submit(items);
+    if (lines.length > 0) {
+      const outcomes = await this.#batcher.submit(lines);
       for (let i = 0; i < outcomes.length; i++) {
         const outcome = outcomes[i]!;
         if (outcome.status === 200 || outcome.status === 201) result.indexed++;
@@ -122,7 +121,7 @@ export class ElasticsearchEventStore implements EventStore {
             reason: outcome.errorReason ?? `status ${outcome.status}`,
             status: outcome.status,
             errorType: outcome.errorType,
-            index: items[i]!.index,
+            index: indices[i],
           });
         }
       }
@@ -157,7 +156,10 @@ export class ElasticsearchEventStore implements EventStore {
         },
       };
     });
-    const outcomes = await bulkWrite(this.#client, items, { retry: this.#retry, logger: this.#logger });
+    const outcomes = await bulkWrite(this.#client, items.map(bulkLines), {
+      retry: this.#retry,
+      logger: this.#logger,
+    });
     const failed = outcomes.filter((outcome) => outcome.status >= 300);
     if (failed.length > 0) {
       throw new Error(`dead-letter index refused ${failed.length} entries: ${failed[0]!.errorReason}`);

@@ -16,7 +16,7 @@ import type {
   WriteOutcome,
 } from '../../core/ports.js';
 import { StoreQueryError } from '../errors.js';
-import { type BulkItem, bulkWrite, type RetryPolicy } from './bulk-writer.js';
+import { type BulkItem, bulkLines, bulkWrite, type RetryPolicy } from './bulk-writer.js';
 import { createIndexIfMissing } from './event-store.js';
 import { detectionsMappings, type IndexNames, incidentKeysMappings, incidentsMappings } from './mappings.js';
 
@@ -182,7 +182,10 @@ export class ElasticsearchIncidentStore implements IncidentStore {
   /** `ok` or `conflict` (409) per item; any other refusal is an error, as it is for the single calls. */
   async #bulkConditional(items: BulkItem[]): Promise<WriteOutcome[]> {
     if (items.length === 0) return [];
-    const outcomes = await bulkWrite(this.#client, items, { retry: this.#retry, logger: this.#logger });
+    const outcomes = await bulkWrite(this.#client, items.map(bulkLines), {
+      retry: this.#retry,
+      logger: this.#logger,
+    });
     return outcomes.map((outcome, i) => {
       if (outcome.status === 200 || outcome.status === 201) return 'ok';
       if (outcome.status === 409) return 'conflict';
@@ -200,7 +203,10 @@ export class ElasticsearchIncidentStore implements IncidentStore {
       id: detection.id,
       document: detection,
     }));
-    const outcomes = await bulkWrite(this.#client, items, { retry: this.#retry, logger: this.#logger });
+    const outcomes = await bulkWrite(this.#client, items.map(bulkLines), {
+      retry: this.#retry,
+      logger: this.#logger,
+    });
     const refused = outcomes.filter((outcome) => outcome.status >= 300 && outcome.status !== 409);
     if (refused.length > 0) {
       throw new Error(`detections index refused ${refused.length} documents: ${refused[0]!.errorReason}`);
