@@ -170,6 +170,30 @@ describe('prepareEvent', () => {
     );
   });
 
+  it('stores unchanged parts as they are and changed ones as the copy would, never touching the event', () => {
+    const shared = { name: 'sshd', args: ['-D'] };
+    const nullPrototype = Object.assign(Object.create(null), { a: 1 });
+    const event = {
+      ...base,
+      process: shared,
+      log: { syslog: { version: 1, hostname: 'h' } },
+      when: new Date('2025-03-01T10:00:00.000Z'),
+      custom: { nullPrototype, list: [{ 'x.y': 1 }, 2] },
+    } as unknown as SecurityEvent;
+    const before = JSON.stringify(event);
+    const prepared = prepareEvent(event);
+    expect(JSON.stringify(event)).toBe(before);
+    expect(event.log).toEqual({ syslog: { version: 1, hostname: 'h' } });
+    expect(prepared.ok && JSON.parse(prepared.event.json)).toEqual({
+      ...base,
+      process: { name: 'sshd', args: ['-D'] },
+      log: { syslog: { version: '1', hostname: 'h' } },
+      // A Date has no own keys: the copy holds an empty object, as it always did.
+      when: {},
+      custom: { nullPrototype: { a: 1 }, list: [{ x: { y: 1 } }, 2] },
+    });
+  });
+
   it('leaves `__proto__` out and never writes into a prototype, whatever the dotted keys', () => {
     const event = JSON.parse(
       '{"@timestamp":"2025-03-01T10:00:00.000Z","event":{"id":"e1"},"agency":{"id":"a"},' +
