@@ -13,10 +13,12 @@
  * Rules: the bundled pack plus `--sigma` SigmaHQ detection rules (default 1,000: issue 6's load; 0 for the
  * pack alone; see bench/pipeline-sigma-sample.ts, needs ../shared/data/sigma). `--concurrency` sets
  * `queue.worker_concurrency` (batches in flight per process), `--batch` `ingest.batch_max_records`;
- * `--cpu-prof DIR` writes CPU profiles of the worker stages' processes (every thread) there.
+ * `--cpu-prof DIR` writes CPU profiles of the worker stages' processes (every thread) there; `--node-args
+ * "…"` passes flags to node in every siem-lite process (e.g. "--max-old-space-size=1024").
  *
  *   npx tsx bench/e2e.ts --mode embedded|scale [--workers 1] [--seconds 60] [--rate 2000] [--sigma 1000]
  *                        [--concurrency 2] [--batch 500] [--cpu-prof DIR]
+ *                        [--node-args "--flag …"]
  *
  * `--rate 0` sends as fast as the listener takes lines. The mix: 70% firewall (iptables), 20% nginx access,
  * 10% sshd, from 31 agencies' address ranges; keep runs to a minute on the shared 2-core machine.
@@ -44,6 +46,8 @@ const CONCURRENCY = option('concurrency', '');
 const BATCH_RECORDS = option('batch', '');
 /** A folder for CPU profiles of the processes running the worker stages (node --cpu-prof, all threads). */
 const CPU_PROF = option('cpu-prof', '');
+/** Flags for node itself in the processes running the worker stages (V8 heap settings: not all are allowed in NODE_OPTIONS). */
+const NODE_ARGS = option('node-args', '').split(' ').filter(Boolean);
 const BRUTE_FORCE = 'd10613ff-c77f-4b3d-a40c-cbc0d0a9d789';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -115,9 +119,9 @@ async function main() {
       `  listeners: [{ id: bench-tcp, transport: tcp, host: 127.0.0.1, port: ${tcpPort}, agency: so-tttt }]`,
     ].join('\n'),
   );
-  const profile = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [];
+  const profile = [...NODE_ARGS, ...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [])];
   const processes: SiemProcess[] = [
-    startSiem(['serve', '--config', config], {}, MODE === 'scale' ? [] : profile),
+    startSiem(['serve', '--config', config], {}, MODE === 'scale' ? NODE_ARGS : profile),
   ];
   for (let w = 0; MODE === 'scale' && w < WORKERS; w++)
     processes.push(startSiem(['worker', '--config', config], {}, profile));

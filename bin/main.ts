@@ -10,6 +10,7 @@ import { type ReplayOptions, replay } from './commands/replay.js';
 import { registerRulesCommands } from './commands/rules.js';
 import { serve } from './commands/serve.js';
 import { worker } from './commands/worker.js';
+import { boundHeapGrowth } from './heap.js';
 import { VERSION } from './runtime.js';
 
 const program = new Command()
@@ -48,6 +49,7 @@ async function runUntilSignalled(
   start: () => Promise<{ close(): Promise<void> }>,
   logger: Logger,
 ): Promise<void> {
+  boundHeapGrowth();
   const started = start();
   let stopping = false;
   const stop = (signal: string) => {
