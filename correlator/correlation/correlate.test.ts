@@ -158,6 +158,8 @@ const prefix = uniquePrefix('correlate');
 let storeCount = 0;
 const modes: Mode[] = [
   { name: 'memory', store: () => new MemoryStateStore() },
+  // Every group packed into its encoded record between batches (what an idle group becomes after 10 s).
+  { name: 'memory, packed', store: () => new MemoryStateStore(Date.now, 0) },
   {
     name: 'redis',
     store: () => new RedisStateStore({ redis, prefix: `${prefix}-${++storeCount}` }),

@@ -86,16 +86,40 @@ export function decodeState(text: string): GroupState {
   };
 }
 
+/** A group left unwritten this long is kept packed (its encoded record) until a batch touches it again. */
+export const PACK_AFTER_MS = 10_000;
+/** Expiry and packing sweep the groups at most this often (or every `packAfterMs`, if shorter). */
+const SWEEP_EVERY_MS = 5_000;
+
+interface MemoryGroup {
+  version: number;
+  /** The state as the last write left it; undefined once packed. */
+  state: GroupState | undefined;
+  /** The encoded record (Redis' form) of a group not written for `packAfterMs`. */
+  packed: string | undefined;
+  writtenAt: number;
+  expiresAt: number;
+}
+
 /**
- * Embedded mode: the same records in a Map, expired by wall-clock time like Redis keys. States are kept as
- * objects (the state machine never mutates one it was given), so no encoding on the hot path; `usage()`
- * reports their encoded size, the figure Redis would hold.
+ * Embedded mode: the same records in a Map, expired by wall-clock time like Redis keys. A group written
+ * recently is kept as objects (the state machine never mutates one it was given), so a busy group costs no
+ * encoding per batch; one left alone for `packAfterMs` is packed into its encoded record (~45 bytes a
+ * retained hit instead of ~165 as objects) and decoded when a batch touches it again. At full rate most
+ * groups are idle between hits (one per source address, a hit every tens of seconds) while their windows
+ * hold timespan + allowed lateness of hits: as objects that was ~150 MB of heap after 10 minutes at 4k
+ * events/s (docs/benchmarks.md, issue 6). `usage()` reports the encoded size, the figure Redis would hold.
  */
 export class MemoryStateStore implements CorrelationStateStore {
-  private readonly groups = new Map<string, { version: number; state: GroupState; expiresAt: number }>();
-  private writes = 0;
+  private readonly groups = new Map<string, MemoryGroup>();
+  private sweptAt: number;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly packAfterMs = PACK_AFTER_MS,
+  ) {
+    this.sweptAt = now();
+  }
 
   /** In memory the key's length costs nothing: no digest (a SHA-256 per group per batch). */
   keyOf(correlationId: string, groupKey: string): string {
@@ -107,13 +131,14 @@ export class MemoryStateStore implements CorrelationStateStore {
     return keys.map((key) => {
       const group = this.groups.get(key);
       if (!group || group.expiresAt <= now) return null;
-      return { version: group.version, state: group.state, bytes: 0 };
+      // Not unpacked in place: the write that follows replaces the state anyway.
+      return { version: group.version, state: group.state ?? decodeState(group.packed!), bytes: 0 };
     });
   }
 
   async write(writes: GroupWrite[]): Promise<boolean[]> {
     const now = this.now();
-    if (++this.writes % 1000 === 0) this.expire(now);
+    if (now - this.sweptAt >= Math.min(SWEEP_EVERY_MS, this.packAfterMs)) this.sweep(now);
     return writes.map((write) => {
       const current = this.groups.get(write.key);
       const version = current && current.expiresAt > now ? current.version : 0;
@@ -123,6 +148,8 @@ export class MemoryStateStore implements CorrelationStateStore {
         this.groups.set(write.key, {
           version: version + 1,
           state: write.state,
+          packed: undefined,
+          writtenAt: now,
           expiresAt: now + write.ttlMs,
         });
       return true;
@@ -130,9 +157,10 @@ export class MemoryStateStore implements CorrelationStateStore {
   }
 
   async usage(): Promise<{ groups: number; bytes: number }> {
-    this.expire(this.now());
+    this.sweep(this.now());
     let bytes = 0;
-    for (const group of this.groups.values()) bytes += Buffer.byteLength(encodeState(group.state));
+    for (const group of this.groups.values())
+      bytes += Buffer.byteLength(group.packed ?? encodeState(group.state!));
     return { groups: this.groups.size, bytes };
   }
 
@@ -140,7 +168,15 @@ export class MemoryStateStore implements CorrelationStateStore {
     this.groups.clear();
   }
 
-  private expire(now: number): void {
-    for (const [key, group] of this.groups) if (group.expiresAt <= now) this.groups.delete(key);
+  /** Drops expired groups and packs those idle for `packAfterMs`. */
+  private sweep(now: number): void {
+    this.sweptAt = now;
+    for (const [key, group] of this.groups) {
+      if (group.expiresAt <= now) this.groups.delete(key);
+      else if (group.state && now - group.writtenAt >= this.packAfterMs) {
+        group.packed = encodeState(group.state);
+        group.state = undefined;
+      }
+    }
   }
 }
