@@ -12,6 +12,7 @@ import {
   type DetectionRule,
   type FilterRule,
   loadPipeline,
+  loadRulePacks,
   loadRuleSet,
   parseRuleText,
   type RuleProblem,
@@ -76,13 +77,12 @@ export class LiveRuleSet {
       this.generation++;
       return;
     }
-    // The packs' own loader, for its rules and the upstream links of SigmaHQ-derived ones (the Detection
-    // Rule License asks for them on every alert), kept when a stored edit or filter overlays the rule.
-    const disk = loadRuleSet({ packs: this.options.packs });
-    const problems = disk.problems.filter((problem) => !problem.message.startsWith('cannot compile'));
-    const links = new Map<string, string>();
-    for (const info of disk.ruleSet.rules) if (info.link) links.set(info.id, info.link);
-    for (const c of disk.ruleSet.correlations) if (c.info.link) links.set(c.info.id, c.info.link);
+    // The packs parsed (not compiled: the overlay is compiled below), with the upstream links of SigmaHQ-
+    // derived rules (the Detection Rule License asks for them on every alert), kept when a stored edit or
+    // filter overlays the rule.
+    const disk = loadRulePacks(this.options.packs);
+    const problems = disk.problems;
+    const links = disk.links;
     const byId = new Map<string, SigmaRule>(disk.rules.map((rule) => [rule.id, rule]));
     for (const { value: rule } of stored) {
       if (!rule.enabled) {

@@ -18,7 +18,7 @@ import {
   type FilterRule,
   filterApplies,
   loadPipeline,
-  loadRuleSet,
+  loadRulePacks,
   type Pipeline,
   parseRuleText,
   type RuleProblem,
@@ -75,10 +75,9 @@ export class RuleCatalog {
 
   constructor(options: { packs: string[]; repository: RuleRepository }) {
     this.#repository = options.repository;
-    const loaded = loadRuleSet({ packs: options.packs });
-    const links = new Map<string, string>();
-    for (const info of loaded.ruleSet.rules) if (info.link) links.set(info.id, info.link);
-    for (const c of loaded.ruleSet.correlations) if (c.info.link) links.set(c.info.id, c.info.link);
+    // Parsed only: the compiled set is built on first use, with the stored rules (#build).
+    const loaded = loadRulePacks(options.packs);
+    const links = loaded.links;
     const texts = new DocumentTexts();
     for (const rule of loaded.rules) {
       const link = links.get(rule.id);
