@@ -4,12 +4,14 @@
  * out the call throws StoreUnavailableError, so the caller keeps its batch and tries again later:
  * nothing is dropped, and because writes are `create` with deterministic ids, nothing is duplicated.
  *
- * Items travel as their NDJSON lines already encoded to UTF-8 (`bulkLines`), once: a request body is the
- * concatenation of its items' bytes, and a retry sends the same bytes again. A string body would be
- * measured and encoded again by the client per request (two passes over megabytes), and thousands of
- * JSON strings waiting in the batcher survived young-generation collections: encoded bytes live outside
- * the JavaScript heap (docs/benchmarks.md, "Store (issue 5)").
+ * Items travel as their NDJSON lines already encoded to UTF-8 (`bulkLines`), once: a request body is its
+ * items' bytes, sent as they lie (runs of adjacent items as one piece, not copied into one buffer), and a
+ * retry sends the same bytes again. A string body would be measured and encoded again by the client per
+ * request (two passes over megabytes), and thousands of JSON strings waiting in the batcher survived
+ * young-generation collections: encoded bytes live outside the JavaScript heap, and each megabyte
+ * allocated there brings the next full collection nearer (docs/benchmarks.md, "Store (issue 5)").
  */
+import { Readable } from 'node:stream';
 import { type Client, errors } from '@elastic/elasticsearch';
 import type { Logger } from '../../core/logger.js';
 import { StoreUnavailableError } from '../errors.js';
@@ -116,20 +118,23 @@ export async function bulkWrite(
   for (let attempt = 0; pending.length > 0; attempt++) {
     if (attempt > 0) await sleep(backoffDelay(attempt - 1, policy));
     const lastAttempt = attempt === policy.attempts - 1;
-    const body = Buffer.concat(pending.length === items.length ? items : pending.map((i) => items[i]!));
+    const { pieces, bytes } = bodyPieces(
+      pending.length === items.length ? items : pending.map((i) => items[i]!),
+    );
     let responseItems: Record<string, BulkResponseItem>[];
     try {
       const response = await client.transport.request<{ items: Record<string, BulkResponseItem>[] }>(
         {
           method: 'POST',
           path: '/_bulk',
-          bulkBody: body,
+          bulkBody: pieces.length === 1 ? pieces[0]! : Readable.from(pieces, { objectMode: false }),
           querystring: {
             filter_path: 'items.*.status,items.*.error.type,items.*.error.reason',
             ...(options.refresh ? { refresh: 'true' } : {}),
           },
         },
-        { maxRetries: 0 },
+        // The client sets the length of a buffer body itself; a stream's it cannot know.
+        { maxRetries: 0, ...(pieces.length === 1 ? {} : { headers: { 'content-length': String(bytes) } }) },
       );
       responseItems = response.items;
     } catch (error) {
@@ -162,6 +167,30 @@ export async function bulkWrite(
     pending = retry;
   }
   return outcomes;
+}
+
+/** A request body's pieces: items' lines adjacent in one chunk (the usual case, written in order) joined. */
+function bodyPieces(items: Buffer[]): { pieces: Buffer[]; bytes: number } {
+  const pieces: Buffer[] = [];
+  let bytes = 0;
+  let first = items[0]!;
+  let end = first.byteOffset + first.length;
+  const close = () => {
+    pieces.push(Buffer.from(first.buffer, first.byteOffset, end - first.byteOffset));
+    bytes += end - first.byteOffset;
+  };
+  for (let i = 1; i < items.length; i++) {
+    const next = items[i]!;
+    if (next.buffer === first.buffer && next.byteOffset === end) {
+      end += next.length;
+    } else {
+      close();
+      first = next;
+      end = next.byteOffset + next.length;
+    }
+  }
+  close();
+  return { pieces, bytes };
 }
 
 /** The one entry of a response item (`{"create": {...}}`), without an array per item. */
