@@ -27,28 +27,51 @@ describe('digest', () => {
     }
   });
 
-  it('gives an event id from the record and its receive context', () => {
+  it('gives an event id from the record and its receive context: the receive second, then the digest', () => {
     const record = {
       text: 'line',
-      receivedAt: 1,
+      receivedAt: 1_718_456_400_123,
       transport: 'udp' as const,
       peer: '10.0.0.1:514',
       listener: 'l',
       seq: 7,
     };
-    expect(eventIdOf(record)).toBe(reference('l', '10.0.0.1:514', '1', '7', 'line'));
-    expect(eventIdOf({ ...record, seq: 8 })).not.toBe(eventIdOf(record));
-    // The id is written out without digest(): still the same bytes for any text and receive context.
-    const other = {
-      ...record,
-      text: 'Đăng nhập\u0000 x'.repeat(50),
-      receivedAt: 1718456400123,
-      seq: 2 ** 40,
-    };
-    expect(eventIdOf(other)).toBe(
-      reference('l', '10.0.0.1:514', '1718456400123', String(2 ** 40), other.text),
+    const second = (1_718_456_400).toString(16);
+    expect(eventIdOf(record)).toBe(
+      `${second}${reference('l', '10.0.0.1:514', '1718456400123', '7', 'line').slice(0, 14)}`,
     );
-    expect(eventIdOf(other)).toBe(digest('l', '10.0.0.1:514', '1718456400123', String(2 ** 40), other.text));
+    expect(eventIdOf(record)).toMatch(/^[0-9a-f]{8}[A-Za-z0-9_-]{14}$/);
+    expect(eventIdOf({ ...record })).toBe(eventIdOf(record));
+    expect(eventIdOf({ ...record, seq: 8 })).not.toBe(eventIdOf(record));
+    expect(eventIdOf({ ...record, receivedAt: record.receivedAt + 1 })).not.toBe(eventIdOf(record));
+    // The digest is written out without digest(): still the same bytes for any text and receive context.
+    const other = { ...record, text: 'Đăng nhập\u0000 x'.repeat(50), seq: 2 ** 40 };
+    expect(eventIdOf(other).slice(8)).toBe(
+      reference('l', '10.0.0.1:514', '1718456400123', String(2 ** 40), other.text).slice(0, 14),
+    );
+    // Receive times outside 1970–2106 are clamped, not broken.
+    expect(eventIdOf({ ...record, receivedAt: 1 }).slice(0, 8)).toBe('00000000');
+    expect(eventIdOf({ ...record, receivedAt: -5000 }).slice(0, 8)).toBe('00000000');
+    expect(eventIdOf({ ...record, receivedAt: Number.NaN }).slice(0, 8)).toBe('00000000');
+    expect(eventIdOf({ ...record, receivedAt: 2 ** 45 }).slice(0, 8)).toBe('ffffffff');
+  });
+
+  it("sorts ids by receive second (so they land together in the stores' unique indexes)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 0xffffffff * 1000 }),
+        fc.integer({ min: 0, max: 0xffffffff * 1000 }),
+        fc.string(),
+        (a, b, text) => {
+          const record = { text, transport: 'tcp' as const, peer: 'p', listener: 'l', seq: 1 };
+          const ida = eventIdOf({ ...record, receivedAt: a });
+          const idb = eventIdOf({ ...record, receivedAt: b });
+          const [sa, sb] = [Math.floor(a / 1000), Math.floor(b / 1000)];
+          if (sa < sb) expect(ida < idb).toBe(true);
+          if (sa > sb) expect(ida > idb).toBe(true);
+        },
+      ),
+    );
   });
 });
 
