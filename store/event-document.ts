@@ -36,12 +36,17 @@ interface CatalogueNode {
   children: Map<string, CatalogueNode> | undefined;
   /** Position in CAPTURED_FIELDS. */
   slot: number | undefined;
+  /**
+   * The node's path and a dot: the messages' prefix inside an object here, made once rather than
+   * concatenated for every object of every event (1.4 KB of garbage an event).
+   */
+  prefix: string;
 }
 
 /** The fields whose stored values prepareEvent hands back beside the JSON: the hot columns, then `message`. */
 export const CAPTURED_FIELDS: readonly FieldSpec[] = [...HOT_FIELDS, fieldSpec('message')!];
 
-const catalogueRoot: CatalogueNode = { spec: undefined, children: new Map(), slot: undefined };
+const catalogueRoot: CatalogueNode = { spec: undefined, children: new Map(), slot: undefined, prefix: '' };
 
 for (const field of EVENT_FIELDS) {
   let node = catalogueRoot;
@@ -49,7 +54,7 @@ for (const field of EVENT_FIELDS) {
     node.children ??= new Map();
     let child = node.children.get(part);
     if (child === undefined) {
-      child = { spec: undefined, children: undefined, slot: undefined };
+      child = { spec: undefined, children: undefined, slot: undefined, prefix: `${node.prefix}${part}.` };
       node.children.set(part, child);
     }
     node = child;
@@ -371,7 +376,13 @@ function normaliseValue(
     return value;
   }
   if (!Array.isArray(value))
-    return normaliseObject(value as Record<string, unknown>, node, `${prefix}${key}.`, walk, share);
+    return normaliseObject(
+      value as Record<string, unknown>,
+      node,
+      node?.prefix ?? `${prefix}${key}.`,
+      walk,
+      share,
+    );
   if (node?.children !== undefined) {
     problems.push(`${prefix}${key} must be an object, got object`);
     return undefined;
