@@ -349,9 +349,10 @@ export async function createIndexIfMissing(
   client: Client,
   index: string,
   mappings: estypes.MappingTypeMapping,
+  settings: estypes.IndicesIndexSettings = smallIndexSettings,
 ): Promise<void> {
   try {
-    await client.indices.create({ index, settings: smallIndexSettings, mappings });
+    await client.indices.create({ index, settings, mappings });
   } catch (error) {
     if (
       error instanceof errors.ResponseError &&

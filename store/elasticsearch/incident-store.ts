@@ -18,7 +18,13 @@ import type {
 import { StoreQueryError } from '../errors.js';
 import { type BulkItem, bulkLines, bulkWrite, type RetryPolicy } from './bulk-writer.js';
 import { createIndexIfMissing } from './event-store.js';
-import { detectionsMappings, type IndexNames, incidentKeysMappings, incidentsMappings } from './mappings.js';
+import {
+  detectionsMappings,
+  type IndexNames,
+  incidentKeysMappings,
+  incidentsIndexSettings,
+  incidentsMappings,
+} from './mappings.js';
 
 interface DedupPointerDocument {
   dedupKey: string;
@@ -43,7 +49,12 @@ export class ElasticsearchIncidentStore implements IncidentStore {
   }
 
   async init(): Promise<void> {
-    await createIndexIfMissing(this.#client, this.#names.incidents, incidentsMappings);
+    await createIndexIfMissing(
+      this.#client,
+      this.#names.incidents,
+      incidentsMappings,
+      incidentsIndexSettings,
+    );
     await createIndexIfMissing(this.#client, this.#names.incidentKeys, incidentKeysMappings);
     await createIndexIfMissing(this.#client, this.#names.detections, detectionsMappings);
   }

@@ -53,3 +53,21 @@ describe('elasticsearch paging with a point in time', () => {
     expect(second.total).toBe(10);
   });
 });
+
+describe('elasticsearch incidents index', () => {
+  const prefix = uniquePrefix('incsort');
+  const stores = createElasticsearchStores({ url: ELASTICSEARCH_URL, indexPrefix: prefix });
+  afterAll(async () => {
+    await deleteIndices(prefix);
+    await stores.close();
+  });
+
+  it('is created sorted as the triage list reads it by default (last seen, then id, newest first)', async () => {
+    await stores.incidents.init();
+    const settings = await stores.client.indices.getSettings({ index: `${prefix}-incidents` });
+    expect(Object.values(settings)[0]?.settings?.index?.sort).toEqual({
+      field: ['lastSeen', 'id'],
+      order: ['desc', 'desc'],
+    });
+  });
+});
