@@ -62,8 +62,8 @@ export function mergeSource(
   return {
     ...existing,
     parsers: parsers.slice(0, MAX_SOURCE_PARSERS),
-    firstSeen: observation.firstSeen < existing.firstSeen ? observation.firstSeen : existing.firstSeen,
-    lastSeen: observation.lastSeen > existing.lastSeen ? observation.lastSeen : existing.lastSeen,
+    firstSeen: earlier(observation.firstSeen, existing.firstSeen),
+    lastSeen: later(observation.lastSeen, existing.lastSeen),
     events: existing.events + observation.events,
     parseFailures: existing.parseFailures + observation.parseFailures,
     current,
@@ -83,9 +83,17 @@ export function foldObservations(observations: SourceObservation[]): Map<string,
     }
     seen.events += observation.events;
     seen.parseFailures += observation.parseFailures;
-    if (observation.firstSeen < seen.firstSeen) seen.firstSeen = observation.firstSeen;
-    if (observation.lastSeen > seen.lastSeen) seen.lastSeen = observation.lastSeen;
+    seen.firstSeen = earlier(observation.firstSeen, seen.firstSeen);
+    seen.lastSeen = later(observation.lastSeen, seen.lastSeen);
     for (const parser of observation.parsers) if (!seen.parsers.includes(parser)) seen.parsers.push(parser);
   }
   return byId;
+}
+
+/** The earlier / later of two ISO 8601 UTC times (same form, so text order is time order). */
+function earlier(a: string, b: string): string {
+  return a <= b ? a : b;
+}
+function later(a: string, b: string): string {
+  return a >= b ? a : b;
 }
