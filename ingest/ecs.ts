@@ -12,7 +12,8 @@ export interface EcsEvent extends SecurityEvent {
     source?: { address?: string };
     syslog?: {
       priority?: number;
-      version?: number;
+      /** ECS keyword: the protocol version as text ("1"), as the stores keep it. */
+      version?: string;
       facility?: { code: number; name: string };
       severity?: { code: number; name: string };
       hostname?: string;

@@ -27,6 +27,9 @@ export interface NormaliserOptions {
 export const DEFAULT_CLOCK_SKEW_MS = 15 * 60_000;
 const PEER_CACHE_LIMIT = 10_000;
 
+/** RFC 5424 versions as text (ECS `log.syslog.version` is a keyword); other values through `String`. */
+const VERSION_TEXT = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
+
 /**
  * The normalise stage: RawRecord[] → SecurityEvent[] (ECS). One event per record, always: the envelope is
  * parsed, the agency attributed (edge attribution, else peer address, else `unknown`), the source parser
@@ -224,7 +227,9 @@ function applyEnvelope(event: EcsEvent, envelope: SyslogEnvelope): void {
       syslog.facility = { code: facility, name: FACILITY_NAMES[facility] ?? String(facility) };
       syslog.severity = { code: severity, name: SEVERITY_NAMES[severity]! };
     }
-    if (envelope.version !== undefined) syslog.version = envelope.version;
+    // Text, as ECS maps it (keyword): a number here made the stores' shape check copy the event to coerce it.
+    if (envelope.version !== undefined)
+      syslog.version = VERSION_TEXT[envelope.version] ?? String(envelope.version);
     if (envelope.hostname !== undefined) syslog.hostname = envelope.hostname;
     if (envelope.appName !== undefined) syslog.appname = envelope.appName;
     if (envelope.procId !== undefined) syslog.procid = envelope.procId;

@@ -143,7 +143,7 @@ action(type="omfwd" target="127.0.0.1" port="${port}" protocol="tcp" TCP_Framing
     // RSYSLOG_SyslogProtocol23Format is RFC 5424: the records must be octet-counted frames, not LF lines.
     for (const record of queue.records) expect(record.text).toMatch(/^<38>1 \d{4}-/);
     const events = expectSshEvents(queue);
-    expect((events[0]!.log as { syslog: { version: number } }).syslog.version).toBe(1);
+    expect((events[0]!.log as { syslog: { version: string } }).syslog.version).toBe('1');
   });
 
   it('syslog-ng sends over TLS with a client certificate that names the agency', async () => {

@@ -114,7 +114,7 @@ describe('startIngest with the real `logger` client', () => {
       expect(Math.abs(Date.parse(event['@timestamp']) - Date.now())).toBeLessThan(60_000);
     }
     expect(
-      events.filter((event) => (event.log as { syslog: { version?: number } }).syslog.version === 1),
+      events.filter((event) => (event.log as { syslog: { version?: string } }).syslog.version === '1'),
     ).toHaveLength(2);
 
     const received = await accounting.counters.received.get();

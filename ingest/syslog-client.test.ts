@@ -92,7 +92,7 @@ describe('syslog-client package', () => {
       expect(event.tags ?? []).not.toContain('_clock_skew');
     }
     expect(
-      new Set(events.map((event) => (event.log as { syslog: { version?: number } }).syslog.version)),
-    ).toEqual(new Set([undefined, 1]));
+      new Set(events.map((event) => (event.log as { syslog: { version?: string } }).syslog.version)),
+    ).toEqual(new Set([undefined, '1']));
   });
 });
