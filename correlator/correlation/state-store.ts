@@ -91,17 +91,6 @@ export const PACK_AFTER_MS = 10_000;
 /** Expiry and packing sweep the groups at most this often (or every `packAfterMs`, if shorter). */
 const SWEEP_EVERY_MS = 5_000;
 
-/**
- * V8's JSON.stringify returns a rope of its output's pieces (32, 64, 128… characters, each a string of its
- * own under a concatenation node), ~100 bytes more per packed group than the text, and a key built by a
- * template literal is a rope of its parts. Converting one to a number reads it flat, and the collector
- * then drops the rope for the flat text.
- */
-function flat(text: string): string {
-  Number(text);
-  return text;
-}
-
 interface MemoryGroup {
   version: number;
   /** The state as the last write left it; undefined once packed. */
@@ -156,7 +145,7 @@ export class MemoryStateStore implements CorrelationStateStore {
       if (version !== write.expected) return false;
       if (write.state === null) this.groups.delete(write.key);
       else
-        this.groups.set(current ? write.key : flat(write.key), {
+        this.groups.set(write.key, {
           version: version + 1,
           state: write.state,
           packed: undefined,
@@ -185,7 +174,7 @@ export class MemoryStateStore implements CorrelationStateStore {
     for (const [key, group] of this.groups) {
       if (group.expiresAt <= now) this.groups.delete(key);
       else if (group.state && now - group.writtenAt >= this.packAfterMs) {
-        group.packed = flat(encodeState(group.state));
+        group.packed = encodeState(group.state);
         group.state = undefined;
       }
     }
