@@ -7,8 +7,8 @@
  * the heap filled up to 3–4× its live objects (~130 MB live, ~490 MB heap: most of the 700–830 MB RSS of
  * `serve` at full rate). A fixed factor of 1.5 keeps it near 1.5× what is live: full collections come more
  * often, each as cheap as before, since their cost is the live objects and not the garbage (measured in
- * docs/benchmarks.md, issue 6 "Memory": GC time and CPU per event unchanged within the noise, peak RSS
- * −40%). Unlike a heap cap (`--max-old-space-size`) it never makes the process run out of heap when the
+ * docs/benchmarks.md, issue 6, "Embedded mode: memory at full rate": ~1% more GC pauses, CPU per event
+ * within the noise, peak RSS −40%). Unlike a heap cap (`--max-old-space-size`) it never makes the process run out of heap when the
  * live set grows (correlation windows at a higher rate, a rule reload's second rule set).
  */
 import { setFlagsFromString } from 'node:v8';
