@@ -53,8 +53,12 @@ export interface CatalogEntry {
 
 interface Snapshot {
   entries: Map<string, CatalogEntry>;
-  /** The enabled rules compiled as the workers compile them (filters applied, correlations resolved). */
-  ruleSet: CompiledRuleSet;
+  /**
+   * The enabled rules as the workers compile them (filters applied, correlations resolved): what compiled
+   * and the correlations. The compiled tests themselves are not kept — the workers hold their own, and in
+   * `serve` a second matcher (automata, prefilter) was ~40 MB of the process for nothing.
+   */
+  ruleSet: Pick<CompiledRuleSet, 'rules' | 'correlations'>;
   pipeline: Pipeline;
   detections: DetectionRule[];
   correlations: CorrelationRule[];
@@ -209,7 +213,14 @@ export class RuleCatalog {
       if (problem.ruleId) entries.get(problem.ruleId)?.problems.push(problem);
     }
     ruleSet.setCorrelations(compiled.compiled, (rule) => entries.get(rule.id)?.link);
-    return { entries, ruleSet, pipeline, detections, correlations, filters };
+    return {
+      entries,
+      ruleSet: { rules: ruleSet.rules, correlations: ruleSet.correlations },
+      pipeline,
+      detections,
+      correlations,
+      filters,
+    };
   }
 
   #entryOf({ value, version }: Versioned<StoredRule>): CatalogEntry {

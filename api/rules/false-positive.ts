@@ -22,7 +22,7 @@ export interface FalsePositiveFilter {
 /** The filter(s) for an incident: one per distinct selection (usually one). */
 export function falsePositiveFilters(
   incident: Incident,
-  ruleSet: CompiledRuleSet,
+  ruleSet: Pick<CompiledRuleSet, 'rules' | 'correlations'>,
   context: { actor: string; reason?: string; at: string },
 ): FalsePositiveFilter[] {
   const groups = new Map<string, { rules: string[]; selection: Record<string, string> }>();
