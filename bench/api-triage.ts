@@ -324,14 +324,17 @@ interface LoadOutcome {
   sent: number;
 }
 
-/** Open loop at `--rate`: request i is due at start + i/rate; its latency runs from then to the last byte. */
-async function pacedLoad(
+/** A load generator: sends to `url` at `--rate` for `--duration`, in turn with `keys`, recording latencies and statuses. */
+type Load = (
   url: string,
   keys: string[],
   headers: Record<string, string>,
   times: number[],
   statuses: Map<number, number>,
-): Promise<LoadOutcome> {
+) => Promise<LoadOutcome>;
+
+/** Open loop at `--rate`: request i is due at start + i/rate; its latency runs from then to the last byte. */
+const pacedLoad: Load = async (url, keys, headers, times, statuses) => {
   const agent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
   const intervalMs = 1000 / Number(values.rate);
   const total = Math.round(Number(values.rate) * Number(values.duration));
@@ -377,15 +380,9 @@ async function pacedLoad(
   await Promise.all(pending);
   agent.destroy();
   return outcome;
-}
+};
 
-async function autocannonLoad(
-  url: string,
-  keys: string[],
-  headers: Record<string, string>,
-  times: number[],
-  statuses: Map<number, number>,
-): Promise<LoadOutcome> {
+const autocannonLoad: Load = async (url, keys, headers, times, statuses) => {
   const path = new URL(url).pathname + new URL(url).search;
   const instance = autocannon({
     url,
@@ -405,7 +402,7 @@ async function autocannonLoad(
   });
   const result = (await instance) as { errors: number; timeouts: number; requests: { sent: number } };
   return { errors: result.errors, timeouts: result.timeouts, sent: result.requests.sent };
-}
+};
 
 /** Syslog over TCP at a steady rate while the load runs (ingest, normalise, match, index in the server). */
 function startIngest(port: number, perSecond: number): () => void {

@@ -203,7 +203,8 @@ export class RuleCatalog {
     const detections = rules.filter((r): r is DetectionRule => r.kind === 'detection');
     const filters = rules.filter((r): r is FilterRule => r.kind === 'filter');
     const correlations = rules.filter((r): r is CorrelationRule => r.kind === 'correlation');
-    const ruleSet = new CompiledRuleSet(pipeline);
+    // Compiled to find the problems and resolve the correlations; matching is the workers' (no prefilter).
+    const ruleSet = new CompiledRuleSet(pipeline, { prefilter: false });
     for (const rule of detections) {
       const problem = ruleSet.add(rule, entries.get(rule.id)?.link, filters);
       if (problem) entries.get(rule.id)?.problems.push(problem);
