@@ -19,6 +19,7 @@ import { SqliteIncidentQueries } from './incident-query-store.js';
 import { threadTileReader } from './reader-client.js';
 import { SqliteRuleRepository } from './rule-store.js';
 import { SqliteSourceInventory } from './source-inventory.js';
+import { registerEventSqlFunctions } from './sql-functions.js';
 
 export interface ApiStores {
   keys: ApiKeyRepository;
@@ -45,6 +46,8 @@ export function createSqliteApiStores(options: {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
+  // The incident reads sort by `sort_time` (registered on every connection that reads the store).
+  registerEventSqlFunctions(db);
   const keys = new SqliteApiKeyRepository(db);
   const audit = new SqliteAuditLog(db);
   const rules = new SqliteRuleRepository(db, { pollMs: options.rulePollMs });

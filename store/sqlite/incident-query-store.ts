@@ -61,14 +61,12 @@ const LIST_DOC = `json_remove(i.doc, ${Object.keys(INCIDENT_LIST_OMITTED)
   .map((field) => `'$.${field}'`)
   .join(', ')})`;
 
+/** Reads over a connection with the store's SQL functions (`registerEventSqlFunctions`: `sort_time`). */
 export class SqliteIncidentQueries implements IncidentQueries {
   readonly #db: Database;
 
   constructor(db: Database) {
     this.#db = db;
-    db.function('sort_time', { deterministic: true }, (value: unknown) =>
-      typeof value === 'string' || typeof value === 'number' ? toSortTime(value) : null,
-    );
     // The title as Elasticsearch's `match_phrase` on a text field sees it: the phrase's tokens, in order.
     db.function('phrase_in', { deterministic: true }, (value: unknown, phrase: unknown) => {
       if (typeof value !== 'string' || typeof phrase !== 'string') return 0;
