@@ -52,4 +52,45 @@ describe('Aho–Corasick automaton', () => {
       ),
     );
   });
+  // Words longer than the dense rows' depth end in deep states (trie edges and failure links): long words
+  // over a small alphabet share prefixes and overlap, so deep states fail to other deep states, branch,
+  // and report words that are suffixes of their own.
+  it("agrees with indexOf for long, overlapping words, in every scan and at the text's end", () => {
+    const unit = fc.constantFrom('a', 'b', 'A', 'B', '\\', 'ư', 'Ư', 'Σ', 'ς', '\u{10428}');
+    const word = fc.string({ unit, minLength: 1, maxLength: 12 });
+    fc.assert(
+      fc.property(
+        fc.array(word, { minLength: 1, maxLength: 10 }),
+        fc.array(fc.oneof(word, fc.string({ unit, maxLength: 6 })), { maxLength: 8 }),
+        (raw, pieces) => {
+          const words = raw.map((w) => w.toLowerCase());
+          // Texts made of the words themselves and random filler, so that long matches happen.
+          const text = pieces.map((p, i) => (i % 2 === 0 ? p : (raw[i % raw.length] ?? p))).join('');
+          const lower = text.toLowerCase();
+          const expected = words
+            .map((w, i) => (lower.includes(w) && words.indexOf(w) === i ? i : -1))
+            .filter((i) => i >= 0);
+          const automaton = new AhoCorasick(words);
+          expect(found(automaton, text)).toEqual(expected);
+          const seen = new Uint32Array(automaton.size);
+          const ids: number[] = [];
+          automaton.scanLowerCase(lower, seen, 1, ids);
+          expect(ids.sort((a, b) => a - b)).toEqual(expected);
+          expect(automaton.occursInLowerCase(lower)).toBe(expected.length > 0);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('finds a long word through the failure links of another long word', () => {
+    // 'abababx' walks deep along 'abababab' then fails to 'ababx'... within deep states.
+    const automaton = new AhoCorasick(['abababab', 'ababx', 'babx', 'x', 'zzzzzzzzzz']);
+    expect(found(automaton, 'abababx')).toEqual([1, 2, 3]);
+    expect(found(automaton, 'ABABABABAB')).toEqual([0]);
+    expect(found(automaton, 'zzzzzzzzz')).toEqual([]);
+    expect(found(automaton, 'zzzzzzzzzzz')).toEqual([4]);
+    expect(automaton.occursInLowerCase('zzzzzzzzzz')).toBe(true);
+    expect(automaton.occursInLowerCase('abababa')).toBe(false);
+  });
 });
