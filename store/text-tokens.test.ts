@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ELASTICSEARCH_URL } from '../test/support/services.js';
-import { textTokens } from './text-tokens.js';
+import { textTerms, textTokens } from './text-tokens.js';
 
 /** Tokens of the real node's `standard` analyzer, one list per input text. */
 async function standardTokens(texts: string[]): Promise<string[][]> {
@@ -65,5 +65,28 @@ describe('textTokens matches the standard analyzer', () => {
     texts.forEach((text, i) => {
       expect(textTokens(text), JSON.stringify(text)).toEqual(expected[i]);
     });
+  });
+});
+
+describe('textTerms', () => {
+  it('is the tokens joined by spaces, long tokens split as they are', () => {
+    const long = [
+      `${'A'.repeat(255)} ${'b'.repeat(256)} ${'C'.repeat(510)}x ${'9'.repeat(766)}`,
+      `_${'_'.repeat(300)} a ${'Z'.repeat(254)}.b`,
+      `x${'y'.repeat(5000)}`, // longer than the buffer a first call makes
+    ];
+    for (const text of [...samples, ...long, '', ' ', '__ _', 'MiXeD Case 1.2.3 a:b'])
+      expect(textTerms(text), JSON.stringify(text)).toBe(textTokens(text).join(' '));
+  });
+
+  it('on generated strings', () => {
+    const alphabet = fc.constantFrom(...'aZ09_:.\',; -=/@[]()"\\\t'.split(''), 'ă', 'Đ', '\u00b7', '東');
+    fc.assert(
+      fc.property(
+        fc.array(alphabet, { maxLength: 600 }).map((chars) => chars.join('')),
+        (text) => textTerms(text) === textTokens(text).join(' '),
+      ),
+      { numRuns: 2000, seed: 20261126 },
+    );
   });
 });

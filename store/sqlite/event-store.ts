@@ -22,7 +22,7 @@ import { encodeCursor } from '../cursor.js';
 import { CAPTURED_FIELDS, prepareEvent, retentionCutoffDay } from '../event-document.js';
 import { type FieldSpec, KEYWORD_IGNORE_ABOVE } from '../fields.js';
 import { planSearch, type SearchPlan } from '../search-plan.js';
-import { textTokens } from '../text-tokens.js';
+import { textTerms } from '../text-tokens.js';
 import * as aggregations from './aggregations.js';
 import { hasMessageText, type SqlCondition, type SqlValue, toSqlCondition } from './query-sql.js';
 import { EXTRA_HOT_FIELDS } from './schema.js';
@@ -175,11 +175,11 @@ export function toEventRows(events: SecurityEvent[]): EventRows {
 
 /** The FTS row for `message`: standard-analyzer tokens separated by spaces (see text-tokens.ts). */
 function messageTerms(message: unknown): string {
-  if (typeof message === 'string') return textTokens(message).join(' ');
+  if (typeof message === 'string') return textTerms(message);
   if (Array.isArray(message)) {
     return message
       .filter((item): item is string => typeof item === 'string')
-      .map((item) => textTokens(item).join(' '))
+      .map(textTerms)
       .join(' ');
   }
   return '';
