@@ -194,6 +194,36 @@ describe('prepareEvent', () => {
     });
   });
 
+  it('stores arrays with holes, undefined items or a toJSON as map did, each problem once', () => {
+    const holes: unknown[] = ['a'];
+    holes[2] = 'b'; // a hole at 1
+    const sparse: unknown[] = [{ 'x.y': 1 }];
+    sparse[2] = 3;
+    const withToJson = Object.assign(['c'], { toJSON: () => 'not this' });
+    const changed = [{ 'x.y': 1 }, 2];
+    const prepared = prepareEvent({
+      ...base,
+      tags: holes,
+      labels: { list: withToJson },
+      custom: { changed, sparse },
+    } as unknown as SecurityEvent);
+    expect(prepared.ok && JSON.parse(prepared.event.json)).toMatchObject({
+      tags: ['a', null, 'b'],
+      labels: { list: ['c'] },
+      custom: { changed: [{ x: { y: 1 } }, 2], sparse: [{ x: { y: 1 } }, null, 3] },
+    });
+    expect(changed).toEqual([{ 'x.y': 1 }, 2]);
+    const refused = prepareEvent({
+      ...base,
+      related: { ip: ['bad', undefined] },
+      custom: { list: [{ 'a..b': 1 }, undefined] },
+    } as unknown as SecurityEvent);
+    expect(!refused.ok && refused.reason).toBe(
+      'related.ip "bad" is not an IP address; related.ip "undefined" is not an IP address; ' +
+        'field name "custom.list.a..b" is empty or has an empty segment',
+    );
+  });
+
   it('leaves `__proto__` out and never writes into a prototype, whatever the dotted keys', () => {
     const event = JSON.parse(
       '{"@timestamp":"2025-03-01T10:00:00.000Z","event":{"id":"e1"},"agency":{"id":"a"},' +

@@ -124,15 +124,22 @@ function twoDigits(text: string, at: number): number {
  * (offsets, fewer digits, epoch numbers) returns null and takes the general path.
  */
 function canonicalUtc(value: string): string | null {
+  const length = canonicalUtcLength(value);
+  if (length === 0) return null;
+  return length === 30 ? value : `${value.slice(0, 23)}000000Z`;
+}
+
+/** 24 or 30 when `value` is a valid UTC time as canonicalUtc reads it (milliseconds or nanoseconds), else 0. */
+function canonicalUtcLength(value: string): number {
   const length = value.length;
-  if ((length !== 24 && length !== 30) || value.charCodeAt(length - 1) !== 90 /* Z */) return null;
+  if ((length !== 24 && length !== 30) || value.charCodeAt(length - 1) !== 90 /* Z */) return 0;
   if (value[4] !== '-' || value[7] !== '-' || value[10] !== 'T' || value[13] !== ':' || value[16] !== ':') {
-    return null;
+    return 0;
   }
-  if (value[19] !== '.') return null;
+  if (value[19] !== '.') return 0;
   for (let i = 20; i < length - 1; i++) {
     const digit = value.charCodeAt(i) - 48;
-    if (digit < 0 || digit > 9) return null;
+    if (digit < 0 || digit > 9) return 0;
   }
   const century = twoDigits(value, 0);
   const yearInCentury = twoDigits(value, 2);
@@ -141,13 +148,13 @@ function canonicalUtc(value: string): string | null {
   const hour = twoDigits(value, 11);
   const minute = twoDigits(value, 14);
   const second = twoDigits(value, 17);
-  if (century < 0 || yearInCentury < 0 || month < 1 || month > 12 || day < 1) return null;
-  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return null;
+  if (century < 0 || yearInCentury < 0 || month < 1 || month > 12 || day < 1) return 0;
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return 0;
   const year = century * 100 + yearInCentury;
-  if (year < MIN_YEAR || year > MAX_YEAR) return null;
+  if (year < MIN_YEAR || year > MAX_YEAR) return 0;
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!)) return null;
-  return length === 30 ? value : `${value.slice(0, 23)}000000Z`;
+  if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!)) return 0;
+  return length;
 }
 
 function fromEpoch(ms: number, subMsNanos: number): string | null {
@@ -315,17 +322,17 @@ function shareObject(
     // (0.6 µs an event of the dataset's 54 keys).
     if (!ownKey.call(input, key)) continue;
     const value = input[key];
+    const child = node?.children?.get(key);
     if (
       value === undefined ||
       typeof value === 'function' ||
-      key.length === 0 ||
-      key === '__proto__' ||
-      key.indexOf('.') !== -1
+      // A catalogue segment is never empty, dotted or `__proto__`: only other keys need looking at.
+      (child === undefined && (key.length === 0 || key === '__proto__' || key.indexOf('.') !== -1))
     ) {
       walk.problems.length = problemsBefore;
       return undefined;
     }
-    const normalised = normaliseValue(value, node?.children?.get(key), prefix, key, walk, true);
+    const normalised = normaliseValue(value, child, prefix, key, walk, true);
     if (normalised !== value) {
       output ??= { ...input };
       output[key] = normalised;
@@ -339,14 +346,16 @@ function shareObject(
  * writes into arrays once normalised, so sharing them is safe even inside a fresh copy.
  */
 function sameArray(original: unknown[], mapped: unknown[]): unknown[] {
-  if (
-    Object.getPrototypeOf(original) !== Array.prototype ||
-    (original as { toJSON?: unknown }).toJSON !== undefined
-  ) {
-    return mapped;
-  }
+  if (!isPlainArray(original)) return mapped;
   for (let i = 0; i < mapped.length; i++) if (mapped[i] !== original[i]) return mapped;
   return original;
+}
+
+/** An array JSON writes by its items alone, which may thus be stored as it is. */
+function isPlainArray(value: unknown[]): boolean {
+  return (
+    Object.getPrototypeOf(value) === Array.prototype && (value as { toJSON?: unknown }).toJSON === undefined
+  );
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -387,14 +396,41 @@ function normaliseValue(
     problems.push(`${prefix}${key} must be an object, got object`);
     return undefined;
   }
-  return normaliseArray(value, `${prefix}${key}.`, walk);
+  return normaliseArray(value, prefix, key, walk);
 }
 
 /*
- * The arrays' callbacks live in functions of their own: a closure in normaliseValue or coerceField made
- * V8 allocate their variables' context on every call, arrays or not (5 KB of garbage an event).
+ * Arrays are walked in place and copied only from the first item that changes: an event's arrays nearly
+ * always come through as they are, and mapping each one made a copy to throw away (and, for an array
+ * outside the catalogue, its path prefix). A hole or an undefined item, or an array that is not plain,
+ * takes `map` and sameArray as before (map skips holes), the problems of the walk so far forgotten. The
+ * callbacks live in functions of their own: a closure in normaliseValue or coerceField made V8 allocate
+ * their variables' context on every call, arrays or not (5 KB of garbage an event).
  */
-function normaliseArray(value: unknown[], prefix: string, walk: Walk): unknown[] {
+function normaliseArray(value: unknown[], prefix: string, key: string, walk: Walk): unknown[] {
+  if (isPlainArray(value)) {
+    const problemsBefore = walk.problems.length;
+    let copy: unknown[] | undefined;
+    let i = 0;
+    for (; i < value.length; i++) {
+      const item = value[i];
+      if (item === undefined) break;
+      const normalised = isPlainObject(item)
+        ? normaliseObject(item, undefined, `${prefix}${key}.`, walk, true)
+        : item;
+      if (copy !== undefined) copy.push(normalised);
+      else if (normalised !== item) {
+        copy = value.slice(0, i);
+        copy.push(normalised);
+      }
+    }
+    if (i === value.length) return copy ?? value;
+    walk.problems.length = problemsBefore;
+  }
+  return mapArray(value, `${prefix}${key}.`, walk);
+}
+
+function mapArray(value: unknown[], prefix: string, walk: Walk): unknown[] {
   return sameArray(
     value,
     value.map((item) => (isPlainObject(item) ? normaliseObject(item, undefined, prefix, walk, true) : item)),
@@ -414,7 +450,29 @@ function coerceField(value: unknown, spec: FieldSpec, problems: string[]): unkno
   return coerceScalar(value, spec, problems);
 }
 
+/** As normaliseArray: copied from the first item that changes; holes and undefined items take `map`. */
 function coerceArray(value: unknown[], spec: FieldSpec, problems: string[]): unknown[] {
+  if (isPlainArray(value)) {
+    const problemsBefore = problems.length;
+    let copy: unknown[] | undefined;
+    let i = 0;
+    for (; i < value.length; i++) {
+      const item = value[i];
+      if (item === undefined) break;
+      const coerced = coerceScalar(item, spec, problems);
+      if (copy !== undefined) copy.push(coerced);
+      else if (coerced !== item) {
+        copy = value.slice(0, i);
+        copy.push(coerced);
+      }
+    }
+    if (i === value.length) return copy ?? value;
+    problems.length = problemsBefore;
+  }
+  return mapScalars(value, spec, problems);
+}
+
+function mapScalars(value: unknown[], spec: FieldSpec, problems: string[]): unknown[] {
   return sameArray(
     value,
     value.map((item) => coerceScalar(item, spec, problems)),
@@ -469,6 +527,9 @@ function coerceScalar(value: unknown, spec: FieldSpec, problems: string[]): unkn
       return undefined;
     case 'date':
     case 'date_nanos': {
+      // A time in milliseconds, UTC, is stored as it is in both types (what the pipeline writes: no
+      // nanosecond form to build and cut back, which made four strings for each of an event's times).
+      if (typeof value === 'string' && canonicalUtcLength(value) === 24) return value;
       const time = toSortTime(value);
       if (time === null) {
         problems.push(`${spec.name} ${JSON.stringify(value)} is not an ISO 8601 time`);
