@@ -1,5 +1,5 @@
 import { addRelated, type EcsEvent, setSourceAddress } from '../ecs.js';
-import { parseKeyValues, toInt } from './key-value.js';
+import { KeySelector, toInt } from './key-value.js';
 import { PARSED, type SourceParser, UNRECOGNISED } from './source-parser.js';
 
 /**
@@ -33,6 +33,104 @@ function findIn(message: string): number {
   return at === 0 && message.includes(' OUT=') ? 0 : -1;
 }
 
+/** The keys the mapping reads; `IPTABLES_KEYS` are copied under `iptables.*`, lowercased, in this order. */
+const IPTABLES_KEYS = [
+  'LEN',
+  'TOS',
+  'PREC',
+  'TTL',
+  'ID',
+  'WINDOW',
+  'RES',
+  'URGP',
+  'TC',
+  'HOPLIMIT',
+  'FLOWLBL',
+  'TYPE',
+  'CODE',
+  'MARK',
+] as const;
+const IPTABLES_FIELDS = IPTABLES_KEYS.map((key) => key.toLowerCase());
+const NETFILTER_KEYS = new KeySelector([
+  'IN',
+  'OUT',
+  'SRC',
+  'SPT',
+  'DST',
+  'DPT',
+  'MAC',
+  'PROTO',
+  ...IPTABLES_KEYS,
+] as const);
+const K = NETFILTER_KEYS.index;
+/** The bare words the mapping reads: TCP flags (kept in order, repeats included) and DF. */
+const NETFILTER_FLAGS = new KeySelector([
+  'SYN',
+  'ACK',
+  'FIN',
+  'RST',
+  'PSH',
+  'URG',
+  'ECE',
+  'CWR',
+  'DF',
+] as const);
+const DF_FLAG = NETFILTER_FLAGS.index.DF;
+
+/** What scanNetfilter reads from a line: values by NETFILTER_KEYS slot, the TCP flags, DF. */
+export interface NetfilterFields {
+  values: (string | undefined)[];
+  tcpFlags: string[];
+  dontFragment: boolean;
+}
+
+/**
+ * `parseKeyValues(text, start, { flags })` as parseNetfilter reads it, without building its map: the same
+ * scan (pairs separated by spaces, quoted values, the first of a repeated key), but a key is matched in
+ * place and only the values and flags the mapping reads become strings. The map cost a substring for every
+ * key and value of the line, each key then looked up in V8's string table as a property name (2.2 KB and
+ * most of the parser's time for an iptables line).
+ */
+export function scanNetfilter(text: string, start: number): NetfilterFields {
+  const values: (string | undefined)[] = new Array(NETFILTER_KEYS.keys.length).fill(undefined);
+  const tcpFlags: string[] = [];
+  let dontFragment = false;
+  const length = text.length;
+  let i = start;
+  while (i < length) {
+    while (i < length && text.charCodeAt(i) === 32) i++;
+    if (i >= length) break;
+    const keyStart = i;
+    while (i < length) {
+      const c = text.charCodeAt(i);
+      if (c === 61 /* = */ || c === 32) break;
+      i++;
+    }
+    if (i >= length || text.charCodeAt(i) !== 61) {
+      const flag = NETFILTER_FLAGS.match(text, keyStart, i);
+      if (flag === DF_FLAG) dontFragment = true;
+      else if (flag >= 0) tcpFlags.push(NETFILTER_FLAGS.keys[flag]!);
+      continue;
+    }
+    const slot = NETFILTER_KEYS.match(text, keyStart, i);
+    i++; // =
+    const quote = text.charCodeAt(i);
+    if (quote === 34 /* " */ || quote === 39 /* ' */) {
+      const close = text.indexOf(quote === 34 ? '"' : "'", i + 1);
+      if (slot >= 0 && values[slot] === undefined)
+        values[slot] = text.slice(i + 1, close < 0 ? length : close);
+      if (close < 0) break;
+      i = close + 1;
+    } else {
+      const valueStart = i;
+      while (i < length && text.charCodeAt(i) !== 32) i++;
+      // The first occurrence wins: iptables repeats LEN and ID for the inner protocol header.
+      if (slot >= 0 && values[slot] === undefined) values[slot] = text.slice(valueStart, i);
+    }
+  }
+  return { values, tcpFlags, dontFragment };
+}
+
 function parseNetfilter(message: string, inAt: number, event: EcsEvent): void {
   let prefix = message.slice(0, inAt);
   if (prefix.startsWith('[')) {
@@ -41,59 +139,47 @@ function parseNetfilter(message: string, inAt: number, event: EcsEvent): void {
     if (close > 0 && /^\[\s*\d+\.\d+\]$/.test(prefix.slice(0, close + 1))) prefix = prefix.slice(close + 1);
   }
   prefix = prefix.trim();
-  const flags: string[] = [];
-  const fields = parseKeyValues(message, inAt, { flags });
+  const { values, tcpFlags, dontFragment } = scanNetfilter(message, inAt);
   const iptables: Record<string, unknown> = {};
   const observer: Record<string, unknown> = { type: 'firewall' };
-  if (fields.IN) observer.ingress = { interface: { name: fields.IN } };
-  if (fields.OUT) observer.egress = { interface: { name: fields.OUT } };
+  const inInterface = values[K.IN];
+  if (inInterface) observer.ingress = { interface: { name: inInterface } };
+  const outInterface = values[K.OUT];
+  if (outInterface) observer.egress = { interface: { name: outInterface } };
   event.observer = observer as EcsEvent['observer'];
-  if (fields.SRC) setSourceAddress(event, fields.SRC, toInt(fields.SPT));
-  if (fields.DST) {
+  const source = values[K.SRC];
+  if (source) setSourceAddress(event, source, toInt(values[K.SPT]));
+  const destinationIp = values[K.DST];
+  if (destinationIp) {
     const destination = event.destination ?? {};
-    destination.ip = fields.DST;
-    const port = toInt(fields.DPT);
+    destination.ip = destinationIp;
+    const port = toInt(values[K.DPT]);
     if (port !== undefined) destination.port = port;
     event.destination = destination;
-    addRelated(event, 'ip', fields.DST);
+    addRelated(event, 'ip', destinationIp);
   }
-  if (fields.MAC && fields.MAC.length >= 35) {
+  const mac = values[K.MAC];
+  if (mac && mac.length >= 35) {
     // dst(6 bytes):src(6 bytes):ethertype(2)
-    const octets = fields.MAC.split(':');
+    const octets = mac.split(':');
     if (octets.length >= 12) {
       event.destination = { ...event.destination, mac: octets.slice(0, 6).join('-').toUpperCase() };
       event.source = { ...event.source, mac: octets.slice(6, 12).join('-').toUpperCase() };
     }
   }
   const network: Record<string, unknown> = {};
-  if (fields.PROTO) network.transport = fields.PROTO.toLowerCase();
-  if (fields.SRC) network.type = fields.SRC.includes(':') ? 'ipv6' : 'ipv4';
-  const length = toInt(fields.LEN);
+  const protocol = values[K.PROTO];
+  if (protocol) network.transport = protocol.toLowerCase();
+  if (source) network.type = source.includes(':') ? 'ipv6' : 'ipv4';
+  const length = toInt(values[K.LEN]);
   if (length !== undefined) network.bytes = length;
   event.network = network;
-  for (const key of [
-    'LEN',
-    'TOS',
-    'PREC',
-    'TTL',
-    'ID',
-    'WINDOW',
-    'RES',
-    'URGP',
-    'TC',
-    'HOPLIMIT',
-    'FLOWLBL',
-    'TYPE',
-    'CODE',
-    'MARK',
-  ]) {
-    if (fields[key] !== undefined) iptables[key.toLowerCase()] = fields[key];
+  for (let k = 0; k < IPTABLES_KEYS.length; k++) {
+    const value = values[K[IPTABLES_KEYS[k]!]];
+    if (value !== undefined) iptables[IPTABLES_FIELDS[k]!] = value;
   }
-  const tcpFlags = flags.filter((flag) =>
-    ['SYN', 'ACK', 'FIN', 'RST', 'PSH', 'URG', 'ECE', 'CWR'].includes(flag),
-  );
   if (tcpFlags.length > 0) iptables.tcp = { flags: tcpFlags };
-  if (flags.includes('DF')) iptables.fragment_flags = 'DF';
+  if (dontFragment) iptables.fragment_flags = 'DF';
   event.iptables = iptables;
   if (prefix) event.rule = { name: prefix };
 
