@@ -8,8 +8,15 @@
  *   npx tsx bench/store-sqlite-parts.ts [--events 100000] [--fts full|none|off] [--page-size 16384] [--sql-only]
  *
  * --fts none: FTS5 `detail=none` (no positions); off: no full-text rows at all.
+ *
+ * What grows with the file: SQLite's inserts only, into one fresh file per variant, the same chunks of
+ * 100,000 events going into every file in turn (the order rotating from chunk to chunk, so that the load of
+ * the machine falls on all of them alike); CPU and bytes written (`/proc/self/io` wchar: what SQLite handed
+ * to write(), WAL and checkpoints) of each chunk:
+ *
+ *   npx tsx bench/store-sqlite-parts.ts --grow [--events 1000000] [--variants base,checkpoint1k,...] (names: GROW_VARIANTS)
  */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,16 +29,66 @@ import { SqliteWriter } from '../store/sqlite/writer.js';
 import { textTokens } from '../store/text-tokens.js';
 import { eventBatches } from './event-dataset.js';
 
+interface GrowVariant {
+  name: string;
+  /** Applied to the schema statements of a fresh file. */
+  schema?: (statement: string) => string | null;
+  /** Run after the schema, before the first insert. */
+  setup?: string[];
+  cacheMb?: number;
+  /** Run after every batch (the writer's idle time), timed apart from the inserts. */
+  idle?: string;
+}
+
+const FTS_OPTIONS = "content='', contentless_delete=1";
+
+/** Options of the writer's file, each against `base` (the schema and settings the writer thread has). */
+const GROW_VARIANTS: GrowVariant[] = [
+  { name: 'base' },
+  // The same as base: how far two identical files differ on this machine.
+  { name: 'base-again' },
+  // Incompatible with contentless_delete=1 (SQLite refuses both): measured without retention's deletes.
+  { name: 'columnsize0', schema: (s) => s.replace(FTS_OPTIONS, "content='', columnsize=0") },
+  { name: 'pgsz16k', setup: ["INSERT INTO events_fts (events_fts, rank) VALUES ('pgsz', 16000)"] },
+  { name: 'hashsize8m', setup: ["INSERT INTO events_fts (events_fts, rank) VALUES ('hashsize', 8388608)"] },
+  { name: 'automerge16', setup: ["INSERT INTO events_fts (events_fts, rank) VALUES ('automerge', 16)"] },
+  {
+    name: 'idlemerge',
+    setup: ["INSERT INTO events_fts (events_fts, rank) VALUES ('automerge', 0)"],
+    idle: "INSERT INTO events_fts (events_fts, rank) VALUES ('merge', 500)",
+  },
+  { name: 'no-source-ip-index', schema: (s) => (s.includes('events_source_ip_ts') ? null : s) },
+  { name: 'no-agency-index', schema: (s) => (s.includes('events_agency_ts') ? null : s) },
+  { name: 'no-kind-index', schema: (s) => (s.includes('events_event_kind_ts') ? null : s) },
+  { name: 'cache64', cacheMb: 64 },
+  // SQLite's default, the store's setting until 2026-11-26 evening (base: 10,000).
+  { name: 'checkpoint1k', setup: ['PRAGMA wal_autocheckpoint = 1000'] },
+  { name: 'checkpoint4k', setup: ['PRAGMA wal_autocheckpoint = 4000'] },
+];
+
 const { values } = parseArgs({
   options: {
     events: { type: 'string', default: '100000' },
     fts: { type: 'string', default: 'full' },
     'page-size': { type: 'string', default: '16384' },
     'sql-only': { type: 'boolean', default: false },
+    grow: { type: 'boolean', default: false },
+    variants: { type: 'string', default: GROW_VARIANTS.map((variant) => variant.name).join(',') },
   },
 });
 const total = Number(values.events);
 const to = Date.parse('2025-03-08T00:00:00Z');
+if (values.grow) {
+  await grow(
+    Number(values.events),
+    values.variants.split(',').map((name) => {
+      const variant = GROW_VARIANTS.find((candidate) => candidate.name === name);
+      if (!variant) throw new Error(`no variant ${name}`);
+      return variant;
+    }),
+  );
+  process.exit(0);
+}
 const batches: SecurityEvent[][] = [
   ...eventBatches(total, { from: to - 7 * 86_400_000, to, order: 'time', batchSize: 5000 }),
 ];
@@ -89,10 +146,7 @@ for (let file = 0; file < 3; file++) {
   // The writer thread's settings (connection.ts, writer-thread.ts), with the page size under test.
   const db = new BetterSqlite3(path);
   db.pragma(`page_size = ${Number(values['page-size'])}`);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('cache_size = -16384');
-  db.pragma('temp_store = MEMORY');
+  writerSettings(db, 16);
   for (const statement of schemaStatements()) {
     db.exec(
       values.fts === 'none' && statement.includes('events_fts')
@@ -112,3 +166,85 @@ for (let file = 0; file < 3; file++) {
 console.log(
   `${`SQLite inserts (fts ${values.fts}, ${values['page-size']} B pages)`.padEnd(34)} ${median(samples).toFixed(1).padStart(6)} µs/event  (files: ${samples.map((s) => s.toFixed(1)).join(', ')})`,
 );
+
+/** The writer thread's settings (connection.ts, writer-thread.ts) but the page size. */
+function writerSettings(db: BetterSqlite3.Database, cacheMb: number): void {
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('wal_autocheckpoint = 10000');
+  db.pragma(`cache_size = -${cacheMb * 1024}`);
+  db.pragma('temp_store = MEMORY');
+}
+
+function ioWritten(): number {
+  const match = /^wchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'));
+  return Number(match![1]);
+}
+
+async function grow(events: number, variants: GrowVariant[]): Promise<void> {
+  const chunkEvents = 100_000;
+  const files = variants.map((variant) => {
+    const path = join(tmpdir(), `siem-bench-grow-${process.pid}-${variant.name}.db`);
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+    const db = new BetterSqlite3(path);
+    db.pragma('page_size = 16384');
+    writerSettings(db, variant.cacheMb ?? 16);
+    for (const statement of schemaStatements()) {
+      const changed = variant.schema ? variant.schema(statement) : statement;
+      if (changed !== null) db.exec(changed);
+    }
+    for (const statement of variant.setup ?? []) db.exec(statement);
+    const idle = variant.idle ? db.prepare(variant.idle) : undefined;
+    return { variant, path, db, writer: new SqliteWriter(db), idle, cpu: 0, idleCpu: 0, written: 0 };
+  });
+  console.log(
+    `${events} events, ${variants.length} variants, chunks of ${chunkEvents}, load ${loadavg()[0]!.toFixed(1)}`,
+  );
+  console.log('rows     variant              µs CPU/event (sys)  idle µs   KB written/event');
+  const batches = eventBatches(events, { from: to - 7 * 86_400_000, to, order: 'time', batchSize: 5000 });
+  for (let chunk = 0; ; chunk++) {
+    const rows = [];
+    for (let n = 0; n < chunkEvents; ) {
+      const next = batches.next();
+      if (next.done) break;
+      rows.push(toEventRows(next.value));
+      n += next.value.length;
+    }
+    if (rows.length === 0) break;
+    const count = rows.reduce((sum, batch) => sum + batch.rows.length, 0);
+    for (let i = 0; i < files.length; i++) {
+      const file = files[(i + chunk) % files.length]!;
+      const copies = rows.map((batch) => structuredClone(batch));
+      let idleCpu = 0;
+      const written = ioWritten();
+      const start = process.cpuUsage();
+      for (const batch of copies) {
+        file.writer.writeEvents(batch);
+        if (file.idle) {
+          const idleStart = process.cpuUsage();
+          file.idle.run();
+          const used = process.cpuUsage(idleStart);
+          idleCpu += used.user + used.system;
+        }
+      }
+      const used = process.cpuUsage(start);
+      const bytes = ioWritten() - written;
+      const cpu = (used.user + used.system - idleCpu) / count;
+      console.log(
+        `${String((chunk + 1) * chunkEvents).padStart(8)} ${file.variant.name.padEnd(20)} ${cpu.toFixed(1).padStart(6)} (${(used.system / count).toFixed(1).padStart(5)})` +
+          `  ${(idleCpu / count).toFixed(1).padStart(7)}   ${(bytes / count / 1024).toFixed(1).padStart(6)}   load ${loadavg()[0]!.toFixed(1)}`,
+      );
+    }
+  }
+  for (const file of files) {
+    const fullText = file.db.prepare('SELECT sum(length(block)) AS n FROM events_fts_data').get() as {
+      n: number;
+    };
+    const bytes = statSync(file.path).size;
+    console.log(
+      `${file.variant.name.padEnd(20)} file ${(bytes / 1e6).toFixed(0)} MB, full-text data ${(fullText.n / 1e6).toFixed(0)} MB`,
+    );
+    file.db.close();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${file.path}${suffix}`, { force: true });
+  }
+}
