@@ -20,8 +20,17 @@ interface Tally {
   last: number;
 }
 
+/** Tallies by listener, then agency, then host. */
+type Tallies = Map<string, Map<string, Map<string, Tally>>>;
+
 export class SourceTracker {
-  #tallies = new Map<string, Tally>();
+  /**
+   * Nested maps, so a lookup hashes strings the records and events already hold: a key built per record
+   * (listener, agency and host concatenated) had to be flattened and hashed every time, most of observe's
+   * cost.
+   */
+  #tallies: Tallies = new Map();
+  #size = 0;
   readonly #timer: NodeJS.Timeout;
   #flushing: Promise<void> = Promise.resolve();
 
@@ -47,8 +56,7 @@ export class SourceTracker {
             ? peerAddress(record.peer)
             : 'unknown';
       const agency = event.agency.id;
-      const key = `${record.listener}\u0000${agency}\u0000${host}`;
-      let tally = this.#tallies.get(key);
+      let tally = this.#tallyOf(record.listener, agency, host);
       if (!tally) {
         tally = {
           agency,
@@ -60,7 +68,7 @@ export class SourceTracker {
           first: record.receivedAt,
           last: record.receivedAt,
         };
-        this.#tallies.set(key, tally);
+        this.#add(tally);
       }
       tally.events++;
       if (event.tags?.includes('_parse_failure')) tally.parseFailures++;
@@ -70,13 +78,35 @@ export class SourceTracker {
     }
   }
 
+  #tallyOf(listener: string, agency: string, host: string): Tally | undefined {
+    return this.#tallies.get(listener)?.get(agency)?.get(host);
+  }
+
+  #add(tally: Tally): void {
+    let byAgency = this.#tallies.get(tally.listener);
+    if (!byAgency) {
+      byAgency = new Map();
+      this.#tallies.set(tally.listener, byAgency);
+    }
+    let byHost = byAgency.get(tally.agency);
+    if (!byHost) {
+      byHost = new Map();
+      byAgency.set(tally.agency, byHost);
+    }
+    byHost.set(tally.host, tally);
+    this.#size++;
+  }
+
   /** Writes what was counted since the last flush (serialised: one write in flight at a time). */
   flush(): Promise<void> {
     this.#flushing = this.#flushing.then(async () => {
-      if (this.#tallies.size === 0) return;
-      const tallies = this.#tallies;
+      if (this.#size === 0) return;
+      const tallies: Tally[] = [];
+      for (const byAgency of this.#tallies.values())
+        for (const byHost of byAgency.values()) for (const tally of byHost.values()) tallies.push(tally);
       this.#tallies = new Map();
-      const observations: SourceObservation[] = [...tallies.values()].map((tally) => ({
+      this.#size = 0;
+      const observations: SourceObservation[] = tallies.map((tally) => ({
         agency: tally.agency,
         host: tally.host,
         listener: tally.listener,
@@ -90,9 +120,9 @@ export class SourceTracker {
         await this.inventory.record(observations);
       } catch (error) {
         // The store is away: keep the counts for the next flush rather than lose them.
-        for (const [key, tally] of tallies) {
-          const newer = this.#tallies.get(key);
-          if (!newer) this.#tallies.set(key, tally);
+        for (const tally of tallies) {
+          const newer = this.#tallyOf(tally.listener, tally.agency, tally.host);
+          if (!newer) this.#add(tally);
           else {
             newer.events += tally.events;
             newer.parseFailures += tally.parseFailures;
