@@ -3,12 +3,13 @@
  * Elasticsearch and BullMQ on Redis; embedded mode uses SQLite and the in-process queue. Nothing else in the
  * code base knows which mode it runs in.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgencyDirectory } from '../core/agencies.js';
 import type { Config } from '../core/config.js';
 import { parseDuration } from '../core/duration.js';
 import type { Logger } from '../core/logger.js';
+import { PACKAGE_VERSION } from '../core/package-root.js';
 import type {
   BatchHandler,
   ChangeFeed,
@@ -37,23 +38,8 @@ import { loadRuleSet, type RuleSet } from '../rules/index.js';
 import { createElasticsearchStores } from '../store/elasticsearch/index.js';
 import { createSqliteStores } from '../store/sqlite/index.js';
 
-/** The package version, read from package.json (found from both bin/ in source and dist/bin/ when built). */
-export const VERSION = readPackageVersion();
-
-function readPackageVersion(): string {
-  for (const relative of ['../package.json', '../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as {
-        name?: string;
-        version: string;
-      };
-      if (pkg.name === 'siem-lite') return pkg.version;
-    } catch {
-      // not at this level
-    }
-  }
-  return '0.0.0';
-}
+/** The package version, from package.json. */
+export const VERSION = PACKAGE_VERSION;
 
 export interface Stores {
   events: EventStore;

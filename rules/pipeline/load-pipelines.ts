@@ -15,8 +15,9 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
+import { PACKAGE_ROOT } from '../../core/package-root.js';
 import { listRuleFiles, type RuleProblem } from '../load.js';
 import type { Logsource } from '../model.js';
 import { resolveCondition } from '../parse/condition.js';
@@ -25,7 +26,7 @@ import { RuleError } from '../parse/rule-error.js';
 import type { PipelineDefinition } from './pipeline.js';
 
 /** The pipelines shipped with siem-lite. */
-export const BUNDLED_PIPELINES = fileURLToPath(new URL('../pipelines/', import.meta.url));
+export const BUNDLED_PIPELINES = join(PACKAGE_ROOT, 'rules', 'pipelines');
 
 export function loadPipelineFiles(paths: string[]): {
   definitions: PipelineDefinition[];
