@@ -57,7 +57,15 @@ const GROW_VARIANTS: GrowVariant[] = [
     setup: ["INSERT INTO events_fts (events_fts, rank) VALUES ('automerge', 0)"],
     idle: "INSERT INTO events_fts (events_fts, rank) VALUES ('merge', 500)",
   },
-  { name: 'no-source-ip-index', schema: (s) => (s.includes('events_source_ip_ts') ? null : s) },
+  { name: 'no-source-ip-index', schema: (s) => (s.includes('events_hour_source_ip') ? null : s) },
+  // The address index as it was until schema 7, `(source_ip, ts)`: a leaf per distinct address a transaction.
+  {
+    name: 'ts-source-ip-index',
+    schema: (s) =>
+      s.includes('events_hour_source_ip')
+        ? 'CREATE INDEX IF NOT EXISTS events_source_ip_ts ON event_rows (source_ip, ts)'
+        : s,
+  },
   { name: 'no-agency-index', schema: (s) => (s.includes('events_agency_ts') ? null : s) },
   { name: 'no-kind-index', schema: (s) => (s.includes('events_event_kind_ts') ? null : s) },
   { name: 'cache64', cacheMb: 64 },

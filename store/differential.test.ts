@@ -329,7 +329,7 @@ describe('Elasticsearch and SQLite give the same answers', () => {
             expect(await lite!.lastSeenBy!({ query }, field, 50), label).toEqual(
               await es!.lastSeenBy!({ query }, field, 50),
             );
-            // Scoped, time-bounded and cut at `size`: SQLite answers these from the (agency | source_ip, ts) index.
+            // Scoped, time-bounded and cut at `size`: SQLite answers these from the (agency, ts) index or the hour-keyed address index.
             const scoped = { query, time: { from: TIMES[1]!, to: TIMES[6]! } };
             for (const search of [scoped, { ...scoped, agencies: [AGENCIES[2]!, AGENCIES[0]!] }]) {
               expect(await lite!.lastSeenBy!(search, field, size), label).toEqual(

@@ -24,7 +24,7 @@ import type { FieldRef } from '../query/ast.js';
 import { planSearch, type SearchPlan } from '../search-plan.js';
 import { type EventsWhere, toWhere } from './event-store.js';
 import { jsonPath } from './json-path.js';
-import { elementValue, type SqlValue } from './query-sql.js';
+import { elementValue, type SqlValue, sourceIpHours } from './query-sql.js';
 import { EVENT_DOC, INDEXED_HOT_COLUMNS } from './schema.js';
 
 /** Epoch ms of `ts` (fixed-width UTC text). */
@@ -66,7 +66,7 @@ export function topValues(db: Database, search: EventSearch, fieldName: string, 
   // By a column with a `(column, ts)` index and only a time range (the tiles' events per agency): count
   // each key's range in its index (statsPerKeyFromIndex visits keys in index order; the stable sort keeps that
   // order, SQLite's, among equal counts), instead of visiting every row of the range.
-  const counted = statsPerKeyFromIndex(db, plan, field, MAX_KEY_HOPS);
+  const counted = statsPerSourceIp(db, plan, field) ?? statsPerKeyFromIndex(db, plan, field, MAX_KEY_HOPS);
   if (counted !== undefined) {
     const sorted = counted.sort((a, b) => b.count - a.count);
     const buckets = sorted.slice(0, limit).map(({ key, count }) => ({ key, count }));
@@ -107,7 +107,8 @@ export function lastSeenBy(db: Database, search: EventSearch, fieldName: string,
   const limit = termsSize(size, 100);
   const plan = planSearch({ ...search, after: undefined, limit: undefined });
   if (plan.condition.kind === 'none') return [];
-  const fast = statsPerKeyFromIndex(db, plan, field, limit);
+  const fast =
+    statsPerSourceIp(db, plan, field)?.slice(0, limit) ?? statsPerKeyFromIndex(db, plan, field, limit);
   if (fast !== undefined) return fast;
   const where = toWhere(plan, db);
   const source = valueSource(field, where);
@@ -124,6 +125,31 @@ export function lastSeenBy(db: Database, search: EventSearch, fieldName: string,
 
 function lastSeenOf(field: FieldRef, row: { key: unknown; last: string; n: number }): LastSeen {
   return { key: outputKey(field, row.key), lastSeen: `${row.last.slice(0, 23)}Z`, count: row.n };
+}
+
+/**
+ * Last seen and count per address (source.ip) when the search has no other filter than time, from the
+ * hour-keyed address index alone (schema.ts SOURCE_IP_INDEX), in address order. Grouped by hour and
+ * address first, which is the index's order (no sort), then by address over those groups: grouping the
+ * range's entries by address directly sorted every entry (7 days at 1M rows: ~430 vs ~200 ms). The
+ * index no longer has an address's entries together, so the hops of statsPerKeyFromIndex do not apply.
+ */
+function statsPerSourceIp(db: Database, plan: SearchPlan, field: FieldRef): LastSeen[] | undefined {
+  if (field.column !== 'source_ip' || plan.condition.kind !== 'all' || plan.rule !== undefined)
+    return undefined;
+  if (plan.agencies !== undefined) return undefined;
+  const hours = sourceIpHours(plan.from, plan.to);
+  const rows = db
+    .prepare(
+      `SELECT key, max(last) AS last, sum(n) AS n FROM (
+         SELECT substr(events.ts, 1, 13) AS hour, events.source_ip AS key, max(events.ts) AS last, count(*) AS n
+         FROM event_rows AS events
+         WHERE ${hours.sql} AND events.ts >= ? AND events.ts < ? AND events.source_ip IS NOT NULL
+         GROUP BY hour, key
+       ) GROUP BY key ORDER BY key`,
+    )
+    .all([...hours.params, plan.from ?? '', plan.to ?? '~']) as { key: unknown; last: string; n: number }[];
+  return rows.map((row) => lastSeenOf(field, row));
 }
 
 /** Keys visited by statsPerKeyFromIndex before it gives way to the general query (a range with few of the keys). */

@@ -57,8 +57,11 @@ export class SqliteEventStore implements EventStore {
   async search(search: EventSearch): Promise<EventPage> {
     const plan = planSearch(search);
     if (plan.condition.kind === 'none') return { events: [], total: 0 };
-    const where = toWhere(plan, this.#db);
-    const total = this.#count(where);
+    const counted = toWhere(plan, this.#db);
+    const total = this.#count(counted);
+    // Through the hour-keyed address index the page is every match sorted; past SORTED_PAGE_MAX matches,
+    // walking `(ts, id)` newest first meets the page sooner (see SORTED_PAGE_MAX).
+    const where = total > SORTED_PAGE_MAX ? toWhere(plan, this.#db, { addressHours: false }) : counted;
     const params = [...where.params];
     let sql = `SELECT events.rid AS rid, events.ts AS ts, events.id AS id FROM ${where.from} WHERE ${where.sql}`;
     if (plan.after !== undefined) {
@@ -227,8 +230,24 @@ function ridRangeFor(db: Database | undefined, plan: SearchPlan): [number, numbe
   return row.low === null || row.high === null ? null : [row.low, row.high];
 }
 
-/** `db` lets full-text clauses be bounded to the time range's row ids (see ridRangeFor). */
-export function toWhere(plan: SearchPlan, db?: Database): EventsWhere {
+/**
+ * Matches of an address or CIDR search above which its page is read by walking `(ts, id)` newest first
+ * rather than from the hour-keyed address index, which hands SQLite every match to sort (1M rows: a CIDR
+ * with 87k matches in a day, first 50: 0.1 ms walking, 86 ms sorted; an address with 2.4k matches over 7
+ * days: 15 ms sorted, while walking would read the week's rows). The walk reads about
+ * page × rows in range / matches rows, unless the matches are bunched far from the range's end.
+ */
+const SORTED_PAGE_MAX = 5000;
+
+/**
+ * `db` lets full-text clauses be bounded to the time range's row ids (see ridRangeFor); `addressHours:
+ * false` leaves the hours out of address comparisons (query-sql.ts sourceIpHours).
+ */
+export function toWhere(
+  plan: SearchPlan,
+  db?: Database,
+  options: { addressHours?: boolean } = {},
+): EventsWhere {
   const clauses: string[] = [];
   const params: SqlValue[] = [];
   if (plan.agencies !== undefined) {
@@ -246,7 +265,11 @@ export function toWhere(plan: SearchPlan, db?: Database): EventsWhere {
   const ridRange = ridRangeFor(db, plan);
   if (ridRange === null) clauses.push('0');
   if (plan.condition.kind !== 'all') {
-    const condition = toSqlCondition(plan.condition, ridRange ? { ridRange } : {});
+    const time = options.addressHours === false ? undefined : { from: plan.from, to: plan.to };
+    const condition = toSqlCondition(plan.condition, {
+      ...(ridRange ? { ridRange } : {}),
+      ...(time ? { time } : {}),
+    });
     clauses.push(condition.sql);
     params.push(...condition.params);
   }

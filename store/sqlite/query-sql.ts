@@ -25,6 +25,11 @@ export interface CompileOptions {
    * the posting lists of that slice only instead of every match in the store.
    */
   ridRange?: readonly [number, number];
+  /**
+   * The search's time range: address and CIDR comparisons name its hours, for the hour-keyed address index
+   * (sourceIpHours). Absent, they compare the column alone.
+   */
+  time?: { from: string | undefined; to: string | undefined };
 }
 
 export function toSqlCondition(node: QueryNode, options: CompileOptions = {}): SqlCondition {
@@ -59,12 +64,33 @@ function compile(node: QueryNode, params: SqlValue[], options: CompileOptions): 
     case 'or':
       return junction(node.children, 'OR', params, options);
     case 'not':
-      return `(${compile(node.child, params, options)}) IS NOT 1`;
+      // Under a NOT the hour-keyed index cannot narrow the search: no hours named there.
+      return `(${compile(node.child, params, { ...options, time: undefined })}) IS NOT 1`;
     case 'text':
       return textCondition(node, params, options);
     default:
-      return leaf(node, params);
+      return leaf(node, params, options);
   }
+}
+
+/**
+ * `substr(ts, 1, 13) IN (every hour from the range's first to its last)`, for the address index keyed on
+ * the hour (schema.ts SOURCE_IP_INDEX): an address or CIDR search then probes its address in each hour
+ * instead of reading the whole range. True of every row in `[from, to)`, so it changes no answer. The range
+ * is clamped to the stored rows' first and last times (two seeks in `(ts, id)`), in the same statement, so
+ * an open or wide range probes only hours that can hold rows and rows written meanwhile are not left out.
+ */
+export function sourceIpHours(from: string | undefined, to: string | undefined): SqlCondition {
+  return {
+    sql: `substr(events.ts, 1, 13) IN (
+  WITH RECURSIVE hour(h) AS (
+    SELECT substr(max(?, (SELECT min(ts) FROM event_rows)), 1, 13)
+    UNION ALL
+    SELECT strftime('%Y-%m-%dT%H', h || ':00:00', '+1 hour') FROM hour
+    WHERE h < substr(min(?, (SELECT max(ts) FROM event_rows)), 1, 13)
+  ) SELECT h FROM hour)`,
+    params: [from ?? '', to ?? '~'],
+  };
 }
 
 type MessageText = Extract<QueryNode, { kind: 'text' }>;
@@ -112,8 +138,16 @@ function ftsCondition(match: string, params: SqlValue[], options: CompileOptions
 
 type Leaf = Exclude<QueryNode, { kind: 'all' | 'none' | 'and' | 'or' | 'not' | 'text' }>;
 
-function leaf(node: Leaf, params: SqlValue[]): string {
+function leaf(node: Leaf, params: SqlValue[], options: CompileOptions): string {
   const field = node.field;
+  if (field.column === 'source_ip' && (node.kind === 'term' || node.kind === 'cidr') && options.time) {
+    // In the leaf, not beside the whole condition: each branch of an OR of addresses then reads the index
+    // (an address OR a CIDR over 7 days at 1M rows, counted: 46 ms; with the hours beside the OR, SQLite
+    // read both branches from `(ts, id)`: 119 ms; with no hours, the week's rows: 205 ms).
+    const hours = sourceIpHours(options.time.from, options.time.to);
+    params.push(...hours.params);
+    return `(${hours.sql} AND ${predicate(node, 'events.source_ip', params)})`;
+  }
   if (field.column !== undefined) return predicate(node, `events.${field.column}`, params);
   const needle = documentNeedle(node);
   if (needle !== undefined) params.push(needle);
