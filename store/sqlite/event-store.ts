@@ -234,7 +234,7 @@ function ridRangeFor(db: Database | undefined, plan: SearchPlan): [number, numbe
  * Matches of an address or CIDR search above which its page is read by walking `(ts, id)` newest first
  * rather than from the hour-keyed address index, which hands SQLite every match to sort (1M rows: a CIDR
  * with 87k matches in a day, first 50: 0.1 ms walking, 86 ms sorted; an address with 2.4k matches over 7
- * days: 15 ms sorted, while walking would read the week's rows). The walk reads about
+ * days: 3–15 ms sorted, while walking would read the week's rows). The walk reads about
  * page × rows in range / matches rows, unless the matches are bunched far from the range's end.
  */
 const SORTED_PAGE_MAX = 5000;
