@@ -6,8 +6,10 @@
  * ASCII text, nearly every log line, takes a hand-written path (about 20x faster than Intl.Segmenter,
  * which would cap SQLite ingest below its target); anything else goes through Intl.Segmenter with the
  * few corrections Lucene needs: one token per CJK ideograph, emoji kept, no final-sigma or dotted-I
- * special casing. Known difference: Thai, Lao, Khmer and Myanmar runs are split by ICU's dictionary
- * while Lucene keeps a run whole.
+ * special casing. Known differences: Thai, Lao, Khmer and Myanmar runs are split by ICU's dictionary
+ * while Lucene keeps a run whole; and a token over 255 characters is cut every 255 characters here, while
+ * Lucene's scanner applies the word rules again inside each 255-character piece (`z×254.b` is `z×254. b`
+ * here, `z×254 b` in Elasticsearch: the piece may not end in a joining `.`, `:` or `'`).
  */
 
 /** Lucene's StandardTokenizer default `max_token_length`. */
@@ -43,44 +45,9 @@ function isAscii(text: string): boolean {
 }
 
 export function textTokens(text: string): string[] {
-  return isAscii(text) ? asciiTokens(text) : unicodeTokens(text);
-}
-
-function asciiTokens(text: string): string[] {
-  const tokens: string[] = [];
-  const length = text.length;
-  let i = 0;
-  while (i < length) {
-    const kind = asciiKind[text.charCodeAt(i)]!;
-    if (kind !== Kind.Letter && kind !== Kind.Digit && kind !== Kind.Underscore) {
-      i++;
-      continue;
-    }
-    const start = i;
-    let hasWordChar = kind !== Kind.Underscore;
-    i++;
-    while (i < length) {
-      const current = asciiKind[text.charCodeAt(i)]!;
-      if (current === Kind.Letter || current === Kind.Digit || current === Kind.Underscore) {
-        if (current !== Kind.Underscore) hasWordChar = true;
-        i++;
-        continue;
-      }
-      if (current >= Kind.MidLetter && i + 1 < length) {
-        const before = asciiKind[text.charCodeAt(i - 1)]!;
-        const after = asciiKind[text.charCodeAt(i + 1)]!;
-        const joinsLetters = before === Kind.Letter && after === Kind.Letter && current !== Kind.MidNum;
-        const joinsDigits = before === Kind.Digit && after === Kind.Digit && current !== Kind.MidLetter;
-        if (joinsLetters || joinsDigits) {
-          i += 2;
-          continue;
-        }
-      }
-      break;
-    }
-    if (hasWordChar) pushToken(tokens, text.slice(start, i).toLowerCase());
-  }
-  return tokens;
+  if (!isAscii(text)) return unicodeTokens(text);
+  const terms = textTerms(text);
+  return terms === '' ? [] : terms.split(' ');
 }
 
 /**
@@ -103,7 +70,10 @@ const encoder = new TextEncoder();
 let textBytes = new Uint8Array(1024);
 let termBytes = Buffer.allocUnsafe(2048);
 
-/** asciiTokens' scan over the text's bytes, its tokens written lowercased and space-separated (pushToken's split included). */
+/**
+ * The ASCII tokenizer: a scan over the text's bytes, its tokens written lowercased and space-separated,
+ * tokens over MAX_TOKEN_LENGTH split as pushToken splits them. `textTokens` splits this string.
+ */
 function asciiTerms(bytes: Uint8Array, length: number): string {
   // Tokens and the spaces between them never outnumber the characters, plus one space per 255 of a token.
   if (termBytes.length < length * 2) termBytes = Buffer.allocUnsafe(length * 2);
