@@ -25,7 +25,7 @@ import { planSearch, type SearchPlan } from '../search-plan.js';
 import { type EventsWhere, toWhere } from './event-store.js';
 import { jsonPath } from './json-path.js';
 import { elementValue, type SqlValue, sourceIpHours } from './query-sql.js';
-import { EVENT_DOC, INDEXED_HOT_COLUMNS } from './schema.js';
+import { EVENT_DOC, INDEXED_HOT_COLUMNS, tsHour } from './schema.js';
 
 /** Epoch ms of `ts` (fixed-width UTC text). */
 const TS_MS = '(unixepoch(substr(events.ts, 1, 19)) * 1000 + CAST(substr(events.ts, 21, 3) AS INTEGER))';
@@ -142,7 +142,7 @@ function statsPerSourceIp(db: Database, plan: SearchPlan, field: FieldRef): Last
   const rows = db
     .prepare(
       `SELECT key, max(last) AS last, sum(n) AS n FROM (
-         SELECT substr(events.ts, 1, 13) AS hour, events.source_ip AS key, max(events.ts) AS last, count(*) AS n
+         SELECT ${tsHour('events.ts')} AS hour, events.source_ip AS key, max(events.ts) AS last, count(*) AS n
          FROM event_rows AS events
          WHERE ${hours.sql} AND events.ts >= ? AND events.ts < ? AND events.source_ip IS NOT NULL
          GROUP BY hour, key

@@ -8,7 +8,7 @@
 import { ipToBytes } from '../ip.js';
 import type { FieldRef, PatternPart, QueryNode, RangeOp } from '../query/ast.js';
 import { jsonPath } from './json-path.js';
-import { EVENT_DOC } from './schema.js';
+import { EVENT_DOC, tsHour } from './schema.js';
 
 export type SqlValue = string | number | bigint | Buffer | null;
 
@@ -82,7 +82,7 @@ function compile(node: QueryNode, params: SqlValue[], options: CompileOptions): 
  */
 export function sourceIpHours(from: string | undefined, to: string | undefined): SqlCondition {
   return {
-    sql: `substr(events.ts, 1, 13) IN (
+    sql: `${tsHour('events.ts')} IN (
   WITH RECURSIVE hour(h) AS (
     SELECT substr(max(?, (SELECT min(ts) FROM event_rows)), 1, 13)
     UNION ALL

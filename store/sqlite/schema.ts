@@ -112,10 +112,12 @@ export const EXTRA_HOT_FIELDS = HOT_FIELDS.filter(
 export const INDEXED_HOT_COLUMNS: readonly string[] = ['event_kind'];
 
 /**
- * The hour of a row's `ts` (`YYYY-MM-DDTHH` of the fixed-width UTC text), written exactly so in the index and
- * in every query meant to use it: SQLite uses an index on an expression only for the identical expression.
+ * The hour of a row's `ts` (`YYYY-MM-DDTHH` of the fixed-width UTC text), made here for the index and for
+ * every query meant to use it: SQLite uses an index on an expression only for the identical expression.
  */
-export const TS_HOUR = 'substr(ts, 1, 13)';
+export function tsHour(ts: 'ts' | 'events.ts'): string {
+  return `substr(${ts}, 1, 13)`;
+}
 
 /**
  * The address index, keyed on the hour first. `(source_ip, ts)` put each of a transaction's events at its
@@ -124,7 +126,7 @@ export const TS_HOUR = 'substr(ts, 1, 13)';
  * a transaction's entries land in the current hour's leaves. Address searches name the hours of their range
  * (query-sql.ts sourceIpHours) and probe each.
  */
-const SOURCE_IP_INDEX = `CREATE INDEX IF NOT EXISTS events_hour_source_ip ON event_rows (${TS_HOUR}, source_ip, ts)`;
+const SOURCE_IP_INDEX = `CREATE INDEX IF NOT EXISTS events_hour_source_ip ON event_rows (${tsHour('ts')}, source_ip, ts)`;
 
 /** The document of the event row `events` in a query over `event_rows AS events`. */
 export const EVENT_DOC = '(SELECT doc FROM event_docs WHERE event_docs.rid = events.rid)';
