@@ -1,8 +1,8 @@
 /**
- * Full parse + normalise (envelope, agency, source parser, ECS event) for sshd, FortiGate and nginx lines,
- * one core.
+ * Full parse + normalise (envelope, agency, source parser, ECS event) for sshd, FortiGate, nginx and
+ * netfilter (iptables/UFW) lines, one core.
  *
- *   npx tsx bench/ingest-normalise.ts [--only sshd|fortigate|nginx] [--against DIR] [--rounds 7]
+ *   npx tsx bench/ingest-normalise.ts [--only sshd|fortigate|nginx|iptables] [--against DIR] [--rounds 7]
  *
  * `--against DIR` runs the normaliser of another tree (DIR/ingest/normalise.ts, e.g. an earlier commit
  * unpacked with `git archive <rev> ingest core | tar -x -C DIR` and `node_modules` linked into it) in the
@@ -67,6 +67,13 @@ const nginx = records(
     `<190>Jun 15 19:59:${String(i % 60).padStart(2, '0')} portal nginx: ${ip(i)} - - [15/Jun/2024:19:59:${String(i % 60).padStart(2, '0')} +0700] "GET /api/v1/ho-so/${i}?trang=${i % 10} HTTP/1.1" ${i % 10 === 0 ? 404 : 200} ${1000 + i} "https://portal.haugiang.gov.vn/" "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"`,
 );
 
+// UFW's and a plain iptables LOG rule's lines as the kernel writes them: MAC, both LEN/ID of TCP, flags.
+const iptables = records((i) =>
+  i % 3 === 0
+    ? `<4>Jun 15 19:59:${String(i % 60).padStart(2, '0')} gw kernel: [${1000 + i}.${String(i % 1000).padStart(6, '0')}] DROP IN=eth0 OUT= SRC=198.18.${i % 250}.${(i >> 8) % 250} DST=10.93.2.${i % 250} LEN=60 TTL=52 PROTO=TCP SPT=${40000 + (i % 20000)} DPT=${[22, 80, 443, 3389, 8080][i % 5]} SYN`
+    : `<4>Jun 15 19:59:${String(i % 60).padStart(2, '0')} gw kernel: [UFW BLOCK] IN=eth0 OUT= MAC=00:16:3e:5a:10:22:00:1c:58:29:4a:c1:08:00 SRC=${ip(i)} DST=10.93.2.${i % 250} LEN=60 TOS=0x00 PREC=0x00 TTL=${40 + (i % 20)} ID=${i % 65536} DF PROTO=TCP SPT=${40000 + (i % 20000)} DPT=${[22, 80, 443, 3389][i % 4]} WINDOW=64240 RES=0x00 ${i % 5 === 0 ? 'ACK PSH' : 'SYN'} URGP=0`,
+);
+
 // The normaliser takes batches: run it on batches of 500 as the worker does.
 const batches = (all: RawRecord[]) =>
   Array.from({ length: all.length / 500 }, (_, b) => all.slice(b * 500, b * 500 + 500));
@@ -75,6 +82,7 @@ const streams = [
   { id: 'sshd', name: 'normalise sshd (3/4 failed, 1/4 accepted)', records: sshd },
   { id: 'fortigate', name: 'normalise FortiGate traffic', records: fortigate },
   { id: 'nginx', name: 'normalise nginx combined access', records: nginx },
+  { id: 'iptables', name: 'normalise iptables/UFW (netfilter LOG)', records: iptables },
 ].filter((stream) => options.only === undefined || stream.id === options.only);
 
 // As stored (JSON: key order, prototypes and undefined members do not matter), event ids aside.
