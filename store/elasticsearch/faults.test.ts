@@ -15,7 +15,7 @@ const fastRetry = { attempts: 30, initialDelayMs: 20, maxDelayMs: 200 };
 const opened: { stores: ElasticsearchStores; proxy?: FaultProxy }[] = [];
 let runs = 0;
 
-async function open(options: { proxy?: boolean; maxDocs?: number } = {}) {
+async function open(options: { proxy?: boolean; maxDocs?: number; maxInFlight?: number } = {}) {
   const proxy = options.proxy ? new FaultProxy(ELASTICSEARCH_URL) : undefined;
   await proxy?.start();
   const stores = createElasticsearchStores({
@@ -23,7 +23,10 @@ async function open(options: { proxy?: boolean; maxDocs?: number } = {}) {
     indexPrefix: `${prefix}-${++runs}`,
     requestTimeoutMs: 5_000,
     retry: fastRetry,
-    batcher: { maxDocs: options.maxDocs ?? 5_000 },
+    batcher: {
+      maxDocs: options.maxDocs ?? 5_000,
+      ...(options.maxInFlight ? { maxInFlight: options.maxInFlight } : {}),
+    },
   });
   opened.push({ stores, proxy });
   await stores.events.init();
@@ -92,9 +95,12 @@ describe('elasticsearch writes under faults', () => {
   });
 
   it('counts writes whose answer was lost as duplicates on retry, never as two events', async () => {
-    const { stores, proxy } = await open({ proxy: true, maxDocs: 100 });
+    // One request at a time, so that the requests arrive in a known order whatever the machine's load: the
+    // 2nd (the second 100 events) and the 4th (the third 100, after the 3rd retried the second) lose their
+    // answers. With two in flight, a retry could overtake the next chunk and lose its answer twice.
+    const { stores, proxy } = await open({ proxy: true, maxDocs: 100, maxInFlight: 1 });
     proxy!.onBulk = (count) => {
-      proxy!.mode = count === 2 || count === 3 ? 'lose-response' : 'pass';
+      proxy!.mode = count === 2 || count === 4 ? 'lose-response' : 'pass';
     };
     const result = await stores.events.index(batch('lost', 400));
     expect(proxy!.faultsInjected).toBe(2);
