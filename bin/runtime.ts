@@ -182,23 +182,30 @@ export async function createWorkerPipeline(
 
 /**
  * The pipeline's changes with the version each incident is stored at, for the live stream (a console
- * PATCHes with it). Only where the stored incident is still the one in the change: if it moved on since
- * (an analyst, the next batch), that write's own notice carries the newer state and its version.
+ * PATCHes with it). A batch write gives its changes their versions already; the others (a key retried on
+ * its own after a conflict, an escalation) are read back, and given the version only where the stored
+ * incident is still the one in the change: if it moved on since (an analyst, the next batch), that write's
+ * own notice carries the newer state and its version.
  */
 export async function withVersions(
   incidents: IncidentStore,
   changes: IncidentChange[],
 ): Promise<IncidentChange[]> {
-  if (changes.length === 0) return changes;
-  const ids = changes.map((change) => change.incident.id);
+  const unversioned = changes.filter((change) => change.version === undefined);
+  if (unversioned.length === 0) return changes;
+  const ids = unversioned.map((change) => change.incident.id);
   const stored = incidents.getMany
     ? await incidents.getMany(ids)
     : await Promise.all(ids.map((id) => incidents.get(id)));
-  return changes.map((change, i) => {
+  const versions = new Map<IncidentChange, string>();
+  unversioned.forEach((change, i) => {
     const found = stored[i];
-    return found && JSON.stringify(found.value) === JSON.stringify(change.incident)
-      ? { ...change, version: found.version }
-      : change;
+    if (found && JSON.stringify(found.value) === JSON.stringify(change.incident))
+      versions.set(change, found.version);
+  });
+  return changes.map((change) => {
+    const version = versions.get(change);
+    return version === undefined ? change : { ...change, version };
   });
 }
 

@@ -154,6 +154,12 @@ export interface LastSeen {
 
 export type WriteOutcome = 'ok' | 'conflict';
 
+/**
+ * One write of `IncidentStore.writeIncidents`: `ok` with the version the incident is now stored at (what a
+ * later update or PATCH sends back), or `conflict`.
+ */
+export type BatchWriteOutcome = { outcome: 'ok'; version: string } | { outcome: 'conflict' };
+
 export interface IncidentSearch {
   agencies?: string[];
   status?: IncidentStatus[];
@@ -202,9 +208,9 @@ export interface IncidentStore {
   /**
    * Optional batch form of create / update / setDedupPointer + create: applies the writes in order, each
    * with its own outcome exactly as the single calls would give (one round trip, one transaction where the
-   * store has them).
+   * store has them), and the version each incident written is stored at.
    */
-  writeIncidents?(writes: IncidentWrite[]): Promise<WriteOutcome[]>;
+  writeIncidents?(writes: IncidentWrite[]): Promise<BatchWriteOutcome[]>;
   /** Stored detections, newest first (incident evidence, audits). */
   listDetections?(search: DetectionSearch): Promise<Detection[]>;
   list(search: IncidentSearch): Promise<Incident[]>;

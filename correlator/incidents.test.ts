@@ -111,6 +111,17 @@ describe.each(Object.keys(harnesses))('IncidentWriter on %s', (name) => {
     expect(incidents[0]!.evidenceEventIds).toHaveLength(30);
   });
 
+  it('gives each change the version its incident is stored at', async () => {
+    const ip = '198.51.100.9';
+    for (const batchId of ['v-1', 'v-2']) {
+      const changes = await writer.apply([detection({ batchId, groupBy: { 'source.ip': ip } })]);
+      expect(changes).toHaveLength(1);
+      const stored = await harness.store.get(changes[0]!.incident.id);
+      expect(changes[0]!.version).toBe(stored!.version);
+      expect(changes[0]!.incident).toEqual(stored!.value);
+    }
+  });
+
   it('ignores a re-delivered batch', async () => {
     const ip = '198.51.100.2';
     const batch = Array.from({ length: 5 }, () =>

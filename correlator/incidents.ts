@@ -128,9 +128,10 @@ export class IncidentWriter {
       });
       const outcomes = writes.length > 0 ? await store.writeIncidents(writes) : [];
       planned.forEach(({ key, group, change: planChange }, i) => {
-        if (outcomes[i] === 'ok') {
+        const written = outcomes[i];
+        if (written?.outcome === 'ok') {
           if (planChange.kind === 'opened' && writes[i]!.kind === 'open') this.logOpened(planChange.incident);
-          changes.push(planChange);
+          changes.push({ ...planChange, version: written.version });
         } else conflicts.push([key, group]);
       });
       remaining = conflicts;

@@ -373,7 +373,15 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
           { kind: 'open', dedupKey: held!, pointerVersion: null, incident: lost },
           { kind: 'create', incident: created },
         ]);
-        expect(outcomes).toEqual(['ok', 'ok', 'conflict', 'conflict', 'conflict', 'conflict', 'ok']);
+        expect(outcomes.map((written) => written.outcome)).toEqual([
+          'ok',
+          'ok',
+          'conflict',
+          'conflict',
+          'conflict',
+          'conflict',
+          'ok',
+        ]);
         expect((await incidents.getDedupPointer(fresh!))?.value).toBe(opened.id);
         expect((await incidents.get(opened.id))?.value).toEqual(opened);
         expect((await incidents.get(existing.id))?.value.status).toBe('acknowledged');
@@ -382,12 +390,18 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
         expect((await incidents.getDedupPointer(held!))?.value).toBe(existing.id);
         expect(await incidents.get(lost.id)).toBeNull(); // a lost open leaves no incident behind
         expect((await incidents.get(created.id))?.value).toEqual(created);
-        // The version read before the batch is stale now.
+        // Each successful write names the version its incident is stored at now, as a read gives it.
+        const versionsNow = await getMany.call(incidents, [opened.id, existing.id, created.id]);
+        expect([outcomes[0], outcomes[1], outcomes[6]]).toEqual(
+          versionsNow.map((stored) => ({ outcome: 'ok', version: stored!.version })),
+        );
+        // The version read before the batch is stale now; the one the batch gave is not.
         expect(
           await writeIncidents.call(incidents, [
             { kind: 'update', incident: existing, version: read[0]!.version },
           ]),
-        ).toEqual(['conflict']);
+        ).toEqual([{ outcome: 'conflict' }]);
+        expect(await incidents.update(existing, versionsNow[1]!.version)).toBe('ok');
       });
 
       it('stores a detection written twice once', async () => {

@@ -31,6 +31,8 @@ export interface BulkOutcome {
   status: number;
   errorType?: string;
   errorReason?: string;
+  /** The document's version after a write (`_seq_no:_primary_term`), when asked for with `versions`. */
+  version?: string;
 }
 
 export interface RetryPolicy {
@@ -102,13 +104,22 @@ export function bulkLines(item: BulkItem): Buffer {
 interface BulkResponseItem {
   status: number;
   error?: { type?: string; reason?: string };
+  _seq_no?: number;
+  _primary_term?: number;
 }
 
-/** `items` are the items' `bulkLines`; the outcomes are in the same order. */
+/** The response fields an outcome needs; versions only where asked (an event batch's items do not need them). */
+const OUTCOME_FIELDS = 'items.*.status,items.*.error.type,items.*.error.reason';
+const VERSION_FIELDS = `${OUTCOME_FIELDS},items.*._seq_no,items.*._primary_term`;
+
+/**
+ * `items` are the items' `bulkLines`; the outcomes are in the same order. `versions`: give each written
+ * document's version in its outcome.
+ */
 export async function bulkWrite(
   client: Client,
   items: Buffer[],
-  options: { retry?: RetryPolicy; logger?: Logger; refresh?: boolean } = {},
+  options: { retry?: RetryPolicy; logger?: Logger; refresh?: boolean; versions?: boolean } = {},
 ): Promise<BulkOutcome[]> {
   const policy = options.retry ?? DEFAULT_RETRY;
   const outcomes: BulkOutcome[] = new Array(items.length);
@@ -127,7 +138,7 @@ export async function bulkWrite(
           path: '/_bulk',
           bulkBody: pieces.length === 1 ? pieces[0]! : Readable.from(pieces, { objectMode: false }),
           querystring: {
-            filter_path: 'items.*.status,items.*.error.type,items.*.error.reason',
+            filter_path: options.versions ? VERSION_FIELDS : OUTCOME_FIELDS,
             ...(options.refresh ? { refresh: 'true' } : {}),
           },
         },
@@ -151,6 +162,8 @@ export async function bulkWrite(
       const result = entry === undefined ? undefined : firstValue(entry);
       const status = result?.status ?? 500;
       outcomes[position] = { status, errorType: result?.error?.type, errorReason: result?.error?.reason };
+      if (result?._seq_no !== undefined && result._primary_term !== undefined)
+        outcomes[position].version = `${result._seq_no}:${result._primary_term}`;
       if (isRetryableStatus(status)) retry.push(position);
     }
     if (retry.length > 0 && lastAttempt) {

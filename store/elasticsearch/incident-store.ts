@@ -9,6 +9,7 @@ import { type Client, errors, type estypes } from '@elastic/elasticsearch';
 import type { Logger } from '../../core/logger.js';
 import type { Detection, Incident, Versioned } from '../../core/model.js';
 import type {
+  BatchWriteOutcome,
   DetectionSearch,
   IncidentSearch,
   IncidentStore,
@@ -127,8 +128,8 @@ export class ElasticsearchIncidentStore implements IncidentStore {
    * incident, which the next writer of that key creates (see IncidentWriter), and never an incident that
    * no pointer names (a duplicate).
    */
-  async writeIncidents(writes: IncidentWrite[]): Promise<WriteOutcome[]> {
-    const outcomes: WriteOutcome[] = new Array(writes.length).fill('conflict');
+  async writeIncidents(writes: IncidentWrite[]): Promise<BatchWriteOutcome[]> {
+    const outcomes: BatchWriteOutcome[] = writes.map(() => ({ outcome: 'conflict' }));
     const first: { item: BulkItem; write: number }[] = [];
     writes.forEach((write, i) => {
       switch (write.kind) {
@@ -165,10 +166,11 @@ export class ElasticsearchIncidentStore implements IncidentStore {
     const firstOutcomes = await this.#bulkConditional(first.map((entry) => entry.item));
     first.forEach((entry, n) => {
       const write = writes[entry.write]!;
-      if (firstOutcomes[n] === 'conflict') return;
+      const written = firstOutcomes[n]!;
+      if (written.outcome === 'conflict') return;
       if (write.kind === 'open')
         second.push({ write: entry.write, item: this.#incidentItem(write.incident, null) });
-      else outcomes[entry.write] = 'ok';
+      else outcomes[entry.write] = written;
     });
     const secondOutcomes = await this.#bulkConditional(second.map((entry) => entry.item));
     second.forEach((entry, n) => {
@@ -190,16 +192,21 @@ export class ElasticsearchIncidentStore implements IncidentStore {
         };
   }
 
-  /** `ok` or `conflict` (409) per item; any other refusal is an error, as it is for the single calls. */
-  async #bulkConditional(items: BulkItem[]): Promise<WriteOutcome[]> {
+  /**
+   * `ok` with the version written or `conflict` (409) per item; any other refusal is an error, as it is for
+   * the single calls.
+   */
+  async #bulkConditional(items: BulkItem[]): Promise<BatchWriteOutcome[]> {
     if (items.length === 0) return [];
     const outcomes = await bulkWrite(this.#client, items.map(bulkLines), {
       retry: this.#retry,
       logger: this.#logger,
+      versions: true,
     });
-    return outcomes.map((outcome, i) => {
-      if (outcome.status === 200 || outcome.status === 201) return 'ok';
-      if (outcome.status === 409) return 'conflict';
+    return outcomes.map((outcome, i): BatchWriteOutcome => {
+      if ((outcome.status === 200 || outcome.status === 201) && outcome.version !== undefined)
+        return { outcome: 'ok', version: outcome.version };
+      if (outcome.status === 409) return { outcome: 'conflict' };
       throw new Error(
         `${items[i]!.index} refused ${items[i]!.id}: ${outcome.status} ${outcome.errorType ?? ''} ${outcome.errorReason ?? ''}`,
       );

@@ -6,6 +6,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { Detection, Incident, Versioned } from '../../core/model.js';
 import type {
+  BatchWriteOutcome,
   DetectionSearch,
   IncidentSearch,
   IncidentStore,
@@ -89,37 +90,42 @@ export class SqliteIncidentStore implements IncidentStore {
     return outcome!;
   }
 
-  /** One transaction for all the writes (one message to the writer thread). */
-  async writeIncidents(writes: IncidentWrite[]): Promise<WriteOutcome[]> {
+  /**
+   * One transaction for all the writes (one message to the writer thread). A created incident is stored at
+   * version 1 and an update moves it from the version it names to the next (writer.ts), so the versions
+   * written are known without reading them back.
+   */
+  async writeIncidents(writes: IncidentWrite[]): Promise<BatchWriteOutcome[]> {
     const rows: IncidentWriteRow[] = [];
-    const invalid = new Set<number>();
-    writes.forEach((write, i) => {
-      switch (write.kind) {
-        case 'create':
-          rows.push({ kind: 'create', row: incidentRow(write.incident) });
-          return;
-        case 'update': {
-          const expected = parseVersion(write.version);
-          if (expected === null) invalid.add(i);
-          else rows.push({ kind: 'update', row: incidentRow(write.incident), version: expected });
-          return;
-        }
-        case 'open': {
-          const expected = write.pointerVersion === null ? null : parseVersion(write.pointerVersion);
-          if (write.pointerVersion !== null && expected === null) invalid.add(i);
-          else
-            rows.push({
-              kind: 'open',
-              dedupKey: write.dedupKey,
-              pointerVersion: expected,
-              row: incidentRow(write.incident),
-            });
-        }
+    /** The version each write stores its incident at if it succeeds; null where it cannot. */
+    const versions = writes.map((write): number | null => {
+      if (write.kind === 'create') {
+        rows.push({ kind: 'create', row: incidentRow(write.incident) });
+        return 1;
       }
+      if (write.kind === 'update') {
+        const expected = parseVersion(write.version);
+        if (expected === null) return null;
+        rows.push({ kind: 'update', row: incidentRow(write.incident), version: expected });
+        return expected + 1;
+      }
+      const expected = write.pointerVersion === null ? null : parseVersion(write.pointerVersion);
+      if (write.pointerVersion !== null && expected === null) return null;
+      rows.push({
+        kind: 'open',
+        dedupKey: write.dedupKey,
+        pointerVersion: expected,
+        row: incidentRow(write.incident),
+      });
+      return 1;
     });
     const outcomes = rows.length > 0 ? await this.#writer.writeIncidents(rows) : [];
     let next = 0;
-    return writes.map((_, i) => (invalid.has(i) ? 'conflict' : outcomes[next++]!));
+    return versions.map((version) =>
+      version !== null && outcomes[next++] === 'ok'
+        ? { outcome: 'ok', version: String(version) }
+        : { outcome: 'conflict' },
+    );
   }
 
   async addDetections(detections: Detection[]): Promise<void> {
