@@ -1,5 +1,5 @@
 import { addRelated, type EcsEvent, setSourceAddress } from '../ecs.js';
-import { KeySelector, toInt } from './key-value.js';
+import { KeySelector, SelectedKeyValues } from './key-value.js';
 import { PARSED, type SourceParser, UNRECOGNISED } from './source-parser.js';
 
 /**
@@ -76,60 +76,13 @@ const NETFILTER_FLAGS = new KeySelector([
   'DF',
 ] as const);
 const DF_FLAG = NETFILTER_FLAGS.index.DF;
-
-/** What scanNetfilter reads from a line: values by NETFILTER_KEYS slot, the TCP flags, DF. */
-export interface NetfilterFields {
-  values: (string | undefined)[];
-  tcpFlags: string[];
-  dontFragment: boolean;
-}
-
 /**
- * `parseKeyValues(text, start, { flags })` as parseNetfilter reads it, without building its map: the same
- * scan (pairs separated by spaces, quoted values, the first of a repeated key), but a key is matched in
- * place and only the values and flags the mapping reads become strings. The map cost a substring for every
- * key and value of the line, each key then looked up in V8's string table as a property name (2.2 KB and
- * most of the parser's time for an iptables line).
+ * One scan reused line after line (parsing is synchronous): parseKeyValues' rules without backslash escapes
+ * (the kernel writes none), keys matched in place, and only the values and flags the mapping reads become
+ * strings. A map of every key and value cost a substring for each, each key then interned as a property
+ * name (2.2 KB and most of the parser's time for an iptables line).
  */
-export function scanNetfilter(text: string, start: number): NetfilterFields {
-  const values: (string | undefined)[] = new Array(NETFILTER_KEYS.keys.length).fill(undefined);
-  const tcpFlags: string[] = [];
-  let dontFragment = false;
-  const length = text.length;
-  let i = start;
-  while (i < length) {
-    while (i < length && text.charCodeAt(i) === 32) i++;
-    if (i >= length) break;
-    const keyStart = i;
-    while (i < length) {
-      const c = text.charCodeAt(i);
-      if (c === 61 /* = */ || c === 32) break;
-      i++;
-    }
-    if (i >= length || text.charCodeAt(i) !== 61) {
-      const flag = NETFILTER_FLAGS.match(text, keyStart, i);
-      if (flag === DF_FLAG) dontFragment = true;
-      else if (flag >= 0) tcpFlags.push(NETFILTER_FLAGS.keys[flag]!);
-      continue;
-    }
-    const slot = NETFILTER_KEYS.match(text, keyStart, i);
-    i++; // =
-    const quote = text.charCodeAt(i);
-    if (quote === 34 /* " */ || quote === 39 /* ' */) {
-      const close = text.indexOf(quote === 34 ? '"' : "'", i + 1);
-      if (slot >= 0 && values[slot] === undefined)
-        values[slot] = text.slice(i + 1, close < 0 ? length : close);
-      if (close < 0) break;
-      i = close + 1;
-    } else {
-      const valueStart = i;
-      while (i < length && text.charCodeAt(i) !== 32) i++;
-      // The first occurrence wins: iptables repeats LEN and ID for the inner protocol header.
-      if (slot >= 0 && values[slot] === undefined) values[slot] = text.slice(valueStart, i);
-    }
-  }
-  return { values, tcpFlags, dontFragment };
-}
+const f = new SelectedKeyValues(NETFILTER_KEYS, { escapes: false, flags: NETFILTER_FLAGS });
 
 function parseNetfilter(message: string, inAt: number, event: EcsEvent): void {
   let prefix = message.slice(0, inAt);
@@ -139,46 +92,50 @@ function parseNetfilter(message: string, inAt: number, event: EcsEvent): void {
     if (close > 0 && /^\[\s*\d+\.\d+\]$/.test(prefix.slice(0, close + 1))) prefix = prefix.slice(close + 1);
   }
   prefix = prefix.trim();
-  const { values, tcpFlags, dontFragment } = scanNetfilter(message, inAt);
+  f.scan(message, inAt);
   const iptables: Record<string, unknown> = {};
   const observer: Record<string, unknown> = { type: 'firewall' };
-  const inInterface = values[K.IN];
-  if (inInterface) observer.ingress = { interface: { name: inInterface } };
-  const outInterface = values[K.OUT];
-  if (outInterface) observer.egress = { interface: { name: outInterface } };
+  if (f.filled(K.IN)) observer.ingress = { interface: { name: f.get(K.IN) } };
+  if (f.filled(K.OUT)) observer.egress = { interface: { name: f.get(K.OUT) } };
   event.observer = observer as EcsEvent['observer'];
-  const source = values[K.SRC];
-  if (source) setSourceAddress(event, source, toInt(values[K.SPT]));
-  const destinationIp = values[K.DST];
+  const source = f.get(K.SRC);
+  if (source) setSourceAddress(event, source, f.int(K.SPT));
+  const destinationIp = f.get(K.DST);
   if (destinationIp) {
     const destination = event.destination ?? {};
     destination.ip = destinationIp;
-    const port = toInt(values[K.DPT]);
+    const port = f.int(K.DPT);
     if (port !== undefined) destination.port = port;
     event.destination = destination;
     addRelated(event, 'ip', destinationIp);
   }
-  const mac = values[K.MAC];
-  if (mac && mac.length >= 35) {
+  if (f.length(K.MAC) >= 35) {
     // dst(6 bytes):src(6 bytes):ethertype(2)
-    const octets = mac.split(':');
+    const octets = f.get(K.MAC)!.split(':');
     if (octets.length >= 12) {
       event.destination = { ...event.destination, mac: octets.slice(0, 6).join('-').toUpperCase() };
       event.source = { ...event.source, mac: octets.slice(6, 12).join('-').toUpperCase() };
     }
   }
   const network: Record<string, unknown> = {};
-  const protocol = values[K.PROTO];
-  if (protocol) network.transport = protocol.toLowerCase();
+  if (f.filled(K.PROTO)) network.transport = f.get(K.PROTO)!.toLowerCase();
   if (source) network.type = source.includes(':') ? 'ipv6' : 'ipv4';
-  const length = toInt(values[K.LEN]);
+  const length = f.int(K.LEN);
   if (length !== undefined) network.bytes = length;
   event.network = network;
   for (let k = 0; k < IPTABLES_KEYS.length; k++) {
-    const value = values[K[IPTABLES_KEYS[k]!]];
+    const value = f.get(K[IPTABLES_KEYS[k]!]);
     if (value !== undefined) iptables[IPTABLES_FIELDS[k]!] = value;
   }
-  if (tcpFlags.length > 0) iptables.tcp = { flags: tcpFlags };
+  let tcpFlags: string[] | undefined;
+  let dontFragment = false;
+  for (let k = 0; k < f.flagCount; k++) {
+    const flag = f.flag(k);
+    if (flag === DF_FLAG) dontFragment = true;
+    else if (tcpFlags === undefined) tcpFlags = [NETFILTER_FLAGS.keys[flag]!];
+    else tcpFlags.push(NETFILTER_FLAGS.keys[flag]!);
+  }
+  if (tcpFlags !== undefined) iptables.tcp = { flags: tcpFlags };
   if (dontFragment) iptables.fragment_flags = 'DF';
   event.iptables = iptables;
   if (prefix) event.rule = { name: prefix };

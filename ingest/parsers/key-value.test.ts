@@ -69,7 +69,7 @@ describe('SelectedKeyValues', () => {
     expect(scan.length(K.msg)).toBe(-1);
   });
 
-  // Where the device writes no bare words, the selected scan must agree with the general parser.
+  // The selected scan must agree with the general parser, bare words included (`ty pe=x`: `ty` is a word).
   const key = fc.constantFrom(...SELECTED, 'other', 'srcipx', 'b', 'typ', 'ty pe');
   const plain = fc.stringMatching(/^[^ "'=]*$/, { maxLength: 12 });
   const quoted = fc
@@ -89,7 +89,7 @@ describe('SelectedKeyValues', () => {
   it('agrees with parseKeyValues on the selected keys, scanned as bytes or as a string (property)', () => {
     fc.assert(
       fc.property(fc.array(pair, { maxLength: 12 }), fc.constantFrom(' ', '  '), (pairs, separator) => {
-        const line = pairs.filter((p) => !p.startsWith('ty pe')).join(separator);
+        const line = pairs.join(separator);
         const all = parseKeyValues(line, 0, { escapes: true });
         for (const variant of [line, `${line} zz="Đăng nhập"`]) {
           scan.scan(variant);
@@ -132,6 +132,62 @@ describe('SelectedKeyValues', () => {
     scan.scan('srcport=10 msg="é"');
     expect(scan.int(K.srcport)).toBe(10);
     expect(scan.get(K.msg)).toBe('é');
+  });
+});
+
+describe('SelectedKeyValues with bare words and without escapes (netfilter)', () => {
+  const words = new KeySelector(['SYN', 'ACK', 'DF', 'abcdefghijklmn'] as const);
+  const keys = new KeySelector(['SRC', 'LEN', 'S'] as const);
+  const netfilter = new SelectedKeyValues(keys, { escapes: false, flags: words });
+
+  it('keeps the selected bare words in order, repeats included, and reads a backslash as a character', () => {
+    for (const tail of ['', ' zz="Đăng"']) {
+      netfilter.scan(`SYN LEN=60 S="a\\" SYNX DF ACK SRC=1.2.3.4 abcdefghijklmn SYN=1 ACK${tail}`);
+      const flags = Array.from({ length: netfilter.flagCount }, (_, i) => words.keys[netfilter.flag(i)]);
+      expect(flags).toEqual(['SYN', 'DF', 'ACK', 'abcdefghijklmn', 'ACK']);
+      expect(netfilter.get(keys.index.S)).toBe('a\\');
+      expect(netfilter.get(keys.index.LEN)).toBe('60');
+      expect(netfilter.get(keys.index.SRC)).toBe('1.2.3.4');
+    }
+    netfilter.scan('LEN=1');
+    expect(netfilter.flagCount).toBe(0);
+  });
+
+  it('agrees with parseKeyValues(text, start, { flags }), scanned as bytes or as a string (property)', () => {
+    const word = fc.oneof(
+      fc.constantFrom('SYN', 'ACK', 'DF', 'SRC', 'LEN', 'S', 'SY', ''),
+      fc.string({ maxLength: 3 }),
+    );
+    const value = fc.oneof(
+      fc.constantFrom('"a b"', "'x=y'", '"open', 'a\\"b', '"\\"', '='),
+      fc.string({ maxLength: 4 }),
+    );
+    const token = fc.oneof(
+      word,
+      fc.tuple(word, value).map(([k, v]) => `${k}=${v}`),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(token, { maxLength: 12 }),
+        fc.constantFrom(' ', '  '),
+        fc.nat(3),
+        (tokens, gap, at) => {
+          const line = tokens.join(gap);
+          for (const variant of [line, `${line} zz="Đăng nhập"`]) {
+            const start = Math.min(at, variant.length);
+            const flags: string[] = [];
+            const all = parseKeyValues(variant, start, { flags });
+            netfilter.scan(variant, start);
+            for (const name of keys.keys) {
+              expect(netfilter.get(keys.index[name])).toBe(Object.hasOwn(all, name) ? all[name] : undefined);
+            }
+            const read = Array.from({ length: netfilter.flagCount }, (_, i) => words.keys[netfilter.flag(i)]);
+            expect(read).toEqual(flags.filter((flag) => (words.keys as readonly string[]).includes(flag)));
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    );
   });
 });
 

@@ -191,8 +191,11 @@ export class KeySelector<K extends string = string> {
 }
 
 /**
- * `key=value` pairs like `parseKeyValues` with `escapes`, keeping only the keys of a selector (FortiGate logs
- * carry ~40 pairs of which the mapping reads a subset). Same quoting rules; the first occurrence of a key wins.
+ * `key=value` pairs like `parseKeyValues`, keeping only the keys of a selector (FortiGate logs carry ~40 pairs
+ * of which the mapping reads a subset; netfilter ~20). Same rules: pairs separated by spaces, a bare word (no
+ * `=` before the next space) is a word of its own, quoted values, backslash escapes unless `escapes: false`,
+ * the first occurrence of a key wins. With a `flags` selector, the bare words it holds are kept in order,
+ * repeats included (netfilter's `SYN`, `DF`): `flagCount` and `flag(i)`.
  *
  * A scan records where each selected value lies and makes no string: a value becomes a string only when
  * the mapping asks for it (`get`), numbers are read from the digits (`int`) and comparisons are made in
@@ -207,7 +210,48 @@ let scratch = new Uint8Array(4096);
 /** Counts byte scans, so that an instance knows whether `scratch` still holds its line. */
 let scratchGeneration = 0;
 
-export class SelectedKeyValues<K extends string = string> {
+export interface SelectedScanOptions<F extends string> {
+  /** Backslash escapes `\"`, `\'` and `\\` inside quoted values (default true: FortiGate). */
+  escapes?: boolean;
+  /** The bare words to collect. */
+  flags?: KeySelector<F>;
+}
+
+/**
+ * The slot of the key at bytes[keyStart, keyStart + keyLength) whose last 12 bytes are packed in w0..w2
+ * (see keyTableIndex), or -1.
+ */
+function selectedSlot(
+  selector: KeySelector,
+  bytes: Uint8Array,
+  keyStart: number,
+  keyLength: number,
+  w0: number,
+  w1: number,
+  w2: number,
+): number {
+  const { table, mask, words } = selector;
+  for (let p = keyTableIndex(w0, w1, w2, keyLength, mask); ; p = (p + 1) & mask) {
+    const entry = table[p]!;
+    if (entry === 0) return -1;
+    const candidate = entry - 1;
+    const at = candidate * 4;
+    if (words[at] !== w0 || words[at + 1] !== w1 || words[at + 2] !== w2 || words[at + 3] !== keyLength) {
+      continue;
+    }
+    if (keyLength > 12) {
+      // Beyond the packed 12 bytes: the leading ones.
+      const keyBytes = selector.keyBytes;
+      const from = selector.keyStart[candidate]!;
+      let k = 0;
+      while (k < keyLength - 12 && keyBytes[from + k] === bytes[keyStart + k]) k++;
+      if (k < keyLength - 12) continue;
+    }
+    return candidate;
+  }
+}
+
+export class SelectedKeyValues<K extends string = string, F extends string = never> {
   private text = '';
   /** Start and end of each slot's value in `text`; start -1 when the key is absent. */
   private readonly starts: Int32Array;
@@ -219,14 +263,41 @@ export class SelectedKeyValues<K extends string = string> {
   /** `scratchGeneration` of this line's byte scan (-1: scanned as a string). */
   private generation = -1;
 
-  constructor(private readonly selector: KeySelector<K>) {
+  private readonly escapes: boolean;
+  private readonly flagSelector: KeySelector<F> | undefined;
+  /** The slots of this line's collected bare words, in order (the first `flagCount`). */
+  private flagSlots = new Int32Array(8);
+  /** How many bare words of the `flags` selector this line holds. */
+  flagCount = 0;
+
+  constructor(
+    private readonly selector: KeySelector<K>,
+    options: SelectedScanOptions<F> = {},
+  ) {
     this.starts = new Int32Array(selector.keys.length).fill(-1);
     this.ends = new Int32Array(selector.keys.length);
     this.escaped = new Uint8Array(selector.keys.length);
+    this.escapes = options.escapes ?? true;
+    this.flagSelector = options.flags;
+  }
+
+  /** The `flags` selector's slot of the i-th collected bare word (i < flagCount). */
+  flag(i: number): number {
+    return this.flagSlots[i]!;
+  }
+
+  private addFlag(slot: number): void {
+    if (this.flagCount === this.flagSlots.length) {
+      const grown = new Int32Array(this.flagCount * 2);
+      grown.set(this.flagSlots);
+      this.flagSlots = grown;
+    }
+    this.flagSlots[this.flagCount++] = slot;
   }
 
   scan(text: string, start = 0): void {
     this.starts.fill(-1);
+    this.flagCount = 0;
     if (this.anyEscaped) {
       this.escaped.fill(0);
       this.anyEscaped = false;
@@ -255,25 +326,37 @@ export class SelectedKeyValues<K extends string = string> {
   private scanBytes(bytes: Uint8Array, start: number, length: number): void {
     const starts = this.starts;
     const ends = this.ends;
-    // The selector's tables in locals: the key lookup is written out here, not called, on every pair.
-    const { table, mask, words, keyBytes, keyStart: keyFrom } = this.selector;
+    const selector = this.selector;
+    const { table, mask, words } = selector;
+    const flags = this.flagSelector;
+    const escapes = this.escapes;
     let i = start;
     while (i < length) {
       while (i < length && bytes[i] === 32) i++;
+      if (i >= length) break;
       const keyStart = i;
       // The key's last 12 bytes, packed as it is read (see keyTableIndex).
       let w0 = 0;
       let w1 = 0;
       let w2 = 0;
+      let b = 0;
       for (; i < length; i++) {
-        const b = bytes[i]!;
-        if (b === 61) break;
+        b = bytes[i]!;
+        if (b === 61 || b === 32) break;
         w2 = (w2 << 8) | (w1 >>> 24);
         w1 = (w1 << 8) | (w0 >>> 24);
         w0 = (w0 << 8) | b;
       }
-      if (i >= length) break;
       const keyLength = i - keyStart;
+      if (i >= length || b === 32) {
+        // A bare word.
+        if (flags !== undefined) {
+          const flag = selectedSlot(flags, bytes, keyStart, keyLength, w0, w1, w2);
+          if (flag >= 0) this.addFlag(flag);
+        }
+        continue;
+      }
+      // The key lookup written out (selectedSlot's loop): it runs on every pair of every line.
       let slot = -1;
       for (let p = keyTableIndex(w0, w1, w2, keyLength, mask); ; p = (p + 1) & mask) {
         const entry = table[p]!;
@@ -283,13 +366,7 @@ export class SelectedKeyValues<K extends string = string> {
         if (words[at] !== w0 || words[at + 1] !== w1 || words[at + 2] !== w2 || words[at + 3] !== keyLength) {
           continue;
         }
-        if (keyLength > 12) {
-          // Beyond the packed 12 bytes: the leading ones.
-          const from = keyFrom[candidate]!;
-          let k = 0;
-          while (k < keyLength - 12 && keyBytes[from + k] === bytes[keyStart + k]) k++;
-          if (k < keyLength - 12) continue;
-        }
+        if (keyLength > 12 && selectedSlot(selector, bytes, keyStart, keyLength, w0, w1, w2) !== candidate) continue;
         slot = candidate;
         break;
       }
@@ -301,10 +378,15 @@ export class SelectedKeyValues<K extends string = string> {
         valueStart = i + 2;
         i = valueStart;
         for (; i < length; i++) {
-          const b = bytes[i]!;
-          if (b === quote) break;
+          const c = bytes[i]!;
+          if (c === quote) break;
           // i + 1 < length: the scratch beyond this line holds an earlier line's bytes.
-          if (b === BACKSLASH && i + 1 < length && (bytes[i + 1] === quote || bytes[i + 1] === BACKSLASH)) {
+          if (
+            c === BACKSLASH &&
+            escapes &&
+            i + 1 < length &&
+            (bytes[i + 1] === quote || bytes[i + 1] === BACKSLASH)
+          ) {
             escapedQuote = quote;
             i++;
           }
@@ -334,14 +416,34 @@ export class SelectedKeyValues<K extends string = string> {
     const starts = this.starts;
     const ends = this.ends;
     const selector = this.selector;
+    const flags = this.flagSelector;
     const length = text.length;
     let i = start;
-    // Scans with native indexOf: device key=value lists have no bare words, so a key runs to the next `=`
-    // (a stray word just makes an unknown key that the selector skips).
+    // Scans with native indexOf. The next `=` and the next space are looked for again only once passed, so
+    // a line of bare words costs one pass, not one per word.
+    let eq = -1;
+    let space = -1;
     while (i < length) {
       while (text.charCodeAt(i) === 32) i++;
-      const eq = text.indexOf('=', i);
-      if (eq < 0) break;
+      if (i >= length) break;
+      if (eq < i) {
+        eq = text.indexOf('=', i);
+        if (eq < 0) eq = length;
+      }
+      if (space < i) {
+        space = text.indexOf(' ', i);
+        if (space < 0) space = length;
+      }
+      if (space < eq || eq === length) {
+        // A bare word.
+        const end = space < eq ? space : length;
+        if (flags !== undefined) {
+          const flag = flags.match(text, i, end);
+          if (flag >= 0) this.addFlag(flag);
+        }
+        i = end;
+        continue;
+      }
       const slot = selector.match(text, i, eq);
       const quote = text.charCodeAt(eq + 1);
       let valueStart: number;
@@ -349,15 +451,19 @@ export class SelectedKeyValues<K extends string = string> {
       let escapedQuote = 0;
       if (quote === 34 || quote === 39) {
         valueStart = eq + 2;
-        const close = closingQuote(text, valueStart, quote);
+        const close = this.escapes
+          ? closingQuote(text, valueStart, quote)
+          : text.indexOf(quote === 34 ? '"' : "'", valueStart);
         valueEnd = close < 0 ? length : close;
-        const backslash = text.indexOf('\\', valueStart);
-        if (backslash >= 0 && backslash < valueEnd) escapedQuote = quote;
+        if (this.escapes) {
+          const backslash = text.indexOf('\\', valueStart);
+          if (backslash >= 0 && backslash < valueEnd) escapedQuote = quote;
+        }
         i = valueEnd + 1;
       } else {
         valueStart = eq + 1;
-        const space = text.indexOf(' ', valueStart);
-        valueEnd = space < 0 ? length : space;
+        // No space before the `=` (that would be a bare word): the next space ends the value.
+        valueEnd = space;
         i = valueEnd;
       }
       if (slot >= 0 && starts[slot]! < 0) {
