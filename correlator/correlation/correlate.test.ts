@@ -413,6 +413,37 @@ describe.each(modes)('correlator windows ($name)', (mode) => {
     expect(more.fired.map((f) => f.events)).toEqual([['e3', 'e4', 'e5']]);
   });
 
+  it('after a firing, tells a re-delivered consumed hit from a new hit older than the firing', async () => {
+    // 0, 60, 120 fire at 120. Then, within the lateness: e1 (60) and e2 (120) re-delivered, which are
+    // consumed (e2 completed the firing: it is returned again), and e3 (90), e4 (100), e5 (130), which are
+    // new though e3 and e4 are older than the firing: they count, and fire together at 130.
+    const store = mode.store();
+    const correlator = new Correlator(store, { latenessMs: 5 * MINUTE, maxHitsPerGroup: 10_000, logger });
+    const rows: Row[] = [
+      [0, 'failure', '10.0.0.1'],
+      [60, 'failure', '10.0.0.1'],
+      [120, 'failure', '10.0.0.1'],
+      [90, 'failure', '10.0.0.1'],
+      [100, 'failure', '10.0.0.1'],
+      [130, 'failure', '10.0.0.1'],
+    ];
+    const run = await correlate(
+      store,
+      'brute_force',
+      rows,
+      [[0, 1, 2], [1], [3, 2], [4], [1, 5]],
+      undefined,
+      correlator,
+    );
+    expect(run.fired.map((f) => [f.time.slice(11, 19), f.events])).toEqual([
+      ['00:02:00', ['e0', 'e1', 'e2']],
+      ['00:02:00', ['e0', 'e1', 'e2']],
+      ['00:02:10', ['e3', 'e4', 'e5']],
+    ]);
+    expect(new Set(run.detections.map((d) => d.id)).size).toBe(2);
+    expect(run.late.size).toBe(0);
+  });
+
   it('does not double-count a re-delivered batch in a large group either (over 32 retained hits)', async () => {
     // 60 hits of 0 bytes from one address, 4 s apart: no firing, every hit retained; then 60 and 50 bytes
     // reach the sum of 100. Every batch arrives twice: a counted duplicate of the 60 would fire early.
