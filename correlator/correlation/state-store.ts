@@ -63,31 +63,93 @@ function decodeHit([time, rule, key, agency, value, refs, first]: EncodedHit): W
   };
 }
 
+const encodeFiring = (f: Firing): EncodedFiring => [
+  f.time,
+  f.value,
+  f.completedBy,
+  f.hits.map(encodeHit),
+  f.consumed,
+];
+
+const decodeFiring = ([time, value, completedBy, hits, consumed]: EncodedFiring): Firing => ({
+  time,
+  value,
+  completedBy,
+  hits: hits.map(decodeHit),
+  consumed,
+});
+
 export function encodeState(state: GroupState): string {
-  const firings = state.firings.map(
-    (f: Firing): EncodedFiring => [f.time, f.value, f.completedBy, f.hits.map(encodeHit), f.consumed],
-  );
-  const encoded: EncodedState = [state.newest, state.hits.map(encodeHit), firings];
+  const encoded: EncodedState = [state.newest, state.hits.map(encodeHit), state.firings.map(encodeFiring)];
   return JSON.stringify(encoded);
 }
 
 export function decodeState(text: string): GroupState {
   const [newest, hits, firings] = JSON.parse(text) as EncodedState;
-  return {
-    newest,
-    hits: hits.map(decodeHit),
-    firings: firings.map(([time, value, completedBy, firingHits, consumed]) => ({
-      time,
-      value,
-      completedBy,
-      hits: firingHits.map(decodeHit),
-      consumed,
-    })),
-  };
+  return { newest, hits: hits.map(decodeHit), firings: firings.map(decodeFiring) };
 }
 
-/** A group left unwritten this long is kept packed (its encoded record) until a batch touches it again. */
-export const PACK_AFTER_MS = 10_000;
+/*
+ * The memory store's packed form (never sent to Redis, so it may differ from the record above): one flat
+ * JSON array `[newest, agencies, hits, firings?]`, the hits laid out flat, five values each: newest − time,
+ * rule, key, the agency's index in `agencies`, and the value or 0. For e2e's firewall hits that is ~43 bytes
+ * a retained hit against ~61 in the record above (whose times are 13 digits and agencies repeated per hit).
+ * A group holding a chained hit (refs, first) or a time that is not an integer keeps the record above,
+ * marked by a leading `J`.
+ */
+type PackedState = [number, string[], (number | string)[], EncodedFiring[]?];
+
+/** The packed text of a group's state (memory store only; `unpackState` reads it back exactly). */
+export function packState(state: GroupState): string {
+  const { newest } = state;
+  const agencies: string[] = [];
+  const flat: (number | string)[] = [];
+  let exact = Number.isSafeInteger(newest);
+  for (const hit of state.hits) {
+    if (hit.refs || hit.first !== undefined || !Number.isSafeInteger(hit.time)) {
+      exact = false;
+      break;
+    }
+    let agency = agencies.indexOf(hit.agency);
+    if (agency < 0) agency = agencies.push(hit.agency) - 1;
+    flat.push(newest - hit.time, hit.rule, hit.key, agency, hit.value ?? 0);
+  }
+  const packed: PackedState = [newest, agencies, flat];
+  if (state.firings.length > 0) packed.push(state.firings.map(encodeFiring));
+  return flatten(exact ? JSON.stringify(packed) : `J${encodeState(state)}`);
+}
+
+export function unpackState(text: string): GroupState {
+  if (text.charCodeAt(0) === 74 /* J */) return decodeState(text.slice(1));
+  const [newest, agencies, flat, firings] = JSON.parse(text) as PackedState;
+  const hits: WindowHit[] = new Array<WindowHit>(flat.length / 5);
+  for (let i = 0, h = 0; i < flat.length; i += 5, h++) {
+    const time = newest - (flat[i] as number);
+    const rule = flat[i + 1] as number;
+    const key = flat[i + 2] as string;
+    const agency = agencies[flat[i + 3] as number]!;
+    const value = flat[i + 4];
+    // The literals of correlate.ts's hits: one shape each, with or without a value.
+    hits[h] = typeof value === 'string' ? { time, rule, key, agency, value } : { time, rule, key, agency };
+  }
+  return { newest, hits, firings: firings ? firings.map(decodeFiring) : [] };
+}
+
+/**
+ * V8's JSON.stringify returns a rope of its output's pieces (each a string under a concatenation node);
+ * reading it as a number flattens it in place, and the collector then drops the pieces.
+ */
+function flatten(text: string): string {
+  Number(text);
+  return text;
+}
+
+/**
+ * A group left unwritten this long is kept packed (`packState`) until a batch touches it again. One second:
+ * a group written by consecutive batches (a flood from one address) stays objects, while e2e's groups, a
+ * hit every ~20 s each at full rate, spend their idle time packed (10 s left half of them as objects).
+ */
+export const PACK_AFTER_MS = 1_000;
 /** Expiry and packing sweep the groups at most this often (or every `packAfterMs`, if shorter). */
 const SWEEP_EVERY_MS = 5_000;
 
@@ -95,7 +157,7 @@ interface MemoryGroup {
   version: number;
   /** The state as the last write left it; undefined once packed. */
   state: GroupState | undefined;
-  /** The encoded record (Redis' form) of a group not written for `packAfterMs`. */
+  /** The packed state (`packState`) of a group not written for `packAfterMs`. */
   packed: string | undefined;
   writtenAt: number;
   expiresAt: number;
@@ -104,11 +166,12 @@ interface MemoryGroup {
 /**
  * Embedded mode: the same records in a Map, expired by wall-clock time like Redis keys. A group written
  * recently is kept as objects (the state machine never mutates one it was given), so a busy group costs no
- * encoding per batch; one left alone for `packAfterMs` is packed into its encoded record (~45 bytes a
- * retained hit instead of ~165 as objects) and decoded when a batch touches it again. At full rate most
- * groups are idle between hits (one per source address, a hit every tens of seconds) while their windows
- * hold timespan + allowed lateness of hits: as objects that was ~150 MB of heap after 10 minutes at 4k
- * events/s (docs/benchmarks.md, issue 6). `usage()` reports the encoded size, the figure Redis would hold.
+ * encoding per batch; one left alone for `packAfterMs` is packed (`packState`: ~43 bytes a retained hit
+ * instead of ~165 as objects) and decoded when a batch touches it again. At full rate most groups are idle
+ * between hits (one per source address, a hit every tens of seconds) while their windows hold timespan +
+ * allowed lateness of hits: e2e's firewall mix at 9.4k lines/s held 198 MB of windows after 6 minutes
+ * with the Redis record as the packed form and 10 s before packing, 109 MB now (docs/benchmarks.md,
+ * issue 6). `usage()` reports the packed size of every group (what an idle group holds).
  */
 export class MemoryStateStore implements CorrelationStateStore {
   private readonly groups = new Map<string, MemoryGroup>();
@@ -132,7 +195,7 @@ export class MemoryStateStore implements CorrelationStateStore {
       const group = this.groups.get(key);
       if (!group || group.expiresAt <= now) return null;
       // Not unpacked in place: the write that follows replaces the state anyway.
-      return { version: group.version, state: group.state ?? decodeState(group.packed!), bytes: 0 };
+      return { version: group.version, state: group.state ?? unpackState(group.packed!), bytes: 0 };
     });
   }
 
@@ -160,7 +223,7 @@ export class MemoryStateStore implements CorrelationStateStore {
     this.sweep(this.now());
     let bytes = 0;
     for (const group of this.groups.values())
-      bytes += Buffer.byteLength(group.packed ?? encodeState(group.state!));
+      bytes += Buffer.byteLength(group.packed ?? packState(group.state!));
     return { groups: this.groups.size, bytes };
   }
 
@@ -174,7 +237,7 @@ export class MemoryStateStore implements CorrelationStateStore {
     for (const [key, group] of this.groups) {
       if (group.expiresAt <= now) this.groups.delete(key);
       else if (group.state && now - group.writtenAt >= this.packAfterMs) {
-        group.packed = encodeState(group.state);
+        group.packed = packState(group.state);
         group.state = undefined;
       }
     }

@@ -1,0 +1,115 @@
+/**
+ * Correlation windows at e2e's full rate, in-process: the memory the embedded state store holds and the
+ * correlate stage's CPU per line, without the rest of the pipeline (so the figures hold on a loaded machine).
+ *
+ * The stream is bench/e2e.ts's firewall denials (70% of its lines are firewall lines, a third of those
+ * `[UFW BLOCK]`, from source 198.18.<i % 250>.<(i >> 8) % 250>, destination port from five), each a hit of
+ * `firewall_denied_connection`, which feeds the bundled pack's `firewall_deny_burst` (event_count, 5 min)
+ * and `firewall_port_scan` (value_count of the port, 1 min). Event time and the store's clock advance at
+ * `--rate` lines a second, in batches of `--batch` lines (as the queue delivers them), for `--minutes` of
+ * event time; every `--every` minutes it prints the live heap after a full collection (run with
+ * `--expose-gc`), the groups held, and the correlate stage's CPU per line since the previous print.
+ *
+ *   node --expose-gc --import tsx bench/correlation-memory.ts [--rate 9400] [--minutes 12] [--batch 500] [--every 1]
+ *                        [--pack-after MS]
+ */
+import { createLogger } from '../core/logger.js';
+import type { Detection, SecurityEvent } from '../core/model.js';
+import { Correlator, type RuleMatchOnEvent } from '../correlator/correlation/correlate.js';
+import { MemoryStateStore } from '../correlator/correlation/state-store.js';
+import { BUNDLED_PACK, loadRuleSet } from '../rules/index.js';
+
+const args = process.argv.slice(2);
+const option = (name: string, fallback: number) => {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 ? Number(args[at + 1]) : fallback;
+};
+const RATE = option('rate', 9400);
+const MINUTES = option('minutes', 12);
+const BATCH = option('batch', 500);
+const EVERY = option('every', 1);
+/** The store's packing delay (ms of its clock); its default without the option. */
+const PACK_AFTER = option('pack-after', Number.NaN);
+const DENIED = 'a3b00e31-03c0-4243-bb4f-b62d2b5875ae'; // firewall_denied_connection
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with node --expose-gc');
+
+const { ruleSet } = loadRuleSet({ packs: [BUNDLED_PACK] });
+const BASE = Date.UTC(2026, 10, 26, 2, 0, 0);
+let clock = BASE;
+const store = Number.isNaN(PACK_AFTER)
+  ? new MemoryStateStore(() => clock)
+  : new MemoryStateStore(() => clock, PACK_AFTER);
+const correlator = new Correlator(store, {
+  latenessMs: 5 * 60_000,
+  maxHitsPerGroup: 10_000,
+  logger: createLogger({ level: 'silent' }),
+});
+
+const ID_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** An id of the event id's shape (core/identity.ts): the receive second as 8 hex digits, then 14 characters. */
+function eventId(i: number, ms: number): string {
+  let rest = '';
+  let x = Math.imul(i + 1, 0x9e3779b1) >>> 0;
+  for (let c = 0; c < 14; c++) {
+    rest += ID_CHARS[(x ^ (c * 7919)) & 63];
+    x = Math.imul(x ^ (x >>> 15), 0x85ebca6b) >>> 0;
+  }
+  return (
+    Math.floor(ms / 1000)
+      .toString(16)
+      .padStart(8, '0') + rest
+  );
+}
+
+function denial(i: number, ms: number): RuleMatchOnEvent | undefined {
+  if (i % 10 >= 7 || i % 3 !== 0) return undefined;
+  const agency = `agency-${1 + (i % 31)}`;
+  const timestamp = new Date(ms).toISOString();
+  const event = {
+    '@timestamp': timestamp,
+    event: { id: eventId(i, ms) },
+    source: { ip: `198.18.${i % 250}.${(i >> 8) % 250}` },
+    destination: { port: [22, 80, 443, 3389, 8080][i % 5] },
+    agency: { id: agency },
+  } as unknown as SecurityEvent;
+  const detection = { ruleId: DENIED, timestamp, agency } as Detection;
+  return { detection, event };
+}
+
+const total = Math.round(RATE * MINUTES * 60);
+let line = 0;
+let cpu = 0;
+let lines = 0;
+let fired = 0;
+let nextReport = BASE + EVERY * 60_000;
+gc();
+const heapAtStart = process.memoryUsage().heapUsed;
+console.log(
+  `rate ${RATE} lines/s, batches of ${BATCH}, ${MINUTES} min of event time; live heap at start ${(heapAtStart / 1048576).toFixed(1)} MB`,
+);
+for (let batch = 0; line < total; batch++) {
+  const matches: RuleMatchOnEvent[] = [];
+  for (let n = 0; n < BATCH && line < total; n++, line++) {
+    const match = denial(line, BASE + Math.floor((line * 1000) / RATE));
+    if (match) matches.push(match);
+  }
+  clock = BASE + Math.floor((line * 1000) / RATE);
+  const before = process.cpuUsage();
+  fired += (await correlator.correlate(ruleSet, matches, `b${batch}`)).detections.length;
+  const used = process.cpuUsage(before);
+  cpu += used.user + used.system;
+  lines += BATCH;
+  if (clock >= nextReport || line >= total) {
+    nextReport += EVERY * 60_000;
+    gc();
+    const heap = process.memoryUsage().heapUsed - heapAtStart;
+    const groups = (store as unknown as { groups: Map<string, unknown> }).groups.size;
+    console.log(
+      `${((clock - BASE) / 60_000).toFixed(1).padStart(5)} min: windows ${(heap / 1048576).toFixed(1)} MB live, ` +
+        `${groups} groups, ${fired} firings; correlate ${(cpu / lines).toFixed(2)} us CPU a line`,
+    );
+    cpu = 0;
+    lines = 0;
+  }
+}
