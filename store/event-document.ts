@@ -408,26 +408,47 @@ function normaliseValue(
  * their variables' context on every call, arrays or not (5 KB of garbage an event).
  */
 function normaliseArray(value: unknown[], prefix: string, key: string, walk: Walk): unknown[] {
-  if (isPlainArray(value)) {
-    const problemsBefore = walk.problems.length;
-    let copy: unknown[] | undefined;
-    let i = 0;
-    for (; i < value.length; i++) {
-      const item = value[i];
-      if (item === undefined) break;
-      const normalised = isPlainObject(item)
-        ? normaliseObject(item, undefined, `${prefix}${key}.`, walk, true)
-        : item;
-      if (copy !== undefined) copy.push(normalised);
-      else if (normalised !== item) {
-        copy = value.slice(0, i);
-        copy.push(normalised);
-      }
+  return (
+    copyOnChange(value, walk.problems, normaliseItem, prefix, key, walk) ??
+    mapArray(value, `${prefix}${key}.`, walk)
+  );
+}
+
+/**
+ * `value` with `each(item, a, b, c)` applied to every item, copied from the first item that changes; undefined
+ * (and the problems found meanwhile forgotten) when the array must take `map`: not plain, or a hole or an
+ * undefined item. The item's work is a module function and its inputs are passed along, so that no closure
+ * is made per array.
+ */
+function copyOnChange<A, B, C>(
+  value: unknown[],
+  problems: string[],
+  each: (item: unknown, a: A, b: B, c: C) => unknown,
+  a: A,
+  b: B,
+  c: C,
+): unknown[] | undefined {
+  if (!isPlainArray(value)) return undefined;
+  const problemsBefore = problems.length;
+  let copy: unknown[] | undefined;
+  let i = 0;
+  for (; i < value.length; i++) {
+    const item = value[i];
+    if (item === undefined) break;
+    const changed = each(item, a, b, c);
+    if (copy !== undefined) copy.push(changed);
+    else if (changed !== item) {
+      copy = value.slice(0, i);
+      copy.push(changed);
     }
-    if (i === value.length) return copy ?? value;
-    walk.problems.length = problemsBefore;
   }
-  return mapArray(value, `${prefix}${key}.`, walk);
+  if (i === value.length) return copy ?? value;
+  problems.length = problemsBefore;
+  return undefined;
+}
+
+function normaliseItem(item: unknown, prefix: string, key: string, walk: Walk): unknown {
+  return isPlainObject(item) ? normaliseObject(item, undefined, `${prefix}${key}.`, walk, true) : item;
 }
 
 function mapArray(value: unknown[], prefix: string, walk: Walk): unknown[] {
@@ -452,24 +473,10 @@ function coerceField(value: unknown, spec: FieldSpec, problems: string[]): unkno
 
 /** As normaliseArray: copied from the first item that changes; holes and undefined items take `map`. */
 function coerceArray(value: unknown[], spec: FieldSpec, problems: string[]): unknown[] {
-  if (isPlainArray(value)) {
-    const problemsBefore = problems.length;
-    let copy: unknown[] | undefined;
-    let i = 0;
-    for (; i < value.length; i++) {
-      const item = value[i];
-      if (item === undefined) break;
-      const coerced = coerceScalar(item, spec, problems);
-      if (copy !== undefined) copy.push(coerced);
-      else if (coerced !== item) {
-        copy = value.slice(0, i);
-        copy.push(coerced);
-      }
-    }
-    if (i === value.length) return copy ?? value;
-    problems.length = problemsBefore;
-  }
-  return mapScalars(value, spec, problems);
+  return (
+    copyOnChange(value, problems, coerceScalar, spec, problems, undefined) ??
+    mapScalars(value, spec, problems)
+  );
 }
 
 function mapScalars(value: unknown[], spec: FieldSpec, problems: string[]): unknown[] {
