@@ -57,13 +57,18 @@ export class SqliteEventStore implements EventStore {
   async search(search: EventSearch): Promise<EventPage> {
     const plan = planSearch(search);
     if (plan.condition.kind === 'none') return { events: [], total: 0 };
-    const counted = toWhere(plan, this.#db);
-    const total = this.#count(counted);
+    const where = toWhere(plan, this.#db);
+    const total = this.#count(where);
     // Through the hour-keyed address index the page is every match sorted; past SORTED_PAGE_MAX matches,
-    // walking `(ts, id)` newest first meets the page sooner (see SORTED_PAGE_MAX).
-    const where = total > SORTED_PAGE_MAX ? toWhere(plan, this.#db, { addressHours: false }) : counted;
+    // walking `(ts, id)` newest first meets the page sooner (see SORTED_PAGE_MAX). The hours stay in the
+    // condition (true of every row in the range): the index is named instead. Not through the `events` view
+    // (a rule's condition), which takes no INDEXED BY: there the planner chooses.
+    const from =
+      total > SORTED_PAGE_MAX && where.namesHours && where.from === EVENT_ROWS
+        ? `${EVENT_ROWS} INDEXED BY events_ts`
+        : where.from;
     const params = [...where.params];
-    let sql = `SELECT events.rid AS rid, events.ts AS ts, events.id AS id FROM ${where.from} WHERE ${where.sql}`;
+    let sql = `SELECT events.rid AS rid, events.ts AS ts, events.id AS id FROM ${from} WHERE ${where.sql}`;
     if (plan.after !== undefined) {
       sql += ' AND (events.ts, events.id) < (?, ?)';
       params.push(plan.after.sort[0], plan.after.sort[1]);
@@ -213,7 +218,11 @@ function columnValue(value: unknown, field: FieldSpec): SqlValue {
 /** A WHERE over the events, with the FROM it needs (the `events` view when a rule reads `events.doc`). */
 export interface EventsWhere extends SqlCondition {
   from: string;
+  /** Whether an address comparison names the range's hours (see CompiledCondition). */
+  namesHours: boolean;
 }
+
+const EVENT_ROWS = 'event_rows AS events';
 
 /**
  * The row ids of the events in the plan's time range (one covering scan of the `(ts, id)` index), when
@@ -239,15 +248,8 @@ function ridRangeFor(db: Database | undefined, plan: SearchPlan): [number, numbe
  */
 const SORTED_PAGE_MAX = 5000;
 
-/**
- * `db` lets full-text clauses be bounded to the time range's row ids (see ridRangeFor); `addressHours:
- * false` leaves the hours out of address comparisons (query-sql.ts sourceIpHours).
- */
-export function toWhere(
-  plan: SearchPlan,
-  db?: Database,
-  options: { addressHours?: boolean } = {},
-): EventsWhere {
+/** `db` lets full-text clauses be bounded to the time range's row ids (see ridRangeFor). */
+export function toWhere(plan: SearchPlan, db?: Database): EventsWhere {
   const clauses: string[] = [];
   const params: SqlValue[] = [];
   if (plan.agencies !== undefined) {
@@ -264,14 +266,15 @@ export function toWhere(
   }
   const ridRange = ridRangeFor(db, plan);
   if (ridRange === null) clauses.push('0');
+  let namesHours = false;
   if (plan.condition.kind !== 'all') {
-    const time = options.addressHours === false ? undefined : { from: plan.from, to: plan.to };
     const condition = toSqlCondition(plan.condition, {
       ...(ridRange ? { ridRange } : {}),
-      ...(time ? { time } : {}),
+      time: { from: plan.from, to: plan.to },
     });
     clauses.push(condition.sql);
     params.push(...condition.params);
+    namesHours = condition.namesHours;
   }
   if (plan.rule !== undefined) {
     const rule = plan.rule.sql();
@@ -281,7 +284,8 @@ export function toWhere(
   return {
     sql: clauses.length === 0 ? '1' : clauses.join(' AND '),
     params,
-    from: plan.rule === undefined ? 'event_rows AS events' : 'events',
+    from: plan.rule === undefined ? EVENT_ROWS : 'events',
+    namesHours,
   };
 }
 

@@ -32,10 +32,21 @@ export interface CompileOptions {
   time?: { from: string | undefined; to: string | undefined };
 }
 
-export function toSqlCondition(node: QueryNode, options: CompileOptions = {}): SqlCondition {
+export interface CompiledCondition extends SqlCondition {
+  /** Whether an address or CIDR comparison names the range's hours (the hour-keyed address index). */
+  namesHours: boolean;
+}
+
+/** What the compile found on its way, shared by every branch (`not` copies the options, not this). */
+interface Found {
+  hours: boolean;
+}
+
+export function toSqlCondition(node: QueryNode, options: CompileOptions = {}): CompiledCondition {
   const params: SqlValue[] = [];
-  const sql = compile(node, params, options);
-  return { sql, params };
+  const found: Found = { hours: false };
+  const sql = compile(node, params, { ...options, found });
+  return { sql, params, namesHours: found.hours };
 }
 
 /** Whether the tree has a full-text clause on `message` (the FTS5 index). */
@@ -53,7 +64,9 @@ export function hasMessageText(node: QueryNode): boolean {
   }
 }
 
-function compile(node: QueryNode, params: SqlValue[], options: CompileOptions): string {
+type Options = CompileOptions & { found: Found };
+
+function compile(node: QueryNode, params: SqlValue[], options: Options): string {
   switch (node.kind) {
     case 'all':
       return '1';
@@ -107,7 +120,7 @@ function junction(
   children: QueryNode[],
   operator: 'AND' | 'OR',
   params: SqlValue[],
-  options: CompileOptions,
+  options: Options,
 ): string {
   const texts = children.filter(isMessageText);
   const parts: string[] = [];
@@ -138,7 +151,7 @@ function ftsCondition(match: string, params: SqlValue[], options: CompileOptions
 
 type Leaf = Exclude<QueryNode, { kind: 'all' | 'none' | 'and' | 'or' | 'not' | 'text' }>;
 
-function leaf(node: Leaf, params: SqlValue[], options: CompileOptions): string {
+function leaf(node: Leaf, params: SqlValue[], options: Options): string {
   const field = node.field;
   if (field.column === 'source_ip' && (node.kind === 'term' || node.kind === 'cidr') && options.time) {
     // In the leaf, not beside the whole condition: each branch of an OR of addresses then reads the index
@@ -146,6 +159,7 @@ function leaf(node: Leaf, params: SqlValue[], options: CompileOptions): string {
     // read both branches from `(ts, id)`: 119 ms; with no hours, the week's rows: 205 ms).
     const hours = sourceIpHours(options.time.from, options.time.to);
     params.push(...hours.params);
+    options.found.hours = true;
     return `(${hours.sql} AND ${predicate(node, 'events.source_ip', params)})`;
   }
   if (field.column !== undefined) return predicate(node, `events.${field.column}`, params);

@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventSearch } from '../../core/ports.js';
+import { makeEvent } from '../contract.test-suite.js';
+import { createSqliteStores, type SqliteStores } from './index.js';
+
+// Pages of address searches on both sides of event-store.ts' SORTED_PAGE_MAX (5,000 matches): below it the
+// page comes sorted from the hour-keyed address index, above it from walking `(ts, id)` newest first. Both
+// must give the newest matches in order, checked against the events as written.
+const start = Date.parse('2025-03-01T00:00:00Z');
+const written = Array.from({ length: 7000 }, (_, i) => {
+  // Over ~6 hours, not in time order, so that row ids and times disagree; equal times tie on the id.
+  const at = start + ((i * 7919) % 7000) * 3000 + (i % 3 === 0 ? 0 : 1);
+  const ip = i % 5 === 0 ? `198.51.100.${i % 200}` : `203.0.113.${i % 250}`;
+  return makeEvent(`e${String(i).padStart(5, '0')}`, new Date(at).toISOString(), i % 2 ? 'a' : 'b', {
+    source: { ip },
+  });
+});
+
+let stores: SqliteStores;
+beforeAll(async () => {
+  stores = createSqliteStores({ path: ':memory:' });
+  expect((await stores.events.index(written)).indexed).toBe(written.length);
+});
+afterAll(() => stores.close());
+
+function expected(search: EventSearch, matches: (ip: string, agency: string) => boolean) {
+  const from = Number(search.time?.from ?? 0);
+  const to = Number(search.time?.to ?? Number.POSITIVE_INFINITY);
+  const all = written
+    .filter((event) => {
+      const at = Date.parse(event['@timestamp'] as string);
+      const ip = (event.source as { ip: string }).ip;
+      return at >= from && at < to && matches(ip, event.agency.id);
+    })
+    .sort((a, b) =>
+      a['@timestamp'] === b['@timestamp']
+        ? b.event.id.localeCompare(a.event.id)
+        : (b['@timestamp'] as string).localeCompare(a['@timestamp'] as string),
+    );
+  return { total: all.length, ids: all.map((event) => event.event.id) };
+}
+
+describe('sqlite search: address pages below and above 5,000 matches', () => {
+  const time = { from: start + 600_000, to: start + 20_700_000 };
+  const cases: [string, EventSearch, (ip: string, agency: string) => boolean][] = [
+    ['CIDR, above', { time, query: 'source.ip:203.0.113.0/24' }, (ip) => ip.startsWith('203.0.113.')],
+    [
+      'CIDR and agency, below',
+      { time, agencies: ['a'], query: 'source.ip:203.0.113.0/24' },
+      (ip, a) => a === 'a' && ip.startsWith('203.0.113.'),
+    ],
+    [
+      'address or CIDR, below',
+      { time, query: 'source.ip:203.0.113.7 or source.ip:198.51.100.0/24' },
+      (ip) => ip === '203.0.113.7' || ip.startsWith('198.51.100.'),
+    ],
+    [
+      'not a CIDR, below',
+      { time, query: 'not source.ip:203.0.113.0/24' },
+      (ip) => !ip.startsWith('203.0.113.'),
+    ],
+  ];
+  for (const [name, search, matches] of cases) {
+    it(`${name}: the newest matches in order, page after page`, async () => {
+      const want = expected(search, matches);
+      const first = await stores.events.search({ ...search, limit: 40 });
+      expect(first.total).toBe(want.total);
+      expect(first.events.map((event) => event.event.id)).toEqual(want.ids.slice(0, 40));
+      const second = await stores.events.search({ ...search, limit: 40, after: first.next });
+      expect(second.total).toBe(want.total);
+      expect(second.events.map((event) => event.event.id)).toEqual(want.ids.slice(40, 80));
+    });
+  }
+
+  it('has a case on each side of the threshold', () => {
+    const totals = cases.map(([, , matches]) => expected({ time }, matches).total);
+    expect(Math.max(...totals)).toBeGreaterThan(5000);
+    expect(Math.min(...totals)).toBeLessThanOrEqual(5000);
+  });
+});
