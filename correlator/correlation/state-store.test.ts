@@ -72,4 +72,22 @@ describe('the memory store packed form', () => {
     expect(read).toMatchObject({ version: 1, state });
     expect((await store.usage()).bytes).toBe(2 * packState(state).length);
   });
+
+  it('packs a group rewritten meanwhile only PACK_AFTER_MS after its last write', async () => {
+    let now = T;
+    const store = new MemoryStateStore(() => now);
+    const state = stateOf([hit(0)]);
+    const next = stateOf([hit(0), hit(1)]);
+    await store.write([{ key: 'g', expected: 0, state, ttlMs: 600_000 }]);
+    now += PACK_AFTER_MS / 2;
+    await store.write([{ key: 'g', expected: 1, state: next, ttlMs: 600_000 }]);
+    now += PACK_AFTER_MS / 2;
+    await store.write([{ key: 'other', expected: 0, state, ttlMs: 600_000 }]);
+    expect((await store.read(['g']))[0]!.state).toBe(next);
+    now += PACK_AFTER_MS / 2;
+    await store.write([{ key: 'other', expected: 1, state, ttlMs: 600_000 }]);
+    const [read] = await store.read(['g']);
+    expect(read!.state).not.toBe(next);
+    expect(read).toMatchObject({ version: 2, state: next });
+  });
 });

@@ -150,7 +150,7 @@ function flatten(text: string): string {
  * hit every ~20 s each at full rate, spend their idle time packed (10 s left half of them as objects).
  */
 export const PACK_AFTER_MS = 1_000;
-/** Expiry and packing sweep the groups at most this often (or every `packAfterMs`, if shorter). */
+/** Expired groups are dropped by a walk over all groups at most this often. */
 const SWEEP_EVERY_MS = 5_000;
 
 interface MemoryGroup {
@@ -176,6 +176,10 @@ interface MemoryGroup {
 export class MemoryStateStore implements CorrelationStateStore {
   private readonly groups = new Map<string, MemoryGroup>();
   private sweptAt: number;
+  /** The keys written, in write order, with the time of each write; `writtenAt` is the next to look at. */
+  private written: string[] = [];
+  private writtenTimes: number[] = [];
+  private writtenAt = 0;
 
   constructor(
     private readonly now: () => number = Date.now,
@@ -201,7 +205,8 @@ export class MemoryStateStore implements CorrelationStateStore {
 
   async write(writes: GroupWrite[]): Promise<boolean[]> {
     const now = this.now();
-    if (now - this.sweptAt >= Math.min(SWEEP_EVERY_MS, this.packAfterMs)) this.sweep(now);
+    if (now - this.sweptAt >= SWEEP_EVERY_MS) this.sweep(now);
+    this.pack(now);
     return writes.map((write) => {
       const current = this.groups.get(write.key);
       const version = current && current.expiresAt > now ? current.version : 0;
@@ -215,12 +220,17 @@ export class MemoryStateStore implements CorrelationStateStore {
           writtenAt: now,
           expiresAt: now + write.ttlMs,
         });
+      if (write.state !== null) {
+        this.written.push(write.key);
+        this.writtenTimes.push(now);
+      }
       return true;
     });
   }
 
   async usage(): Promise<{ groups: number; bytes: number }> {
     this.sweep(this.now());
+    this.pack(this.now());
     let bytes = 0;
     for (const group of this.groups.values())
       bytes += Buffer.byteLength(group.packed ?? packState(group.state!));
@@ -229,17 +239,36 @@ export class MemoryStateStore implements CorrelationStateStore {
 
   async close(): Promise<void> {
     this.groups.clear();
+    this.written = [];
+    this.writtenTimes = [];
+    this.writtenAt = 0;
   }
 
-  /** Drops expired groups and packs those idle for `packAfterMs`. */
+  /** Drops expired groups (a walk over all of them, so every `SWEEP_EVERY_MS` at most). */
   private sweep(now: number): void {
     this.sweptAt = now;
-    for (const [key, group] of this.groups) {
-      if (group.expiresAt <= now) this.groups.delete(key);
-      else if (group.state && now - group.writtenAt >= this.packAfterMs) {
-        group.packed = packState(group.state);
-        group.state = undefined;
-      }
+    for (const [key, group] of this.groups) if (group.expiresAt <= now) this.groups.delete(key);
+  }
+
+  /**
+   * Packs the groups written `packAfterMs` ago and not since, from the queue of writes (oldest first): the
+   * work follows the writes, not the groups held (a walk over ~90k groups every second at full rate).
+   */
+  private pack(now: number): void {
+    const { written, writtenTimes } = this;
+    let at = this.writtenAt;
+    for (; at < written.length && now - writtenTimes[at]! >= this.packAfterMs; at++) {
+      const group = this.groups.get(written[at]!);
+      // Gone, already packed, or written again since (its later entry stands for it).
+      if (!group?.state || group.writtenAt !== writtenTimes[at]) continue;
+      group.packed = packState(group.state);
+      group.state = undefined;
+    }
+    this.writtenAt = at;
+    if (at > 1024 && at * 2 > written.length) {
+      this.written = written.slice(at);
+      this.writtenTimes = writtenTimes.slice(at);
+      this.writtenAt = 0;
     }
   }
 }
