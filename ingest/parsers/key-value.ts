@@ -366,7 +366,8 @@ export class SelectedKeyValues<K extends string = string, F extends string = nev
         if (words[at] !== w0 || words[at + 1] !== w1 || words[at + 2] !== w2 || words[at + 3] !== keyLength) {
           continue;
         }
-        if (keyLength > 12 && selectedSlot(selector, bytes, keyStart, keyLength, w0, w1, w2) !== candidate) continue;
+        if (keyLength > 12 && selectedSlot(selector, bytes, keyStart, keyLength, w0, w1, w2) !== candidate)
+          continue;
         slot = candidate;
         break;
       }
