@@ -13,6 +13,7 @@ const written = Array.from({ length: 7000 }, (_, i) => {
   const ip = i % 5 === 0 ? `198.51.100.${i % 200}` : `203.0.113.${i % 250}`;
   return makeEvent(`e${String(i).padStart(5, '0')}`, new Date(at).toISOString(), i % 2 ? 'a' : 'b', {
     source: { ip },
+    message: `${i % 7 === 0 ? 'alpha' : 'gamma'} ${i % 3 === 0 ? 'beta' : 'delta'} line ${i}`,
   });
 });
 
@@ -23,14 +24,16 @@ beforeAll(async () => {
 });
 afterAll(() => stores.close());
 
-function expected(search: EventSearch, matches: (ip: string, agency: string) => boolean) {
+type Matches = (ip: string, agency: string, message: string) => boolean;
+
+function expected(search: EventSearch, matches: Matches) {
   const from = Number(search.time?.from ?? 0);
   const to = Number(search.time?.to ?? Number.POSITIVE_INFINITY);
   const all = written
     .filter((event) => {
       const at = Date.parse(event['@timestamp'] as string);
       const ip = (event.source as { ip: string }).ip;
-      return at >= from && at < to && matches(ip, event.agency.id);
+      return at >= from && at < to && matches(ip, event.agency.id, event.message as string);
     })
     .sort((a, b) =>
       a['@timestamp'] === b['@timestamp']
@@ -42,7 +45,7 @@ function expected(search: EventSearch, matches: (ip: string, agency: string) => 
 
 describe('sqlite search: address pages below and above 5,000 matches', () => {
   const time = { from: start + 600_000, to: start + 20_700_000 };
-  const cases: [string, EventSearch, (ip: string, agency: string) => boolean][] = [
+  const cases: [string, EventSearch, Matches][] = [
     ['CIDR, above', { time, query: 'source.ip:203.0.113.0/24' }, (ip) => ip.startsWith('203.0.113.')],
     [
       'CIDR and agency, below',
@@ -71,6 +74,43 @@ describe('sqlite search: address pages below and above 5,000 matches', () => {
       expect(second.events.map((event) => event.event.id)).toEqual(want.ids.slice(40, 80));
     });
   }
+
+  // Full-text searches whose page and total may come from one statement (event-store.ts pageWithTotal).
+  const texts: [string, EventSearch, Matches][] = [
+    ['a word', { time, query: 'alpha' }, (_ip, _a, m) => m.startsWith('alpha')],
+    [
+      'two words and an agency',
+      { time, agencies: ['b'], query: 'alpha beta' },
+      (_ip, a, m) => a === 'b' && m.startsWith('alpha beta'),
+    ],
+    [
+      'a word and not another',
+      { time, query: 'alpha and not beta' },
+      (_ip, _a, m) => m.startsWith('alpha delta'),
+    ],
+    [
+      'a word and a CIDR',
+      { time, query: 'beta and source.ip:198.51.100.0/24' },
+      (ip, _a, m) => ip.startsWith('198.51.100.') && m.includes(' beta '),
+    ],
+  ];
+  for (const [name, search, matches] of texts) {
+    it(`full text, ${name}: the total and the newest matches in order, page after page`, async () => {
+      const want = expected(search, matches);
+      expect(want.total).toBeGreaterThan(80);
+      const first = await stores.events.search({ ...search, limit: 40 });
+      expect(first.total).toBe(want.total);
+      expect(first.events.map((event) => event.event.id)).toEqual(want.ids.slice(0, 40));
+      const second = await stores.events.search({ ...search, limit: 40, after: first.next });
+      expect(second.total).toBe(want.total);
+      expect(second.events.map((event) => event.event.id)).toEqual(want.ids.slice(40, 80));
+      expect(await stores.events.count(search)).toBe(want.total);
+    });
+  }
+
+  it('finds no match as a total of 0', async () => {
+    expect(await stores.events.search({ time, query: 'alpha and zeta' })).toEqual({ events: [], total: 0 });
+  });
 
   it('has a case on each side of the threshold', () => {
     const totals = cases.map(([, , matches]) => expected({ time }, matches).total);
