@@ -43,6 +43,19 @@ function expected(search: EventSearch, matches: Matches) {
   return { total: all.length, ids: all.map((event) => event.event.id) };
 }
 
+/** The first two pages of 40 and their totals, and the count, against the events as written. */
+async function twoPages(search: EventSearch, matches: Matches): Promise<void> {
+  const want = expected(search, matches);
+  expect(want.total).toBeGreaterThan(80);
+  const first = await stores.events.search({ ...search, limit: 40 });
+  expect(first.total).toBe(want.total);
+  expect(first.events.map((event) => event.event.id)).toEqual(want.ids.slice(0, 40));
+  const second = await stores.events.search({ ...search, limit: 40, after: first.next });
+  expect(second.total).toBe(want.total);
+  expect(second.events.map((event) => event.event.id)).toEqual(want.ids.slice(40, 80));
+  expect(await stores.events.count(search)).toBe(want.total);
+}
+
 describe('sqlite search: address pages below and above 5,000 matches', () => {
   const time = { from: start + 600_000, to: start + 20_700_000 };
   const cases: [string, EventSearch, Matches][] = [
@@ -64,15 +77,7 @@ describe('sqlite search: address pages below and above 5,000 matches', () => {
     ],
   ];
   for (const [name, search, matches] of cases) {
-    it(`${name}: the newest matches in order, page after page`, async () => {
-      const want = expected(search, matches);
-      const first = await stores.events.search({ ...search, limit: 40 });
-      expect(first.total).toBe(want.total);
-      expect(first.events.map((event) => event.event.id)).toEqual(want.ids.slice(0, 40));
-      const second = await stores.events.search({ ...search, limit: 40, after: first.next });
-      expect(second.total).toBe(want.total);
-      expect(second.events.map((event) => event.event.id)).toEqual(want.ids.slice(40, 80));
-    });
+    it(`${name}: the newest matches in order, page after page`, () => twoPages(search, matches));
   }
 
   // Full-text searches whose page and total may come from one statement (event-store.ts pageWithTotal).
@@ -95,17 +100,8 @@ describe('sqlite search: address pages below and above 5,000 matches', () => {
     ],
   ];
   for (const [name, search, matches] of texts) {
-    it(`full text, ${name}: the total and the newest matches in order, page after page`, async () => {
-      const want = expected(search, matches);
-      expect(want.total).toBeGreaterThan(80);
-      const first = await stores.events.search({ ...search, limit: 40 });
-      expect(first.total).toBe(want.total);
-      expect(first.events.map((event) => event.event.id)).toEqual(want.ids.slice(0, 40));
-      const second = await stores.events.search({ ...search, limit: 40, after: first.next });
-      expect(second.total).toBe(want.total);
-      expect(second.events.map((event) => event.event.id)).toEqual(want.ids.slice(40, 80));
-      expect(await stores.events.count(search)).toBe(want.total);
-    });
+    it(`full text, ${name}: the total and the newest matches in order, page after page`, () =>
+      twoPages(search, matches));
   }
 
   it('finds no match as a total of 0', async () => {
