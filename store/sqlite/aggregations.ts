@@ -212,14 +212,21 @@ export function histogram(db: Database, search: EventSearch, options?: Histogram
   const splits = new Map<number, { key: unknown; count: number }[]>();
   if (histogramPlan.plan.condition.kind !== 'none') {
     const where = toWhere(histogramPlan.plan, db);
-    const bucket = `((${TS_MS} / ${histogramPlan.intervalMs}) * ${histogramPlan.intervalMs})`;
+    const bucket = bucketOf(TS_MS, histogramPlan.intervalMs);
     const splitColumn = histogramPlan.split?.field.column;
+    const prefix = timePrefix(histogramPlan.intervalMs);
     if (splitColumn !== undefined) {
       // A single-valued column: one grouping by (bucket, value) gives the splits and, summed, the counts.
+      // Grouped by the time's text prefix first when no prefix straddles two buckets (see timePrefix).
       const rows = db
         .prepare(
-          `SELECT ${bucket} AS bucket, events.${splitColumn} AS key, count(*) AS n FROM ${where.from}
-           WHERE ${where.sql} GROUP BY bucket, key ORDER BY bucket, n DESC, key ASC`,
+          prefix === undefined
+            ? `SELECT ${bucket} AS bucket, events.${splitColumn} AS key, count(*) AS n FROM ${where.from}
+               WHERE ${where.sql} GROUP BY bucket, key ORDER BY bucket, n DESC, key ASC`
+            : `SELECT ${bucketOf(prefix.ms, histogramPlan.intervalMs)} AS bucket, key, sum(n) AS n FROM (
+                 SELECT ${prefix.text} AS prefix, events.${splitColumn} AS key, count(*) AS n FROM ${where.from}
+                 WHERE ${where.sql} GROUP BY prefix, key
+               ) GROUP BY bucket, key ORDER BY bucket, n DESC, key ASC`,
         )
         .all(where.params) as { bucket: number; key: unknown; n: number }[];
       for (const row of rows) {
@@ -229,7 +236,11 @@ export function histogram(db: Database, search: EventSearch, options?: Histogram
     } else {
       const rows = db
         .prepare(
-          `SELECT ${bucket} AS bucket, count(*) AS n FROM ${where.from} WHERE ${where.sql} GROUP BY bucket`,
+          prefix === undefined
+            ? `SELECT ${bucket} AS bucket, count(*) AS n FROM ${where.from} WHERE ${where.sql} GROUP BY bucket`
+            : `SELECT ${bucketOf(prefix.ms, histogramPlan.intervalMs)} AS bucket, sum(n) AS n FROM (
+                 SELECT ${prefix.text} AS prefix, count(*) AS n FROM ${where.from} WHERE ${where.sql} GROUP BY prefix
+               ) GROUP BY bucket`,
         )
         .all(where.params) as { bucket: number; n: number }[];
       for (const row of rows) counts.set(row.bucket, row.n);
@@ -254,6 +265,32 @@ export function histogram(db: Database, search: EventSearch, options?: Histogram
     }
   }
   return { interval: histogramPlan.interval, intervalMs: histogramPlan.intervalMs, buckets };
+}
+
+/** The bucket (epoch ms of its start, buckets aligned on the epoch) of the time `ms` (an SQL expression). */
+function bucketOf(ms: string, intervalMs: number): string {
+  return `((${ms} / ${intervalMs}) * ${intervalMs})`;
+}
+
+/**
+ * The text prefix of `ts` that a histogram may group by before computing buckets, with the epoch ms of the
+ * prefix's start (`prefix`: the inner query's column): the hour (`YYYY-MM-DDTHH`), the minute or the second,
+ * the longest span the interval is a whole multiple of. Buckets start at multiples of the interval since the
+ * epoch, so such a span never straddles two buckets, and the date arithmetic runs once per group rather
+ * than once per row (24 h of 1M events by agency and hour: 143k rows, ~740 groups). Undefined for an
+ * interval under a second or not a whole number of seconds.
+ */
+function timePrefix(intervalMs: number): { text: string; ms: string } | undefined {
+  for (const [length, spanMs, pad] of [
+    [13, 3_600_000, ':00:00'],
+    [16, 60_000, ':00'],
+    [19, 1000, ''],
+  ] as const) {
+    if (intervalMs % spanMs === 0) {
+      return { text: `substr(events.ts, 1, ${length})`, ms: `(unixepoch(prefix || '${pad}') * 1000)` };
+    }
+  }
+  return undefined;
 }
 
 function collectSplits(
