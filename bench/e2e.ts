@@ -8,7 +8,8 @@
  * - peak RSS of the process that runs the worker stages (serve in embedded mode, each worker in scale mode).
  *
  * - CPU seconds used by the processes running the worker stages (from /proc), and the load average before
- *   and after: on a shared machine, events per CPU-second is the steadier figure.
+ *   and after: on a shared machine, events per CPU-second is the steadier figure. In scale mode also the
+ *   CPU an event of the API process (ingest), the Elasticsearch node and Redis, which share the cores.
  *
  * Rules: the bundled pack plus `--sigma` SigmaHQ detection rules (default 1,000: issue 6's load; 0 for the
  * pack alone; see bench/pipeline-sigma-sample.ts, needs ../shared/data/sigma). `--concurrency` sets
@@ -23,7 +24,7 @@
  * `--rate 0` sends as fast as the listener takes lines. The mix: 70% firewall (iptables), 20% nginx access,
  * 10% sshd, from 31 agencies' address ranges; keep runs to a minute on the shared 2-core machine.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,6 +91,27 @@ function rssOf(pid: number): { rss: number; anonymous: number } {
   }
 }
 
+/**
+ * Processes of the services beside ours, found by their command line (Linux /proc): the Elasticsearch node
+ * and the Redis server, whose CPU per event a scale-mode run reports too (on 2 shared cores, where it goes).
+ */
+function servicePids(): { name: string; pid: number }[] {
+  const found: { name: string; pid: number }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let command: string;
+    try {
+      command = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+    } catch {
+      continue; // ended meanwhile
+    }
+    if (command.includes('org.elasticsearch.bootstrap') || command.includes('org.elasticsearch.server'))
+      found.push({ name: 'Elasticsearch', pid: Number(entry) });
+    else if (command.startsWith('redis-server')) found.push({ name: 'Redis', pid: Number(entry) });
+  }
+  return found;
+}
+
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
@@ -147,6 +169,10 @@ async function main() {
     );
     const loadBefore = loadavg()[0]!;
     const cpuBefore = stagePids.map(cpuSecondsOf);
+    // Scale mode: the API process (ingest) and the services take their share of the same two cores.
+    const others =
+      MODE === 'scale' ? [{ name: 'API (serve)', pid: processes[0]!.child.pid! }, ...servicePids()] : [];
+    const othersBefore = others.map(({ pid }) => cpuSecondsOf(pid));
     let peakRss = 0;
     let peakAnonymous = 0;
     const rssTimer = setInterval(() => {
@@ -229,6 +255,7 @@ async function main() {
     await Promise.race([poller, new Promise((resolve) => setTimeout(resolve, 30_000))]);
     clearInterval(rssTimer);
     const cpuSeconds = stagePids.reduce((sum, pid, i) => sum + cpuSecondsOf(pid) - cpuBefore[i]!, 0);
+    const othersSeconds = others.map(({ pid }, i) => cpuSecondsOf(pid) - othersBefore[i]!);
     const allSeconds = (indexedBy - started) / 1000;
     console.log(
       `${MODE}${MODE === 'scale' ? ` (${WORKERS} worker${WORKERS > 1 ? 's' : ''})` : ''}: sent ${sent} lines in ${sendSeconds.toFixed(1)} s ` +
@@ -247,6 +274,12 @@ async function main() {
       `CPU of the worker stages' processes: ${cpuSeconds.toFixed(1)} s = ${Math.round(sent / cpuSeconds)} events per CPU-second; ` +
         `load average ${loadBefore.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}; ${SIGMA > 0 ? `bundled pack + ${SIGMA} SigmaHQ rules` : 'bundled pack'}`,
     );
+    const perEvent = (seconds: number) => `${Math.round((seconds / sent) * 1e6)} µs`;
+    if (others.length > 0)
+      console.log(
+        `CPU an event: worker stages ${perEvent(cpuSeconds)}, ` +
+          others.map(({ name }, i) => `${name} ${perEvent(othersSeconds[i]!)}`).join(', '),
+      );
   } finally {
     await Promise.all(processes.map((p) => p.stop()));
     if (MODE === 'scale') {
