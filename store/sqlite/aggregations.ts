@@ -218,14 +218,17 @@ export function histogram(db: Database, search: EventSearch, options?: Histogram
     if (splitColumn !== undefined) {
       // A single-valued column: one grouping by (bucket, value) gives the splits and, summed, the counts.
       // Grouped by the time's text prefix first when no prefix straddles two buckets (see timePrefix).
+      const agencies = splitColumn === 'agency' && onlyTime(histogramPlan.plan);
       const rows = db
         .prepare(
           prefix === undefined
             ? `SELECT ${bucket} AS bucket, events.${splitColumn} AS key, count(*) AS n FROM ${where.from}
                WHERE ${where.sql} GROUP BY bucket, key ORDER BY bucket, n DESC, key ASC`
-            : `SELECT ${bucketOf(prefix.ms, histogramPlan.intervalMs)} AS bucket, key, sum(n) AS n FROM (
+            : `${agencies ? EVERY_AGENCY : ''}
+               SELECT ${bucketOf(prefix.ms, histogramPlan.intervalMs)} AS bucket, key, sum(n) AS n FROM (
                  SELECT ${prefix.text} AS prefix, events.${splitColumn} AS key, count(*) AS n FROM ${where.from}
-                 WHERE ${where.sql} GROUP BY prefix, key
+                 WHERE ${where.sql} ${agencies ? 'AND events.agency IN (SELECT agency FROM every_agency)' : ''}
+                 GROUP BY prefix, key
                ) GROUP BY bucket, key ORDER BY bucket, n DESC, key ASC`,
         )
         .all(where.params) as { bucket: number; key: unknown; n: number }[];
@@ -265,6 +268,24 @@ export function histogram(db: Database, search: EventSearch, options?: Histogram
     }
   }
   return { interval: histogramPlan.interval, intervalMs: histogramPlan.intervalMs, buckets };
+}
+
+/**
+ * `every_agency`: the stored agencies, one seek each in `(agency, ts)`. `events.agency IN (every_agency)` is
+ * true of every row (agency is NOT NULL) and lets SQLite read a time range agency by agency from that index
+ * alone instead of reading each row of the range beside `(ts, id)` (24 h of 1M events by agency and hour:
+ * ~120 → ~50 ms).
+ */
+const EVERY_AGENCY = `WITH RECURSIVE every_agency(agency) AS (
+  SELECT (SELECT min(agency) FROM event_rows)
+  UNION ALL
+  SELECT (SELECT min(agency) FROM event_rows WHERE agency > every_agency.agency) FROM every_agency
+  WHERE every_agency.agency IS NOT NULL
+)`;
+
+/** A search of a time range only (and no agency scope, no rule). */
+function onlyTime(plan: SearchPlan): boolean {
+  return plan.condition.kind === 'all' && plan.rule === undefined && plan.agencies === undefined;
 }
 
 /** The bucket (epoch ms of its start, buckets aligned on the epoch) of the time `ms` (an SQL expression). */

@@ -114,3 +114,37 @@ describe('sqlite search: address pages below and above 5,000 matches', () => {
     expect(Math.min(...totals)).toBeLessThanOrEqual(5000);
   });
 });
+
+describe('sqlite histogram by agency (grouped by the time prefix, read agency by agency)', () => {
+  for (const [interval, span] of [
+    ['1h', 3 * 3_600_000],
+    ['5m', 3 * 3_600_000],
+    ['1s', 1_800_000],
+  ] as const) {
+    it(`counts every event in its ${interval} bucket, split by agency`, async () => {
+      const time = { from: start + 1000, to: start + 1000 + span };
+      const histogram = await stores.events.histogram!(
+        { time },
+        { interval, splitBy: { field: 'agency.id', size: 5 } },
+      );
+      const want = new Map<number, Map<string, number>>();
+      for (const event of written) {
+        const at = Date.parse(event['@timestamp'] as string);
+        if (at < time.from || at >= time.to) continue;
+        const bucket = Math.floor(at / histogram.intervalMs) * histogram.intervalMs;
+        const split = want.get(bucket) ?? new Map<string, number>();
+        want.set(bucket, split);
+        split.set(event.agency.id, (split.get(event.agency.id) ?? 0) + 1);
+      }
+      expect(histogram.buckets.filter((bucket) => bucket.count > 0).length).toBe(want.size);
+      for (const bucket of histogram.buckets) {
+        const split = want.get(Date.parse(bucket.start)) ?? new Map<string, number>();
+        const expectedSplit = [...split]
+          .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1))
+          .map(([key, count]) => ({ key, count }));
+        expect(bucket.count).toBe(expectedSplit.reduce((sum, entry) => sum + entry.count, 0));
+        expect(bucket.split).toEqual(expectedSplit);
+      }
+    });
+  }
+});
