@@ -6,6 +6,7 @@
  * variants measure options without changing the store:
  *
  *   npx tsx bench/store-sqlite-parts.ts [--events 100000] [--fts full|none|off] [--page-size 16384] [--sql-only]
+ *                                       [--batch 5000] (events a batch, and so a transaction)
  *
  * --fts none: FTS5 `detail=none` (no positions); off: no full-text rows at all.
  *
@@ -24,8 +25,8 @@ import BetterSqlite3 from 'better-sqlite3';
 import type { SecurityEvent } from '../core/model.js';
 import { prepareEvent } from '../store/event-document.js';
 import { toEventRows } from '../store/sqlite/event-store.js';
-import { schemaStatements } from '../store/sqlite/schema.js';
-import { SqliteWriter } from '../store/sqlite/writer.js';
+import { EXTRA_HOT_FIELDS, schemaStatements } from '../store/sqlite/schema.js';
+import { type EventRows, SqliteWriter } from '../store/sqlite/writer.js';
 import { textTokens } from '../store/text-tokens.js';
 import { eventBatches } from './event-dataset.js';
 
@@ -36,8 +37,14 @@ interface GrowVariant {
   /** Run after the schema, before the first insert. */
   setup?: string[];
   cacheMb?: number;
+  /** Bytes a page (default: the store's 16384). */
+  pageSize?: number;
   /** Run after every batch (the writer's idle time), timed apart from the inserts. */
   idle?: string;
+  /** Run `idle` only once this many events were written since its last run (default: every batch). */
+  idleEvery?: number;
+  /** Events per transaction when not `--batch`'s (each batch written in slices of this many). */
+  transaction?: number;
 }
 
 const FTS_OPTIONS = "content='', contentless_delete=1";
@@ -72,6 +79,30 @@ const GROW_VARIANTS: GrowVariant[] = [
   // SQLite's default, the store's setting until 2026-11-26 evening (base: 10,000).
   { name: 'checkpoint1k', setup: ['PRAGMA wal_autocheckpoint = 1000'] },
   { name: 'checkpoint4k', setup: ['PRAGMA wal_autocheckpoint = 4000'] },
+  // e2e's transactions: one 500-line batch each (the pipeline's two batches in flight rarely group).
+  { name: 'txn500', transaction: 500 },
+  { name: 'txn1000', transaction: 1000 },
+  // The address entries written in bulk instead of one B-tree insert an event: no index on event_rows; every
+  // 100,000 events the new rows' (hour, address, ts, rid) are inserted sorted into a WITHOUT ROWID table
+  // (a deferred index: what a search would probe, with the rows after the mark scanned).
+  {
+    name: 'bulk-address',
+    schema: (s) => (s.includes('events_hour_source_ip') ? null : s),
+    setup: [
+      `CREATE TABLE address_index (hour TEXT, source_ip BLOB, ts TEXT, rid INTEGER,
+         PRIMARY KEY (hour, source_ip, ts, rid)) WITHOUT ROWID`,
+      'CREATE TABLE address_mark (rid INTEGER NOT NULL)',
+      'INSERT INTO address_mark VALUES (0)',
+    ],
+    idle: `BEGIN;
+      INSERT INTO address_index SELECT substr(ts, 1, 13), source_ip, ts, rid FROM event_rows
+        WHERE rid > (SELECT rid FROM address_mark) AND source_ip IS NOT NULL ORDER BY 1, 2, 3, 4;
+      UPDATE address_mark SET rid = (SELECT max(rid) FROM event_rows);
+      COMMIT`,
+    idleEvery: 100_000,
+  },
+  { name: 'pg4k', pageSize: 4096 },
+  { name: 'pg8k', pageSize: 8192 },
 ];
 
 const { values } = parseArgs({
@@ -80,11 +111,18 @@ const { values } = parseArgs({
     fts: { type: 'string', default: 'full' },
     'page-size': { type: 'string', default: '16384' },
     'sql-only': { type: 'boolean', default: false },
+    // Events per batch, and so per transaction of the inserts (e2e's batches: 500).
+    batch: { type: 'string', default: '5000' },
+    // --grow: event time at this many events a second (default: 7 days over --events, ~1.7/s), and the
+    // source addresses drawn from this many (default: the dataset's ~320 attackers). e2e: 13,000/s, 62,500.
+    rate: { type: 'string', default: '0' },
+    addresses: { type: 'string', default: '0' },
     grow: { type: 'boolean', default: false },
     variants: { type: 'string', default: GROW_VARIANTS.map((variant) => variant.name).join(',') },
   },
 });
 const total = Number(values.events);
+const batchSize = Number(values.batch);
 const to = Date.parse('2025-03-08T00:00:00Z');
 if (values.grow) {
   await grow(
@@ -98,7 +136,7 @@ if (values.grow) {
   process.exit(0);
 }
 const batches: SecurityEvent[][] = [
-  ...eventBatches(total, { from: to - 7 * 86_400_000, to, order: 'time', batchSize: 5000 }),
+  ...eventBatches(total, { from: to - 7 * 86_400_000, to, order: 'time', batchSize }),
 ];
 
 function cpuMicros(): number {
@@ -172,7 +210,7 @@ for (let file = 0; file < 3; file++) {
   for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
 }
 console.log(
-  `${`SQLite inserts (fts ${values.fts}, ${values['page-size']} B pages)`.padEnd(34)} ${median(samples).toFixed(1).padStart(6)} µs/event  (files: ${samples.map((s) => s.toFixed(1)).join(', ')})`,
+  `${`SQLite inserts (fts ${values.fts}, ${values['page-size']} B pages, ${batchSize}/txn)`.padEnd(34)} ${median(samples).toFixed(1).padStart(6)} µs/event  (files: ${samples.map((s) => s.toFixed(1)).join(', ')})`,
 );
 
 /** The writer thread's settings (connection.ts, writer-thread.ts) but the page size. */
@@ -182,6 +220,43 @@ function writerSettings(db: BetterSqlite3.Database, cacheMb: number): void {
   db.pragma('wal_autocheckpoint = 10000');
   db.pragma(`cache_size = -${cacheMb * 1024}`);
   db.pragma('temp_store = MEMORY');
+}
+
+/**
+ * `--rate`, `--addresses`: the rows' time as `--rate` events a second from `to` on, and their source
+ * address one of `--addresses` (the documents keep theirs: the inserts' cost is in the rows' columns).
+ */
+function reshape(batches: EventRows[], first: number): void {
+  const rate = Number(values.rate);
+  const addresses = Number(values.addresses);
+  let n = first;
+  for (const batch of batches) {
+    for (const row of batch.rows) {
+      if (rate > 0)
+        row[1] = `${new Date(to + Math.floor((1000 * n) / rate)).toISOString().slice(0, 23)}000000Z`;
+      if (addresses > 0) {
+        const k = Math.floor(Math.random() * addresses);
+        row[3 + EXTRA_HOT_FIELDS.findIndex((field) => field.column === 'source_ip')] =
+          `198.18.${(k >> 8) & 255}.${k & 255}`;
+      }
+      n++;
+    }
+  }
+}
+
+/** `batch` as batches of `size` events (dead letters in the first), or whole without a size. */
+function slices(batch: EventRows, size: number | undefined): EventRows[] {
+  if (size === undefined || batch.rows.length <= size) return [batch];
+  const parts: EventRows[] = [];
+  for (let at = 0; at < batch.rows.length; at += size) {
+    parts.push({
+      rows: batch.rows.slice(at, at + size),
+      docs: batch.docs.slice(at, at + size),
+      terms: batch.terms.slice(at, at + size),
+      deadLetters: at === 0 ? batch.deadLetters : [],
+    });
+  }
+  return parts;
 }
 
 function ioWritten(): number {
@@ -195,21 +270,21 @@ async function grow(events: number, variants: GrowVariant[]): Promise<void> {
     const path = join(tmpdir(), `siem-bench-grow-${process.pid}-${variant.name}.db`);
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
     const db = new BetterSqlite3(path);
-    db.pragma('page_size = 16384');
+    db.pragma(`page_size = ${variant.pageSize ?? 16384}`);
     writerSettings(db, variant.cacheMb ?? 16);
     for (const statement of schemaStatements()) {
       const changed = variant.schema ? variant.schema(statement) : statement;
       if (changed !== null) db.exec(changed);
     }
     for (const statement of variant.setup ?? []) db.exec(statement);
-    const idle = variant.idle ? db.prepare(variant.idle) : undefined;
-    return { variant, path, db, writer: new SqliteWriter(db), idle, cpu: 0, idleCpu: 0, written: 0 };
+    const idle = variant.idle;
+    return { variant, path, db, writer: new SqliteWriter(db), idle, sinceIdle: 0 };
   });
   console.log(
     `${events} events, ${variants.length} variants, chunks of ${chunkEvents}, load ${loadavg()[0]!.toFixed(1)}`,
   );
   console.log('rows     variant              µs CPU/event (sys)  idle µs   KB written/event');
-  const batches = eventBatches(events, { from: to - 7 * 86_400_000, to, order: 'time', batchSize: 5000 });
+  const batches = eventBatches(events, { from: to - 7 * 86_400_000, to, order: 'time', batchSize });
   for (let chunk = 0; ; chunk++) {
     const rows = [];
     for (let n = 0; n < chunkEvents; ) {
@@ -219,18 +294,21 @@ async function grow(events: number, variants: GrowVariant[]): Promise<void> {
       n += next.value.length;
     }
     if (rows.length === 0) break;
+    reshape(rows, chunk * chunkEvents);
     const count = rows.reduce((sum, batch) => sum + batch.rows.length, 0);
     for (let i = 0; i < files.length; i++) {
       const file = files[(i + chunk) % files.length]!;
-      const copies = rows.map((batch) => structuredClone(batch));
+      const copies = rows.flatMap((batch) => slices(structuredClone(batch), file.variant.transaction));
       let idleCpu = 0;
       const written = ioWritten();
       const start = process.cpuUsage();
       for (const batch of copies) {
         file.writer.writeEvents(batch);
-        if (file.idle) {
+        file.sinceIdle += batch.rows.length;
+        if (file.idle && file.sinceIdle >= (file.variant.idleEvery ?? 0)) {
+          file.sinceIdle = 0;
           const idleStart = process.cpuUsage();
-          file.idle.run();
+          file.db.exec(file.idle);
           const used = process.cpuUsage(idleStart);
           idleCpu += used.user + used.system;
         }
