@@ -9,6 +9,7 @@ import { SqliteEventStore } from './event-store.js';
 import { SqliteIncidentStore } from './incident-store.js';
 import { SqliteQueueDeadLetters } from './queue-dead-letters.js';
 import {
+  detectionMigrationStatements,
   hotColumnStatements,
   incidentMigrationStatements,
   migrationStatements,
@@ -97,6 +98,15 @@ function createOrMigrateSchema(db: BetterSqlite3.Database, logger: Logger | unde
     if (incidentColumns.length > 0 && !incidentColumns.includes('severity')) {
       for (const statement of incidentMigrationStatements()) db.exec(statement);
       logger?.info({ from: version, to: SCHEMA_VERSION }, 'sqlite store migrated incidents to a rowid table');
+    }
+    // Detections keyed by id alone (7 and before): the table again, keyed on (ts, id).
+    const detectionKey = db
+      .prepare("SELECT pk FROM pragma_table_info('detections') WHERE name = 'ts'")
+      .pluck()
+      .get();
+    if (detectionKey === 0) {
+      for (const statement of detectionMigrationStatements()) db.exec(statement);
+      logger?.info({ from: version, to: SCHEMA_VERSION }, 'sqlite store keyed detections by time');
     }
     for (const statement of schemaStatements()) db.exec(statement);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);

@@ -292,6 +292,57 @@ describe('sqlite store layout', () => {
     db.close();
   });
 
+  it('keys the detections of a version 7 file by time and id, keeping them and their dedup', async () => {
+    const path = join(dir, 'v7.db');
+    const stores = createSqliteStores({ path });
+    await stores.close();
+    // Back to layout 7: detections keyed by id alone, one already stored.
+    const v7 = new BetterSqlite3(path);
+    v7.exec('DROP TABLE detections');
+    v7.exec(`CREATE TABLE detections (id TEXT PRIMARY KEY, rule_id TEXT NOT NULL, agency TEXT NOT NULL,
+      ts TEXT NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID`);
+    v7.exec('CREATE INDEX detections_rule ON detections (rule_id, ts)');
+    const detection = (id: string, timestamp: string) => ({
+      id,
+      ruleId: 'rule-a',
+      ruleTitle: 'A',
+      level: 'high' as const,
+      tags: [],
+      eventIds: [`event-${id}`],
+      groupBy: {},
+      agency: 'ag-a',
+      timestamp,
+      batchId: 'b-1',
+    });
+    const old = detection('det-old', '2025-03-01T10:00:00.000Z');
+    v7.prepare('INSERT INTO detections VALUES (?, ?, ?, ?, ?)').run(
+      old.id,
+      old.ruleId,
+      old.agency,
+      '2025-03-01T10:00:00.000000000Z',
+      JSON.stringify(old),
+    );
+    v7.pragma('user_version = 7');
+    v7.close();
+
+    const reopened = createSqliteStores({ path });
+    await reopened.incidents.addDetections([old, detection('det-new', '2025-03-01T11:00:00.000Z')]);
+    const listed = await reopened.incidents.listDetections!({ agencies: ['ag-a'] });
+    expect(listed.map((stored) => stored.id)).toEqual(['det-new', 'det-old']);
+    await reopened.close();
+    const db = new BetterSqlite3(path, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    const key = db
+      .prepare("SELECT name FROM pragma_table_info('detections') WHERE pk > 0 ORDER BY pk")
+      .pluck()
+      .all();
+    expect(key).toEqual(['ts', 'id']);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'detections_rule'").pluck().get()).toBe(
+      'detections_rule',
+    );
+    db.close();
+  });
+
   it('opens a new file at the current layout', async () => {
     const path = join(dir, 'new.db');
     const stores = createSqliteStores({ path });
