@@ -66,7 +66,8 @@ export function topValues(db: Database, search: EventSearch, fieldName: string, 
   // By a column with a `(column, ts)` index and only a time range (the tiles' events per agency): count
   // each key's range in its index (statsPerKeyFromIndex visits keys in index order; the stable sort keeps that
   // order, SQLite's, among equal counts), instead of visiting every row of the range.
-  const counted = statsPerSourceIp(db, plan, field) ?? statsPerKeyFromIndex(db, plan, field, MAX_KEY_HOPS);
+  const counted =
+    statsPerSourceIp(db, plan, field, false) ?? statsPerKeyFromIndex(db, plan, field, MAX_KEY_HOPS);
   if (counted !== undefined) {
     const sorted = counted.sort((a, b) => b.count - a.count);
     const buckets = sorted.slice(0, limit).map(({ key, count }) => ({ key, count }));
@@ -94,6 +95,21 @@ export function distinctCount(db: Database, search: EventSearch, fieldName: stri
   const field = valueField(fieldName);
   const plan = planSearch({ ...search, after: undefined, limit: undefined });
   if (plan.condition.kind === 'none') return 0;
+  if (field.column === 'source_ip' && onlyTime(plan)) {
+    // From the hour-keyed address index alone, its (hour, address) groups in its order, as statsPerSourceIp
+    // (1M events, 24 h: 45 → 19 ms; 7 days: 310 → 130 ms).
+    const hours = sourceIpHours(plan.from, plan.to);
+    return db
+      .prepare(
+        `SELECT count(DISTINCT key) FROM (
+           SELECT ${tsHour('events.ts')} AS hour, events.source_ip AS key FROM event_rows AS events
+           WHERE ${hours.sql} AND events.ts >= ? AND events.ts < ? AND events.source_ip IS NOT NULL
+           GROUP BY hour, key
+         )`,
+      )
+      .pluck()
+      .get([...hours.params, plan.from ?? '', plan.to ?? '~']) as number;
+  }
   const where = toWhere(plan, db);
   const source = valueSource(field, where);
   const row = db
@@ -108,7 +124,7 @@ export function lastSeenBy(db: Database, search: EventSearch, fieldName: string,
   const plan = planSearch({ ...search, after: undefined, limit: undefined });
   if (plan.condition.kind === 'none') return [];
   const fast =
-    statsPerSourceIp(db, plan, field)?.slice(0, limit) ?? statsPerKeyFromIndex(db, plan, field, limit);
+    statsPerSourceIp(db, plan, field, true)?.slice(0, limit) ?? statsPerKeyFromIndex(db, plan, field, limit);
   if (fast !== undefined) return fast;
   const where = toWhere(plan, db);
   const source = valueSource(field, where);
@@ -134,15 +150,20 @@ function lastSeenOf(field: FieldRef, row: { key: unknown; last: string; n: numbe
  * range's entries by address directly sorted every entry (7 days at 1M rows: ~430 vs ~200 ms). The
  * index no longer has an address's entries together, so the hops of statsPerKeyFromIndex do not apply.
  */
-function statsPerSourceIp(db: Database, plan: SearchPlan, field: FieldRef): LastSeen[] | undefined {
-  if (field.column !== 'source_ip' || plan.condition.kind !== 'all' || plan.rule !== undefined)
-    return undefined;
-  if (plan.agencies !== undefined) return undefined;
+function statsPerSourceIp(
+  db: Database,
+  plan: SearchPlan,
+  field: FieldRef,
+  withLast: boolean,
+): LastSeen[] | undefined {
+  if (field.column !== 'source_ip' || !onlyTime(plan)) return undefined;
   const hours = sourceIpHours(plan.from, plan.to);
+  // The counts alone (topValues) spare the max(ts) of every entry (7 days of 1M events: ~25% of the grouping).
+  const last = withLast ? 'max(events.ts)' : "''";
   const rows = db
     .prepare(
       `SELECT key, max(last) AS last, sum(n) AS n FROM (
-         SELECT ${tsHour('events.ts')} AS hour, events.source_ip AS key, max(events.ts) AS last, count(*) AS n
+         SELECT ${tsHour('events.ts')} AS hour, events.source_ip AS key, ${last} AS last, count(*) AS n
          FROM event_rows AS events
          WHERE ${hours.sql} AND events.ts >= ? AND events.ts < ? AND events.source_ip IS NOT NULL
          GROUP BY hour, key

@@ -148,3 +148,33 @@ describe('sqlite histogram by agency (grouped by the time prefix, read agency by
     });
   }
 });
+
+describe('sqlite per-address counts over a time range (from the hour-keyed address index)', () => {
+  it('counts, top values and distinct addresses as the events written', async () => {
+    const time = { from: start + 1000, to: start + 4 * 3_600_000 + 500 };
+    const counts = new Map<string, number>();
+    for (const event of written) {
+      const at = Date.parse(event['@timestamp'] as string);
+      if (at < time.from || at >= time.to) continue;
+      const ip = (event.source as { ip: string }).ip;
+      counts.set(ip, (counts.get(ip) ?? 0) + 1);
+    }
+    expect(await stores.events.distinctCount!({ time }, 'source.ip')).toBe(counts.size);
+    // Ordered as Elasticsearch orders terms: count, then the key's bytes (an address's 16 bytes here).
+    const key = (ip: string) =>
+      ip
+        .split('.')
+        .map((part) => part.padStart(3, '0'))
+        .join('.');
+    const top = [...counts]
+      .sort(([a, x], [b, y]) => y - x || (key(a) < key(b) ? -1 : 1))
+      .slice(0, 10)
+      .map(([ip, count]) => ({ key: ip, count }));
+    const shown = top.reduce((sum, bucket) => sum + bucket.count, 0);
+    const total = [...counts.values()].reduce((sum, count) => sum + count, 0);
+    expect(await stores.events.topValues!({ time }, 'source.ip', 10)).toEqual({
+      buckets: top,
+      other: total - shown,
+    });
+  });
+});
