@@ -101,6 +101,14 @@ const GROW_VARIANTS: GrowVariant[] = [
       COMMIT`,
     idleEvery: 100_000,
   },
+  // Checkpoints out of the commits: none automatic; a passive checkpoint every 50k events, timed apart (as a
+  // checkpoint on another connection would take it off the writer).
+  {
+    name: 'checkpoint-apart',
+    setup: ['PRAGMA wal_autocheckpoint = 0'],
+    idle: 'PRAGMA wal_checkpoint(PASSIVE)',
+    idleEvery: 50_000,
+  },
   { name: 'pg4k', pageSize: 4096 },
   { name: 'pg8k', pageSize: 8192 },
 ];
