@@ -168,13 +168,15 @@ const DETECTIONS_TABLE = `CREATE TABLE IF NOT EXISTS detections (
 ) WITHOUT ROWID`;
 
 /**
- * Statements that bring `detections` keyed by `id` (schema 7 and before) to `(ts, id)`: a new table
- * filled in key order, the old one (and its index, made again by schemaStatements) dropped.
+ * Statements that bring `detections` keyed by `id` (schema 7 and before) to `(ts, id)`: a new table, the old
+ * one (and its index, made again by schemaStatements) dropped. Copied in the order of `(rule_id, ts)`, which
+ * the old index gives without a sort (sorting by `(ts, id)` would hold every row in memory: temp_store is
+ * MEMORY), so each rule's detections sweep the new table once in time order instead of landing at random.
  */
 export function detectionMigrationStatements(): string[] {
   return [
     DETECTIONS_TABLE.replace('detections (', 'detections_v8 ('),
-    'INSERT INTO detections_v8 (id, rule_id, agency, ts, doc) SELECT id, rule_id, agency, ts, doc FROM detections ORDER BY ts, id',
+    'INSERT INTO detections_v8 (id, rule_id, agency, ts, doc) SELECT id, rule_id, agency, ts, doc FROM detections ORDER BY rule_id, ts',
     'DROP TABLE detections',
     'ALTER TABLE detections_v8 RENAME TO detections',
   ];
