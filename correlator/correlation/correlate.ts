@@ -155,6 +155,9 @@ export class Correlator {
       const rule = correlation.ruleIds.indexOf(ruleId);
       // One literal per shape: a property added afterwards would give every retained hit (hundreds of
       // thousands at full rate) a separate property store.
+      // An event id is a concatenation holding a slice of its 43-character digest (core/identity.ts):
+      // reading it as a number flattens it in place, so a retained hit keeps 22 characters, not the digest.
+      Number(hit.key);
       const entry: WindowHit =
         value === undefined
           ? { time: hit.time, rule, key: hit.key, agency: hit.agency }

@@ -66,9 +66,6 @@ export interface WindowOutcome {
 
 export const identityOf = (hit: WindowHit): string => `${hit.rule}:${hit.key}`;
 
-/** Groups up to this many retained hits are searched for a duplicate directly; larger ones through a set. */
-const SCAN_LIMIT = 32;
-
 /**
  * Applies hits (one batch's, for one group) to a group's state. Pure: `state` is not modified.
  * `maxHits` caps the retained hits per group (a flood in one group cannot grow memory without bound).
@@ -98,8 +95,6 @@ export function applyToGroup(
   let consumed: Map<string, Firing | undefined> | undefined;
   let lastEnd = Number.NEGATIVE_INFINITY;
   for (const firing of state.firings) if (firing.time > lastEnd) lastEnd = firing.time;
-  // Keys of the retained hits, for large groups only (a re-delivered hit is found without a scan).
-  let keys: Set<string> | undefined;
 
   for (const hit of hits) {
     if (hit.time <= lastEnd) {
@@ -111,8 +106,7 @@ export function applyToGroup(
         continue;
       }
     }
-    if (state.hits.length > SCAN_LIMIT && !keys) keys = new Set(state.hits.map((h) => h.key));
-    if ((!keys || keys.has(hit.key)) && isRetained(state.hits, hit)) continue;
+    if (isRetained(state.hits, hit)) continue;
     if (hit.time < state.newest - latenessMs) {
       late.push(hit);
       continue;
@@ -121,13 +115,10 @@ export function applyToGroup(
     let at = state.hits.length;
     while (at > 0 && state.hits[at - 1]!.time > hit.time) at--;
     state.hits.splice(at, 0, hit);
-    keys?.add(hit.key);
 
     const firing = evaluate(correlation, state.hits, at);
     if (!firing) continue;
     state.hits = state.hits.slice(firing.consumed.length);
-    // Consumed hits left the retained list: the key set is rebuilt from it when next needed.
-    keys = undefined;
     if (consumed) {
       for (const consumedId of firing.consumed) consumed.set(consumedId, undefined);
       consumed.set(firing.completedBy, firing);
@@ -161,9 +152,23 @@ function consumedBy(firings: Firing[]): Map<string, Firing | undefined> {
   return consumed;
 }
 
-/** Whether a hit with the same identity (rule and key) is retained (a re-delivered batch). */
+/**
+ * Whether a hit with the same identity (rule and key) is retained (a re-delivered batch). A re-delivered
+ * hit has its original's time, and the retained hits are in time order: only those of its time are
+ * compared, found by bisection. (A set of the retained keys, rebuilt per batch, cost a group of 1,000
+ * retained hits more than the rest of its batch; a new hit later than all of them compares none.)
+ */
 function isRetained(retained: WindowHit[], hit: WindowHit): boolean {
-  for (let i = retained.length - 1; i >= 0; i--) {
+  if (Number.isNaN(hit.time))
+    return retained.some((other) => other.key === hit.key && other.rule === hit.rule);
+  let low = 0;
+  let high = retained.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (retained[middle]!.time < hit.time) low = middle + 1;
+    else high = middle;
+  }
+  for (let i = low; i < retained.length && retained[i]!.time === hit.time; i++) {
     const other = retained[i]!;
     if (other.key === hit.key && other.rule === hit.rule) return true;
   }
