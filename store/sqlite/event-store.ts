@@ -76,7 +76,7 @@ export class SqliteEventStore implements EventStore {
    * their page is read depends on the count) nor past a cursor (the total counts the matches before it too).
    */
   #pageWithTotal(plan: SearchPlan, where: EventsWhere): { rows: PageRow[]; total: number } | undefined {
-    if (plan.after !== undefined || where.namesHours || plan.limit <= 0) return undefined;
+    if (plan.after !== undefined || where.readsAddresses || plan.limit <= 0) return undefined;
     const order = 'ORDER BY events.ts DESC, events.id DESC LIMIT ?';
     const params = [...where.params, plan.limit];
     const steps = this.#db
@@ -92,12 +92,12 @@ export class SqliteEventStore implements EventStore {
   /** The total, then the page. */
   #countThenPage(plan: SearchPlan, where: EventsWhere): { rows: PageRow[]; total: number } {
     const total = this.#count(where);
-    // Through the hour-keyed address index the page is every match sorted; past SORTED_PAGE_MAX matches,
-    // walking `(ts, id)` newest first meets the page sooner (see SORTED_PAGE_MAX). The hours stay in the
-    // condition (true of every row in the range): the index is named instead. Not through the `events` view
+    // Through the address entries the page is every match sorted; past SORTED_PAGE_MAX matches, walking
+    // `(ts, id)` newest first meets the page sooner (see SORTED_PAGE_MAX). The condition is the same (its
+    // entries' row ids, read once): the index is named. Not through the `events` view
     // (a rule's condition), which takes no INDEXED BY: there the planner chooses.
     const from =
-      total > SORTED_PAGE_MAX && where.namesHours && where.from === EVENT_ROWS
+      total > SORTED_PAGE_MAX && where.readsAddresses && where.from === EVENT_ROWS
         ? `${EVENT_ROWS} INDEXED BY events_ts`
         : where.from;
     const params = [...where.params];
@@ -244,8 +244,8 @@ function columnValue(value: unknown, field: FieldSpec): SqlValue {
 /** A WHERE over the events, with the FROM it needs (the `events` view when a rule reads `events.doc`). */
 export interface EventsWhere extends SqlCondition {
   from: string;
-  /** Whether an address comparison names the range's hours (see CompiledCondition). */
-  namesHours: boolean;
+  /** Whether an address comparison reads the address entries (see CompiledCondition). */
+  readsAddresses: boolean;
 }
 
 const EVENT_ROWS = 'event_rows AS events';
@@ -292,7 +292,7 @@ function ridRangeFor(db: Database | undefined, plan: SearchPlan): [number, numbe
 
 /**
  * Matches of an address or CIDR search above which its page is read by walking `(ts, id)` newest first
- * rather than from the hour-keyed address index, which hands SQLite every match to sort (1M rows: a CIDR
+ * rather than from the address entries (schema.ts ADDRESS_TABLE), which hand SQLite every match to sort (1M rows: a CIDR
  * with 87k matches in a day, first 50: 0.1 ms walking, 86 ms sorted; an address with 2.4k matches over 7
  * days: 3–15 ms sorted, while walking would read the week's rows). The walk reads about
  * page × rows in range / matches rows, unless the matches are bunched far from the range's end.
@@ -317,7 +317,7 @@ export function toWhere(plan: SearchPlan, db?: Database): EventsWhere {
   }
   const ridRange = ridRangeFor(db, plan);
   if (ridRange === null) clauses.push('0');
-  let namesHours = false;
+  let readsAddresses = false;
   if (plan.condition.kind !== 'all') {
     const condition = toSqlCondition(plan.condition, {
       ...(ridRange ? { ridRange } : {}),
@@ -325,7 +325,7 @@ export function toWhere(plan: SearchPlan, db?: Database): EventsWhere {
     });
     clauses.push(condition.sql);
     params.push(...condition.params);
-    namesHours = condition.namesHours;
+    readsAddresses = condition.readsAddresses;
   }
   if (plan.rule !== undefined) {
     const rule = plan.rule.sql();
@@ -336,7 +336,7 @@ export function toWhere(plan: SearchPlan, db?: Database): EventsWhere {
     sql: clauses.length === 0 ? '1' : clauses.join(' AND '),
     params,
     from: plan.rule === undefined ? EVENT_ROWS : 'events',
-    namesHours,
+    readsAddresses,
   };
 }
 

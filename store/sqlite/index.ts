@@ -9,6 +9,7 @@ import { SqliteEventStore } from './event-store.js';
 import { SqliteIncidentStore } from './incident-store.js';
 import { SqliteQueueDeadLetters } from './queue-dead-letters.js';
 import {
+  addressMigrationStatements,
   detectionMigrationStatements,
   hotColumnStatements,
   incidentMigrationStatements,
@@ -28,6 +29,8 @@ export interface SqliteStoreOptions {
    * work overlaps the rest of the pipeline. Not for ':memory:' (a second connection cannot share it).
    */
   writerThread?: boolean;
+  /** Events between two address steps (schema.ts ADDRESS_STEP); tests take a few to cross steps. */
+  addressStep?: number;
 }
 
 export interface SqliteStores {
@@ -47,7 +50,10 @@ export function createSqliteStores(options: SqliteStoreOptions): SqliteStores {
   const db = openDatabase(options.path);
   registerEventSqlFunctions(db);
   createOrMigrateSchema(db, options.logger);
-  const writer = options.writerThread ? threadWriter(options.path, options.logger) : inlineWriter(db);
+  const writerOptions = options.addressStep === undefined ? {} : { addressStep: options.addressStep };
+  const writer = options.writerThread
+    ? threadWriter(options.path, options.logger, writerOptions)
+    : inlineWriter(db, writerOptions);
   const events = new SqliteEventStore({ db, writer, logger: options.logger });
   const incidents = new SqliteIncidentStore({ db, writer });
   const queueDeadLetters = new SqliteQueueDeadLetters(db);
@@ -107,6 +113,15 @@ function createOrMigrateSchema(db: BetterSqlite3.Database, logger: Logger | unde
     if (detectionKey === 0) {
       for (const statement of detectionMigrationStatements()) db.exec(statement);
       logger?.info({ from: version, to: SCHEMA_VERSION }, 'sqlite store keyed detections by time');
+    }
+    // Address entries in a table of their own (9): a file written before gets it filled from its rows.
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
+    if (tables.includes('event_rows') && !tables.includes('event_addresses')) {
+      for (const statement of addressMigrationStatements()) db.exec(statement);
+      logger?.info(
+        { from: version, to: SCHEMA_VERSION },
+        'sqlite store moved the address entries to a table',
+      );
     }
     for (const statement of schemaStatements()) db.exec(statement);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);

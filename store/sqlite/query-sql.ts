@@ -8,7 +8,7 @@
 import { ipToBytes } from '../ip.js';
 import type { FieldRef, PatternPart, QueryNode, RangeOp } from '../query/ast.js';
 import { jsonPath } from './json-path.js';
-import { EVENT_DOC, tsHour } from './schema.js';
+import { ADDRESS_MARK, EVENT_DOC } from './schema.js';
 
 export type SqlValue = string | number | bigint | Buffer | null;
 
@@ -26,27 +26,27 @@ export interface CompileOptions {
    */
   ridRange?: readonly [number, number];
   /**
-   * The search's time range: address and CIDR comparisons name its hours, for the hour-keyed address index
-   * (sourceIpHours). Absent, they compare the column alone.
+   * The search's time range: address and CIDR comparisons read the address entries in it (addressRids).
+   * Absent, they compare the column alone.
    */
   time?: { from: string | undefined; to: string | undefined };
 }
 
 export interface CompiledCondition extends SqlCondition {
-  /** Whether an address or CIDR comparison names the range's hours (the hour-keyed address index). */
-  namesHours: boolean;
+  /** Whether an address or CIDR comparison reads the address entries (addressRids). */
+  readsAddresses: boolean;
 }
 
 /** What the compile found on its way, shared by every branch (`not` copies the options, not this). */
 interface Found {
-  hours: boolean;
+  addresses: boolean;
 }
 
 export function toSqlCondition(node: QueryNode, options: CompileOptions = {}): CompiledCondition {
   const params: SqlValue[] = [];
-  const found: Found = { hours: false };
+  const found: Found = { addresses: false };
   const sql = compile(node, params, { ...options, found });
-  return { sql, params, namesHours: found.hours };
+  return { sql, params, readsAddresses: found.addresses };
 }
 
 /** Whether the tree has a full-text clause on `message` (the FTS5 index). */
@@ -77,7 +77,7 @@ function compile(node: QueryNode, params: SqlValue[], options: Options): string 
     case 'or':
       return junction(node.children, 'OR', params, options);
     case 'not':
-      // Under a NOT the hour-keyed index cannot narrow the search: no hours named there.
+      // Under a NOT the address entries cannot narrow the search: the column is compared there.
       return `(${compile(node.child, params, { ...options, time: undefined })}) IS NOT 1`;
     case 'text':
       return textCondition(node, params, options);
@@ -87,22 +87,29 @@ function compile(node: QueryNode, params: SqlValue[], options: Options): string 
 }
 
 /**
- * `substr(ts, 1, 13) IN (every hour from the range's first to its last)`, for the address index keyed on
- * the hour (schema.ts SOURCE_IP_INDEX): an address or CIDR search then probes its address in each hour
- * instead of reading the whole range. True of every row in `[from, to)`, so it changes no answer. The range
- * is clamped to the stored rows' first and last times (two seeks in `(ts, id)`), in the same statement, so
- * an open or wide range probes only hours that can hold rows and rows written meanwhile are not left out.
+ * The row ids whose `source_ip` matches (`match`, given the column to compare) with a time in `[from, to)`:
+ * the entries of `event_addresses` in each address step overlapping the range (schema.ts ADDRESS_TABLE: one
+ * probe a step), and the rows past the address mark, which have no entry yet, read from `event_rows` by row
+ * id (at most ADDRESS_STEP). The mark is read in the same statement, so a step committed meanwhile neither
+ * hides nor repeats a row.
  */
-export function sourceIpHours(from: string | undefined, to: string | undefined): SqlCondition {
+export function addressRids(
+  match: (column: string, params: SqlValue[]) => string,
+  from: string | undefined,
+  to: string | undefined,
+): SqlCondition {
+  const params: SqlValue[] = [from ?? '', to ?? '~'];
+  const stepped = match('a.source_ip', params);
+  params.push(from ?? '', to ?? '~');
+  const tail = match('t.source_ip', params);
+  params.push(from ?? '', to ?? '~');
   return {
-    sql: `${tsHour('events.ts')} IN (
-  WITH RECURSIVE hour(h) AS (
-    SELECT substr(max(?, (SELECT min(ts) FROM event_rows)), 1, 13)
-    UNION ALL
-    SELECT strftime('%Y-%m-%dT%H', h || ':00:00', '+1 hour') FROM hour
-    WHERE h < substr(min(?, (SELECT max(ts) FROM event_rows)), 1, 13)
-  ) SELECT h FROM hour)`,
-    params: [from ?? '', to ?? '~'],
+    sql: `SELECT a.rid FROM event_addresses AS a
+  WHERE a.step IN (SELECT step FROM address_steps WHERE last_ts >= ? AND first_ts < ?) AND ${stepped}
+  AND a.ts >= ? AND a.ts < ?
+  UNION ALL
+  SELECT t.rid FROM event_rows AS t WHERE t.rid > ${ADDRESS_MARK} AND ${tail} AND +t.ts >= ? AND +t.ts < ?`,
+    params,
   };
 }
 
@@ -154,13 +161,15 @@ type Leaf = Exclude<QueryNode, { kind: 'all' | 'none' | 'and' | 'or' | 'not' | '
 function leaf(node: Leaf, params: SqlValue[], options: Options): string {
   const field = node.field;
   if (field.column === 'source_ip' && (node.kind === 'term' || node.kind === 'cidr') && options.time) {
-    // In the leaf, not beside the whole condition: each branch of an OR of addresses then reads the index
-    // (an address OR a CIDR over 7 days at 1M rows, counted: 46 ms; with the hours beside the OR, SQLite
-    // read both branches from `(ts, id)`: 119 ms; with no hours, the week's rows: 205 ms).
-    const hours = sourceIpHours(options.time.from, options.time.to);
-    params.push(...hours.params);
-    options.found.hours = true;
-    return `(${hours.sql} AND ${predicate(node, 'events.source_ip', params)})`;
+    // In the leaf, not beside the whole condition: each branch of an OR of addresses then reads the entries.
+    const rids = addressRids(
+      (column, into) => predicate(node, column, into),
+      options.time.from,
+      options.time.to,
+    );
+    params.push(...rids.params);
+    options.found.addresses = true;
+    return `events.rid IN (${rids.sql})`;
   }
   if (field.column !== undefined) return predicate(node, `events.${field.column}`, params);
   const needle = documentNeedle(node);

@@ -233,64 +233,76 @@ describe('sqlite store layout', () => {
     db.close();
   });
 
-  it('replaces the (source_ip, ts) index of a version 6 file by the hour-keyed one, and address searches read it', async () => {
-    const path = join(dir, 'v6.db');
-    const stores = createSqliteStores({ path });
-    const base = { ingested: '2025-03-01T10:00:00.000Z', original: 'x' };
-    const times = ['2025-03-01T10:59:59.999Z', '2025-03-01T11:00:00.000Z', '2025-03-02T23:30:00.000Z'];
-    await stores.events.index(
-      times.map((time, n) => ({
-        '@timestamp': time,
-        message: `event ${n}`,
-        event: { ...base, id: `v6-${n}` },
-        agency: { id: 'ag-a' },
-        source: { ip: n === 1 ? '10.0.0.9' : '10.0.0.7' },
-      })),
-    );
-    await stores.close();
-    // Back to layout 6: the address index as it was.
-    const v6 = new BetterSqlite3(path);
-    v6.exec('DROP INDEX events_hour_source_ip');
-    v6.exec('CREATE INDEX events_source_ip_ts ON event_rows (source_ip, ts)');
-    v6.pragma('user_version = 6');
-    v6.close();
-
-    const reopened = createSqliteStores({ path });
-    await reopened.events.init();
-    const ids = async (query: string, time?: { from: string; to: string }) =>
-      (await reopened.events.search({ query, ...(time ? { time } : {}) })).events.map(
-        (event) => event.event?.id,
+  // 6: the address index `(source_ip, ts)`; 7 and 8: keyed on the hour. Either is dropped and the entries
+  // moved to `event_addresses` when the file opens.
+  it.each([
+    [6, 'CREATE INDEX events_source_ip_ts ON event_rows (source_ip, ts)'],
+    [8, 'CREATE INDEX events_hour_source_ip ON event_rows (substr(ts, 1, 13), source_ip, ts)'],
+  ])(
+    'moves the address index of a version %i file to the address table, and address searches read it',
+    async (version, index) => {
+      const path = join(dir, `v${version}-addresses.db`);
+      const stores = createSqliteStores({ path });
+      const base = { ingested: '2025-03-01T10:00:00.000Z', original: 'x' };
+      const times = ['2025-03-01T10:59:59.999Z', '2025-03-01T11:00:00.000Z', '2025-03-02T23:30:00.000Z'];
+      await stores.events.index(
+        times.map((time, n) => ({
+          '@timestamp': time,
+          message: `event ${n}`,
+          event: { ...base, id: `v6-${n}` },
+          agency: { id: 'ag-a' },
+          source: { ip: n === 1 ? '10.0.0.9' : '10.0.0.7' },
+        })),
       );
-    expect(await ids('source.ip:10.0.0.7')).toEqual(['v6-2', 'v6-0']);
-    expect(
-      await ids('source.ip:10.0.0.0/24', {
-        from: '2025-03-01T10:59:59.999Z',
-        to: '2025-03-01T11:00:00.001Z',
-      }),
-    ).toEqual(['v6-1', 'v6-0']);
-    expect(
-      await ids('source.ip:10.0.0.7', { from: '2025-03-01T11:00:00Z', to: '2025-03-03T00:00:00Z' }),
-    ).toEqual(['v6-2']);
-    expect(
-      await reopened.events.lastSeenBy!(
-        { time: { from: '2025-03-01T00:00:00Z', to: '2025-03-03T00:00:00Z' } },
-        'source.ip',
-      ),
-    ).toEqual([
-      { key: '10.0.0.7', lastSeen: '2025-03-02T23:30:00.000Z', count: 2 },
-      { key: '10.0.0.9', lastSeen: '2025-03-01T11:00:00.000Z', count: 1 },
-    ]);
-    await reopened.close();
-    const db = new BetterSqlite3(path, { readonly: true });
-    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
-    const indexes = db
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'event_rows'")
-      .pluck()
-      .all();
-    expect(indexes).toContain('events_hour_source_ip');
-    expect(indexes).not.toContain('events_source_ip_ts');
-    db.close();
-  });
+      await stores.close();
+      // Back to that layout: the address index as it was, no address table.
+      const old = new BetterSqlite3(path);
+      for (const table of ['event_addresses', 'address_steps', 'store_marks'])
+        old.exec(`DROP TABLE ${table}`);
+      old.exec(index);
+      old.pragma(`user_version = ${version}`);
+      old.close();
+
+      const reopened = createSqliteStores({ path });
+      await reopened.events.init();
+      const ids = async (query: string, time?: { from: string; to: string }) =>
+        (await reopened.events.search({ query, ...(time ? { time } : {}) })).events.map(
+          (event) => event.event?.id,
+        );
+      expect(await ids('source.ip:10.0.0.7')).toEqual(['v6-2', 'v6-0']);
+      expect(
+        await ids('source.ip:10.0.0.0/24', {
+          from: '2025-03-01T10:59:59.999Z',
+          to: '2025-03-01T11:00:00.001Z',
+        }),
+      ).toEqual(['v6-1', 'v6-0']);
+      expect(
+        await ids('source.ip:10.0.0.7', { from: '2025-03-01T11:00:00Z', to: '2025-03-03T00:00:00Z' }),
+      ).toEqual(['v6-2']);
+      expect(
+        await reopened.events.lastSeenBy!(
+          { time: { from: '2025-03-01T00:00:00Z', to: '2025-03-03T00:00:00Z' } },
+          'source.ip',
+        ),
+      ).toEqual([
+        { key: '10.0.0.7', lastSeen: '2025-03-02T23:30:00.000Z', count: 2 },
+        { key: '10.0.0.9', lastSeen: '2025-03-01T11:00:00.000Z', count: 1 },
+      ]);
+      await reopened.close();
+      const db = new BetterSqlite3(path, { readonly: true });
+      expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+      const indexes = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'event_rows'")
+        .pluck()
+        .all();
+      expect(indexes).not.toContain('events_hour_source_ip');
+      expect(indexes).not.toContain('events_source_ip_ts');
+      // Every row's entry moved, the mark at the last row: nothing left to read from the rows.
+      expect(db.prepare('SELECT count(*) FROM event_addresses').pluck().get()).toBe(3);
+      expect(db.prepare("SELECT rid FROM store_marks WHERE name = 'addresses'").pluck().get()).toBe(3);
+      db.close();
+    },
+  );
 
   it('keys the detections of a version 7 file by time and id, keeping them and their dedup', async () => {
     const path = join(dir, 'v7.db');

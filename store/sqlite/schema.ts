@@ -10,8 +10,8 @@
  *
  * Indexes are few on purpose: each one costs every insert (issue 5: ≥ 50k events/s). Time is the first
  * filter of every search, so `(ts, id)` and `(agency, ts)` carry the searches, `event_kind` has its own
- * (INDEXED_HOT_COLUMNS) and `source_ip` one keyed on the hour first (SOURCE_IP_INDEX); the other hot columns
- * are read from the narrow rows.
+ * (INDEXED_HOT_COLUMNS) and `source_ip` a table of its own written in sorted steps (ADDRESS_TABLE); the other
+ * hot columns are read from the narrow rows.
  */
 import { type FieldSpec, HOT_FIELDS, KEYWORD_IGNORE_ABOVE } from '../fields.js';
 
@@ -23,11 +23,13 @@ import { type FieldSpec, HOT_FIELDS, KEYWORD_IGNORE_ABOVE } from '../fields.js';
  * seen) added (`CREATE INDEX IF NOT EXISTS` builds it on a file of version 4 when it opens: no step of its own),
  * 6 = `event.kind` a column of `event_rows` with an index `(event_kind, ts)` (hotColumnStatements: the
  * column added and filled from the documents, the `events` view re-created with it), 7 = the address index
- * `(source_ip, ts)` replaced by `(hour, source_ip, ts)` (SOURCE_IP_INDEX: built by `CREATE INDEX IF NOT
+ * `(source_ip, ts)` replaced by `(hour, source_ip, ts)` (`events_hour_source_ip`: built by `CREATE INDEX IF NOT
  * EXISTS` on open, one pass over `event_rows`; the old one dropped in the same transaction), 8 = `detections`
- * keyed by `(ts, id)` instead of `id` (DETECTIONS_TABLE, detectionMigrationStatements).
+ * keyed by `(ts, id)` instead of `id` (DETECTIONS_TABLE, detectionMigrationStatements), 9 = the address
+ * index on `event_rows` replaced by `event_addresses`, written in sorted steps (ADDRESS_TABLE,
+ * addressMigrationStatements: the table filled from `event_rows` when a file without it opens).
  */
-export const SCHEMA_VERSION = 8;
+export const SCHEMA_VERSION = 9;
 
 /**
  * Incidents: the whole document in `doc` (last, so reading the other columns never touches its overflow
@@ -113,21 +115,69 @@ export const EXTRA_HOT_FIELDS = HOT_FIELDS.filter(
 export const INDEXED_HOT_COLUMNS: readonly string[] = ['event_kind'];
 
 /**
- * The hour of a row's `ts` (`YYYY-MM-DDTHH` of the fixed-width UTC text), made here for the index and for
- * every query meant to use it: SQLite uses an index on an expression only for the identical expression.
+ * The address entries (`source_ip` of `event_rows`), not an index on `event_rows`: an index entry per insert
+ * at its address's place dirtied a leaf of its own per event once the current hour held more leaves than a
+ * transaction has events (e2e, 13k events/s from 62,500 addresses: 26–29 KB written an event, issue 5/6).
+ * The writer moves the entries of the rows past ADDRESS_MARK here every ADDRESS_STEP events, sorted, in one
+ * statement of its transaction (writer.ts), each step under a number of its own (`step`, increasing), so a
+ * step appends one sorted run at the table's right edge whatever the rate. `address_steps` holds each
+ * step's time span: a search probes its address in each step overlapping its range, and reads the rows past
+ * the mark (at most ADDRESS_STEP, by row id) from `event_rows` (addressRids).
  */
-export function tsHour(ts: 'ts' | 'events.ts'): string {
-  return `substr(${ts}, 1, 13)`;
-}
+const ADDRESS_TABLE = `CREATE TABLE IF NOT EXISTS event_addresses (
+  step INTEGER NOT NULL,
+  source_ip BLOB NOT NULL,
+  ts TEXT NOT NULL,
+  rid INTEGER NOT NULL,
+  PRIMARY KEY (step, source_ip, ts, rid)
+) WITHOUT ROWID`;
+
+const ADDRESS_STEPS_TABLE = `CREATE TABLE IF NOT EXISTS address_steps (
+  step INTEGER PRIMARY KEY,
+  first_ts TEXT NOT NULL,
+  last_ts TEXT NOT NULL
+)`;
 
 /**
- * The address index, keyed on the hour first. `(source_ip, ts)` put each of a transaction's events at its
- * address's place in the index, so a 5,000-event transaction wrote a 16 KiB leaf per distinct address
- * (~10 µs of SQLite's ~25 µs an event and 5.4 of its 7 KB written at 1M rows, issue 5); keyed on the hour,
- * a transaction's entries land in the current hour's leaves. Address searches name the hours of their range
- * (query-sql.ts sourceIpHours) and probe each.
+ * Marks kept beside the data, in the same transactions: `addresses` = the highest row id whose address
+ * entry is in `event_addresses` (every row at or below it has its entry; none above it does).
  */
-const SOURCE_IP_INDEX = `CREATE INDEX IF NOT EXISTS events_hour_source_ip ON event_rows (${tsHour('ts')}, source_ip, ts)`;
+const MARKS_TABLE =
+  'CREATE TABLE IF NOT EXISTS store_marks (name TEXT PRIMARY KEY, rid INTEGER NOT NULL) WITHOUT ROWID';
+
+/** The address mark, as a scalar subquery. */
+export const ADDRESS_MARK = "(SELECT rid FROM store_marks WHERE name = 'addresses')";
+
+/** Events between two address steps (see ADDRESS_TABLE): the most rows an address search reads past the mark. */
+export const ADDRESS_STEP = 50_000;
+
+/**
+ * One address step: the entries of the rows in `(@after, @last]` (row ids) into `event_addresses` under step `@step`,
+ * sorted by the key, so they are appended as one run. Used by the writer and by the migration.
+ */
+export const MOVE_ADDRESSES = `INSERT INTO event_addresses (step, source_ip, ts, rid)
+  SELECT @step, source_ip, ts, rid FROM event_rows WHERE rid > @after AND rid <= @last AND source_ip IS NOT NULL
+  ORDER BY source_ip, ts, rid`;
+
+/** The step's time span (after MOVE_ADDRESSES with the same step); nothing when the step moved no entry. */
+export const RECORD_ADDRESS_STEP = `INSERT INTO address_steps (step, first_ts, last_ts)
+  SELECT @step, min(ts), max(ts) FROM event_addresses WHERE step = @step HAVING count(*) > 0`;
+
+/**
+ * A file written before schema 9 (its `event_rows` exists, `event_addresses` not): every row's entry moved
+ * as step 1, the mark at the last row: one sort of the entries, once.
+ */
+export function addressMigrationStatements(): string[] {
+  return [
+    ADDRESS_TABLE,
+    ADDRESS_STEPS_TABLE,
+    MARKS_TABLE,
+    `INSERT INTO event_addresses (step, source_ip, ts, rid)
+     SELECT 1, source_ip, ts, rid FROM event_rows WHERE source_ip IS NOT NULL ORDER BY source_ip, ts, rid`,
+    RECORD_ADDRESS_STEP.replaceAll('@step', '1'),
+    "INSERT OR REPLACE INTO store_marks (name, rid) VALUES ('addresses', (SELECT coalesce(max(rid), 0) FROM event_rows))",
+  ];
+}
 
 /** The document of the event row `events` in a query over `event_rows AS events`. */
 export const EVENT_DOC = '(SELECT doc FROM event_docs WHERE event_docs.rid = events.rid)';
@@ -200,7 +250,11 @@ export function schemaStatements(): string[] {
       (column) => `CREATE INDEX IF NOT EXISTS events_${column}_ts ON event_rows (${column}, ts)`,
     ),
     'DROP INDEX IF EXISTS events_source_ip_ts',
-    SOURCE_IP_INDEX,
+    'DROP INDEX IF EXISTS events_hour_source_ip',
+    ADDRESS_TABLE,
+    ADDRESS_STEPS_TABLE,
+    MARKS_TABLE,
+    "INSERT OR IGNORE INTO store_marks (name, rid) VALUES ('addresses', 0)",
     `CREATE VIEW IF NOT EXISTS events AS
   SELECT ${columns.map((column) => `r.${column} AS ${column}`).join(', ')}, d.doc AS doc
   FROM event_rows AS r JOIN event_docs AS d ON d.rid = r.rid`,

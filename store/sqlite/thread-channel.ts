@@ -45,7 +45,7 @@ export interface ThreadChannel {
  */
 export function threadChannel(
   module: 'writer-thread' | 'reader-thread',
-  workerData: { path: string },
+  workerData: { path: string; addressStep?: number },
   logger?: Logger,
 ): ThreadChannel {
   let worker: Worker | undefined;

@@ -12,6 +12,11 @@ import type { Logger } from '../../core/logger.js';
 import { threadChannel } from './thread-channel.js';
 import { SqliteWriter, type WriterOperations } from './writer.js';
 
+/** The writer's settings (writer.ts SqliteWriter). */
+export interface WriterOptions {
+  addressStep?: number;
+}
+
 /** The writer's operations, answered asynchronously. */
 export type WriterClient = {
   [K in keyof WriterOperations]: (
@@ -20,11 +25,11 @@ export type WriterClient = {
 } & { close(): Promise<void> };
 
 /** Runs the writes on the caller's connection, synchronously. */
-export function inlineWriter(db: Database): WriterClient {
+export function inlineWriter(db: Database, options: WriterOptions = {}): WriterClient {
   let writer: SqliteWriter | undefined;
   // Statements are prepared on first use: the schema may be created after the client.
   const get = () => {
-    writer ??= new SqliteWriter(db);
+    writer ??= new SqliteWriter(db, options);
     return writer;
   };
   return {
@@ -37,8 +42,8 @@ export function inlineWriter(db: Database): WriterClient {
 }
 
 /** Runs the writes on a worker thread with its own connection (thread-channel.ts: order, failures, restart). */
-export function threadWriter(path: string, logger?: Logger): WriterClient {
-  const channel = threadChannel('writer-thread', { path }, logger);
+export function threadWriter(path: string, logger?: Logger, options: WriterOptions = {}): WriterClient {
+  const channel = threadChannel('writer-thread', { path, ...options }, logger);
   return {
     writeEvents: (batch) => channel.call('writeEvents', [batch]) as ReturnType<WriterClient['writeEvents']>,
     writeDetections: (rows) => channel.call('writeDetections', [rows]) as Promise<void>,

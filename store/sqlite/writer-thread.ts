@@ -27,7 +27,7 @@ const WRITER_CACHE_MB = 16;
 
 const port = parentPort!;
 const db = openDatabase((workerData as { path: string }).path, { cacheMb: WRITER_CACHE_MB });
-const writer = new SqliteWriter(db);
+const writer = new SqliteWriter(db, { addressStep: (workerData as { addressStep?: number }).addressStep });
 const queue: WriterRequest[] = [];
 const stats = process.env.SQLITE_WRITER_STATS ? writerStats(process.env.SQLITE_WRITER_STATS, 5) : undefined;
 

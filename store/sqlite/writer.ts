@@ -8,7 +8,14 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import { ipToBytes } from '../ip.js';
-import { EXTRA_HOT_FIELDS, INCIDENT_COLUMNS } from './schema.js';
+import {
+  ADDRESS_MARK,
+  ADDRESS_STEP,
+  EXTRA_HOT_FIELDS,
+  INCIDENT_COLUMNS,
+  MOVE_ADDRESSES,
+  RECORD_ADDRESS_STEP,
+} from './schema.js';
 
 /** Where the `ip` columns sit in an event row (after id, ts, agency). */
 const IP_COLUMNS = EXTRA_HOT_FIELDS.flatMap((field, i) => (field.type === 'ip' ? [3 + i] : []));
@@ -96,12 +103,24 @@ export class SqliteWriter implements WriterOperations {
   readonly #deleteText: Statement;
   readonly #deleteDoc: Statement;
   readonly #deleteRow: Statement;
+  readonly #addressMark: Statement;
+  readonly #nextStep: Statement;
+  readonly #moveAddresses: Statement;
+  readonly #recordStep: Statement;
+  readonly #setAddressMark: Statement;
+  readonly #deleteAddress: Statement;
+  readonly #lowerAddressMark: Statement;
+  readonly #dropEmptySteps: Statement;
   /** Pointer then incident, both or neither: a savepoint undoes the pointer if the create fails. */
   readonly #open: (write: Extract<IncidentWriteRow, { kind: 'open' }>) => WriteOutcome;
 
+  /** Events between two address steps (schema.ts ADDRESS_STEP; tests take fewer). */
+  readonly #addressStep: number;
+
   /** The schema must exist (createSqliteStores creates it before any writer starts). */
-  constructor(db: Database) {
+  constructor(db: Database, options: { addressStep?: number } = {}) {
     this.#db = db;
+    this.#addressStep = options.addressStep ?? ADDRESS_STEP;
     const columns = ['id', 'ts', 'agency', ...EXTRA_HOT_FIELDS.map((field) => field.column)];
     this.#insertRow = db.prepare(
       `INSERT OR IGNORE INTO event_rows (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
@@ -131,7 +150,26 @@ export class SqliteWriter implements WriterOperations {
     this.#movePointer = db.prepare(
       'UPDATE incident_keys SET incident_id = ?, version = version + 1 WHERE dedup_key = ? AND version = ?',
     );
-    this.#selectOld = db.prepare('SELECT rid FROM event_rows WHERE ts < ? LIMIT ?').pluck();
+    this.#selectOld = db.prepare('SELECT rid, ts, source_ip FROM event_rows WHERE ts < ? LIMIT ?');
+    this.#addressMark = db.prepare(`SELECT ${ADDRESS_MARK}`).pluck();
+    this.#nextStep = db.prepare('SELECT coalesce(max(step), 0) + 1 FROM address_steps').pluck();
+    this.#moveAddresses = db.prepare(MOVE_ADDRESSES);
+    this.#recordStep = db.prepare(RECORD_ADDRESS_STEP);
+    this.#setAddressMark = db.prepare("UPDATE store_marks SET rid = ? WHERE name = 'addresses'");
+    // The entry's step is one whose span holds its time: probed in each such step (one or two in time order).
+    this.#deleteAddress = db.prepare(
+      `DELETE FROM event_addresses WHERE step IN (SELECT step FROM address_steps WHERE first_ts <= @ts AND last_ts >= @ts)
+       AND source_ip = @ip AND ts = @ts AND rid = @rid`,
+    );
+    // Steps wholly before the cutoff once their last entry is gone (their spans are read by every search).
+    this.#dropEmptySteps = db.prepare(
+      `DELETE FROM address_steps WHERE last_ts < ?
+       AND NOT EXISTS (SELECT 1 FROM event_addresses AS a WHERE a.step = address_steps.step)`,
+    );
+    // Row ids are reused past the highest left (INTEGER PRIMARY KEY): a mark above it would hide new rows.
+    this.#lowerAddressMark = db.prepare(
+      "UPDATE store_marks SET rid = min(rid, (SELECT coalesce(max(rid), 0) FROM event_rows)) WHERE name = 'addresses'",
+    );
     this.#deleteText = db.prepare('DELETE FROM events_fts WHERE rowid = ?');
     this.#deleteDoc = db.prepare('DELETE FROM event_docs WHERE rid = ?');
     this.#deleteRow = db.prepare('DELETE FROM event_rows WHERE rid = ?');
@@ -148,6 +186,7 @@ export class SqliteWriter implements WriterOperations {
       .transaction(() => {
         for (const row of batch.deadLetters) this.#insertDeadLetter.run(row);
         const { rows, docs, terms } = batch;
+        let lastRid = 0;
         for (let i = 0; i < rows.length; i++) {
           const row = rows[i]!;
           for (const column of IP_COLUMNS) {
@@ -161,12 +200,28 @@ export class SqliteWriter implements WriterOperations {
           }
           result.indexed++;
           const rid = written.lastInsertRowid;
+          lastRid = Number(rid);
           this.#insertDoc.run(rid, docs[i]!);
           if (terms[i] !== '') this.#insertText.run(rid, terms[i]!);
         }
+        if (lastRid > 0) this.#stepAddresses(lastRid);
       })
       .immediate();
     return result;
+  }
+
+  /**
+   * Moves the address entries of the rows past the mark to `event_addresses` once there are ADDRESS_STEP of
+   * them (schema.ts ADDRESS_TABLE), in the caller's transaction: the rows, their entries and the mark
+   * commit together, so after a crash the rows past the mark are exactly those without entries.
+   */
+  #stepAddresses(lastRid: number): void {
+    const mark = this.#addressMark.get() as number;
+    if (lastRid - mark < this.#addressStep) return;
+    const step = this.#nextStep.get() as number;
+    this.#moveAddresses.run({ after: mark, last: lastRid, step });
+    this.#recordStep.run({ step });
+    this.#setAddressMark.run(lastRid);
   }
 
   writeDetections(rows: DetectionRow[]): void {
@@ -215,18 +270,25 @@ export class SqliteWriter implements WriterOperations {
   }
 
   deleteEventsBefore(cutoffTime: string, limit: number): number {
-    const rids = this.#selectOld.all(cutoffTime, limit) as number[];
-    if (rids.length === 0) return 0;
+    const rows = this.#selectOld.all(cutoffTime, limit) as {
+      rid: number;
+      ts: string;
+      source_ip: Buffer | null;
+    }[];
+    if (rows.length === 0) return 0;
     this.#db
       .transaction(() => {
-        for (const rid of rids) {
+        for (const { rid, ts, source_ip } of rows) {
           this.#deleteText.run(rid);
           this.#deleteDoc.run(rid);
           this.#deleteRow.run(rid);
+          if (source_ip !== null) this.#deleteAddress.run({ rid, ts, ip: source_ip });
         }
+        this.#lowerAddressMark.run();
+        this.#dropEmptySteps.run(cutoffTime);
       })
       .immediate();
-    return rids.length;
+    return rows.length;
   }
 }
 
