@@ -93,15 +93,15 @@ export class SqliteEventStore implements EventStore {
   #countThenPage(plan: SearchPlan, where: EventsWhere): { rows: PageRow[]; total: number } {
     const total = this.#count(where);
     // Through the address entries the page is every match sorted; past SORTED_PAGE_MAX matches, walking
-    // `(ts, id)` newest first meets the page sooner (see SORTED_PAGE_MAX). The condition is the same (its
-    // entries' row ids, read once): the index is named. Not through the `events` view
-    // (a rule's condition), which takes no INDEXED BY: there the planner chooses.
-    const from =
-      total > SORTED_PAGE_MAX && where.readsAddresses && where.from === EVENT_ROWS
-        ? `${EVENT_ROWS} INDEXED BY events_ts`
-        : where.from;
-    const params = [...where.params];
-    let sql = `${PAGE_COLUMNS} FROM ${from} WHERE ${where.sql}`;
+    // `(ts, id)` newest first meets the page sooner (see SORTED_PAGE_MAX), testing each row's column rather
+    // than gathering every matching entry's row id again (a CIDR with 609k matches over 7 days, count and
+    // page: 644 -> 389 ms of CPU). Not through the `events` view (a rule's condition), which takes no
+    // INDEXED BY: there the planner chooses.
+    const walk = total > SORTED_PAGE_MAX && where.readsAddresses && where.from === EVENT_ROWS;
+    const page = walk ? toWhere(plan, this.#db, false) : where;
+    const from = walk ? `${EVENT_ROWS} INDEXED BY events_ts` : page.from;
+    const params = [...page.params];
+    let sql = `${PAGE_COLUMNS} FROM ${from} WHERE ${page.sql}`;
     if (plan.after !== undefined) {
       sql += ' AND (events.ts, events.id) < (?, ?)';
       params.push(plan.after.sort[0], plan.after.sort[1]);
@@ -299,8 +299,11 @@ function ridRangeFor(db: Database | undefined, plan: SearchPlan): [number, numbe
  */
 const SORTED_PAGE_MAX = 5000;
 
-/** `db` lets full-text clauses be bounded to the time range's row ids (see ridRangeFor). */
-export function toWhere(plan: SearchPlan, db?: Database): EventsWhere {
+/**
+ * `db` lets full-text clauses be bounded to the time range's row ids (see ridRangeFor); `entries` false
+ * makes address comparisons test the row's column instead of reading the address entries.
+ */
+export function toWhere(plan: SearchPlan, db?: Database, entries = true): EventsWhere {
   const clauses: string[] = [];
   const params: SqlValue[] = [];
   if (plan.agencies !== undefined) {
@@ -321,7 +324,7 @@ export function toWhere(plan: SearchPlan, db?: Database): EventsWhere {
   if (plan.condition.kind !== 'all') {
     const condition = toSqlCondition(plan.condition, {
       ...(ridRange ? { ridRange } : {}),
-      time: { from: plan.from, to: plan.to },
+      ...(entries ? { time: { from: plan.from, to: plan.to } } : {}),
     });
     clauses.push(condition.sql);
     params.push(...condition.params);
