@@ -228,6 +228,15 @@ export function elementValue(field: FieldRef): string {
   }
 }
 
+/** An address or CIDR leaf's comparison on `column` (for addressRids outside a compile). */
+export function addressPredicate(
+  node: Extract<QueryNode, { kind: 'term' | 'cidr' }>,
+  column: string,
+  params: SqlValue[],
+): string {
+  return predicate(node, column, params);
+}
+
 function predicate(node: Leaf, value: string, params: SqlValue[]): string {
   switch (node.kind) {
     case 'term':
