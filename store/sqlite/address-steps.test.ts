@@ -132,6 +132,39 @@ describe('sqlite address entries written in steps', () => {
     await reopened.close();
   });
 
+  it('answers an agency-scoped address search alike whether it reads the scope or the entries', async () => {
+    // Agency `a` holds 3,000 events, `b` 60: for `b` a broad CIDR has more entries than `b` has rows (the
+    // scope's rows are tested), for `a` one address has fewer (the entries are read); both sides of a step.
+    const stores = createSqliteStores({ path: join(dir, 'scoped.db'), addressStep: 700 });
+    const many = events(3000, 's');
+    const few = events(60, 't', 3).map((event) => ({ ...event, agency: { id: 'b' } }));
+    const written = [...many, ...few];
+    for (let i = 0; i < written.length; i += 400) await stores.events.index(written.slice(i, i + 400));
+    const cases: [string[], string, (ip: string | undefined) => boolean][] = [
+      [['b'], 'source.ip:10.0.0.0/8', (ip) => ip !== undefined],
+      [['b'], 'source.ip:10.0.2.0/24', (ip) => ip?.startsWith('10.0.2.') === true],
+      [['a'], 'source.ip:10.0.1.13', (ip) => ip === '10.0.1.13'],
+      [['a', 'b'], 'source.ip:10.0.2.0/24', (ip) => ip?.startsWith('10.0.2.') === true],
+    ];
+    for (const range of ranges) {
+      for (const [agencies, query, matches] of cases) {
+        const want = written
+          .filter((event) => agencies.includes((event.agency as { id: string }).id))
+          .filter((event) => at(event) >= range.from && at(event) < range.to && matches(ipOf(event)))
+          .sort((x, y) => at(y) - at(x) || y.event.id.localeCompare(x.event.id));
+        const page = await stores.events.search({ time: range, query, agencies, limit: 25 });
+        const label = `${agencies} ${query} ${range.from}`;
+        expect(page.total, label).toBe(want.length);
+        expect(
+          page.events.map((event) => event.event.id),
+          label,
+        ).toEqual(want.slice(0, 25).map((event) => event.event.id));
+        expect(await stores.events.count({ time: range, query, agencies }), label).toBe(want.length);
+      }
+    }
+    await stores.close();
+  });
+
   it('retention deletes the address entries with the rows, and rows written after it are found', async () => {
     const path = join(dir, 'retention.db');
     const stores = createSqliteStores({ path, addressStep: 700 });

@@ -320,7 +320,8 @@ const SORTED_PAGE_MAX = 5000;
 
 /**
  * `db` lets full-text clauses be bounded to the time range's row ids (see ridRangeFor); `entries` false
- * makes address comparisons test the row's column instead of reading the address entries.
+ * makes address comparisons test the row's column instead of reading the address entries, and a scoped
+ * search for one address chooses that itself when its scope has fewer rows (scopeHasFewerRows).
  */
 export function toWhere(plan: SearchPlan, db?: Database, entries = true): EventsWhere {
   const clauses: string[] = [];
@@ -340,6 +341,9 @@ export function toWhere(plan: SearchPlan, db?: Database, entries = true): Events
   const ridRange = ridRangeFor(db, plan);
   if (ridRange === null) clauses.push('0');
   let readsAddresses = false;
+  const leaf = plan.condition;
+  const addressLeaf = (leaf.kind === 'term' || leaf.kind === 'cidr') && leaf.field.column === 'source_ip';
+  if (entries && addressLeaf && db !== undefined && scopeHasFewerRows(db, plan, leaf)) entries = false;
   if (plan.condition.kind !== 'all') {
     const condition = toSqlCondition(plan.condition, {
       ...(ridRange ? { ridRange } : {}),
@@ -354,13 +358,8 @@ export function toWhere(plan: SearchPlan, db?: Database, entries = true): Events
     clauses.push(`(${rule.where})`);
     params.push(...rule.params);
   }
-  const leaf = plan.condition;
   const entriesAlone =
-    entries &&
-    plan.agencies === undefined &&
-    plan.rule === undefined &&
-    (leaf.kind === 'term' || leaf.kind === 'cidr') &&
-    leaf.field.column === 'source_ip'
+    entries && addressLeaf && plan.agencies === undefined && plan.rule === undefined
       ? addressRids((column, into) => addressPredicate(leaf, column, into), plan.from, plan.to)
       : undefined;
   return {
@@ -370,6 +369,39 @@ export function toWhere(plan: SearchPlan, db?: Database, entries = true): Events
     readsAddresses,
     ...(entriesAlone ? { entriesAlone } : {}),
   };
+}
+
+/** How far scopeHasFewerRows counts each side: past it, the scope is taken as the larger. */
+const SCOPE_COUNT_CAP = 50_000;
+
+/**
+ * Whether an agency-scoped search for one address or CIDR should test the `source_ip` column of the
+ * scope's rows in the range (read from `(agency, ts)`) rather than gather the address entries' row ids and
+ * test the scope's rows against them: when the scope holds fewer rows in the range than there are matching
+ * entries (each side counted up to SCOPE_COUNT_CAP, index entries only). One agency's dense /24 over
+ * 7 days of 1M events: 609k entries against 32k scoped rows (292 ms through the entries); one address under
+ * ten agencies: a handful of entries against 320k rows, where testing every row took over a second.
+ */
+function scopeHasFewerRows(
+  db: Database,
+  plan: SearchPlan,
+  leaf: Parameters<typeof addressPredicate>[0],
+): boolean {
+  if (plan.agencies === undefined) return false;
+  const scope = db
+    .prepare(
+      `SELECT count(*) FROM (SELECT 1 FROM event_rows INDEXED BY events_agency_ts
+         WHERE agency IN (${plan.agencies.map(() => '?').join(', ')}) AND ts >= ? AND ts < ? LIMIT ?)`,
+    )
+    .pluck()
+    .get(...plan.agencies, plan.from ?? '', plan.to ?? '~', SCOPE_COUNT_CAP) as number;
+  if (scope >= SCOPE_COUNT_CAP) return false;
+  const rids = addressRids((column, into) => addressPredicate(leaf, column, into), plan.from, plan.to);
+  const matches = db
+    .prepare(`SELECT count(*) FROM (${rids.sql} LIMIT ?)`)
+    .pluck()
+    .get(...rids.params, scope + 1) as number;
+  return scope < matches;
 }
 
 /** Epoch ms of a stored time (fixed-width UTC text, nanoseconds cut to milliseconds). */
