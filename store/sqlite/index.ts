@@ -9,10 +9,10 @@ import { SqliteEventStore } from './event-store.js';
 import { SqliteIncidentStore } from './incident-store.js';
 import { SqliteQueueDeadLetters } from './queue-dead-letters.js';
 import {
-  addressMigrationStatements,
   detectionMigrationStatements,
   hotColumnStatements,
   incidentMigrationStatements,
+  migrateAddresses,
   migrationStatements,
   SCHEMA_VERSION,
   schemaStatements,
@@ -117,7 +117,7 @@ function createOrMigrateSchema(db: BetterSqlite3.Database, logger: Logger | unde
     // Address entries in a table of their own (9): a file written before gets it filled from its rows.
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
     if (tables.includes('event_rows') && !tables.includes('event_addresses')) {
-      for (const statement of addressMigrationStatements()) db.exec(statement);
+      migrateAddresses(db);
       logger?.info(
         { from: version, to: SCHEMA_VERSION },
         'sqlite store moved the address entries to a table',

@@ -13,6 +13,8 @@
  * (INDEXED_HOT_COLUMNS) and `source_ip` a table of its own written in sorted steps (ADDRESS_TABLE); the other
  * hot columns are read from the narrow rows.
  */
+
+import type { Database } from 'better-sqlite3';
 import { type FieldSpec, HOT_FIELDS, KEYWORD_IGNORE_ABOVE } from '../fields.js';
 
 /**
@@ -27,7 +29,7 @@ import { type FieldSpec, HOT_FIELDS, KEYWORD_IGNORE_ABOVE } from '../fields.js';
  * EXISTS` on open, one pass over `event_rows`; the old one dropped in the same transaction), 8 = `detections`
  * keyed by `(ts, id)` instead of `id` (DETECTIONS_TABLE, detectionMigrationStatements), 9 = the address
  * index on `event_rows` replaced by `event_addresses`, written in sorted steps (ADDRESS_TABLE,
- * addressMigrationStatements: the table filled from `event_rows` when a file without it opens).
+ * migrateAddresses: the table filled from `event_rows`, step by step, when a file without it opens).
  */
 export const SCHEMA_VERSION = 9;
 
@@ -164,19 +166,25 @@ export const RECORD_ADDRESS_STEP = `INSERT INTO address_steps (step, first_ts, l
   SELECT @step, min(ts), max(ts) FROM event_addresses WHERE step = @step HAVING count(*) > 0`;
 
 /**
- * A file written before schema 9 (its `event_rows` exists, `event_addresses` not): every row's entry moved
- * as step 1, the mark at the last row: one sort of the entries, once.
+ * A file written before schema 9 (its `event_rows` exists, `event_addresses` not): the entries of its rows
+ * moved in steps of ADDRESS_STEP rows in row-id order, as the writer would have, so that no statement sorts
+ * more than a step (the connection's temp store is memory) and each step spans the time of its rows; the
+ * mark at the last row.
  */
-export function addressMigrationStatements(): string[] {
-  return [
-    ADDRESS_TABLE,
-    ADDRESS_STEPS_TABLE,
-    MARKS_TABLE,
-    `INSERT INTO event_addresses (step, source_ip, ts, rid)
-     SELECT 1, source_ip, ts, rid FROM event_rows WHERE source_ip IS NOT NULL ORDER BY source_ip, ts, rid`,
-    RECORD_ADDRESS_STEP.replaceAll('@step', '1'),
-    "INSERT OR REPLACE INTO store_marks (name, rid) VALUES ('addresses', (SELECT coalesce(max(rid), 0) FROM event_rows))",
-  ];
+export function migrateAddresses(db: Database): void {
+  for (const table of [ADDRESS_TABLE, ADDRESS_STEPS_TABLE, MARKS_TABLE]) db.exec(table);
+  const { first, last } = db
+    .prepare('SELECT coalesce(min(rid), 1) - 1 AS first, coalesce(max(rid), 0) AS last FROM event_rows')
+    .get() as { first: number; last: number };
+  const move = db.prepare(MOVE_ADDRESSES);
+  const record = db.prepare(RECORD_ADDRESS_STEP);
+  let step = 0;
+  for (let after = first; after < last; after += ADDRESS_STEP) {
+    step++;
+    move.run({ after, last: Math.min(after + ADDRESS_STEP, last), step });
+    record.run({ step });
+  }
+  db.prepare("INSERT OR REPLACE INTO store_marks (name, rid) VALUES ('addresses', ?)").run(last);
 }
 
 /** The document of the event row `events` in a query over `event_rows AS events`. */
