@@ -10,7 +10,7 @@ import type { Logger } from '../../core/logger.js';
 import type { Detection, SecurityEvent } from '../../core/model.js';
 import { type CompiledCorrelation, nestGroupValues, type RuleSet } from '../../rules/index.js';
 import { applyToGroup, type Firing, type WindowHit } from './group-window.js';
-import type { CorrelationStateStore, GroupWrite } from './state-store.js';
+import { type CorrelationStateStore, flatten, type GroupWrite } from './state-store.js';
 
 /** A detection rule's match on one event, as the match stage produces it. */
 export interface RuleMatchOnEvent {
@@ -155,13 +155,12 @@ export class Correlator {
       const rule = correlation.ruleIds.indexOf(ruleId);
       // One literal per shape: a property added afterwards would give every retained hit (hundreds of
       // thousands at full rate) a separate property store.
-      // An event id is a concatenation holding a slice of its 43-character digest (core/identity.ts):
-      // reading it as a number flattens it in place, so a retained hit keeps 22 characters, not the digest.
-      Number(hit.key);
+      // Flattened, a retained hit's event id keeps its 22 characters, not the digest it was sliced from.
+      const key = flatten(hit.key);
       const entry: WindowHit =
         value === undefined
-          ? { time: hit.time, rule, key: hit.key, agency: hit.agency }
-          : { time: hit.time, rule, key: hit.key, agency: hit.agency, value };
+          ? { time: hit.time, rule, key, agency: hit.agency }
+          : { time: hit.time, rule, key, agency: hit.agency, value };
       if (hit.refs) entry.refs = hit.refs;
       if (hit.first !== undefined) entry.first = hit.first;
       group.hits.push(entry);

@@ -136,10 +136,11 @@ export function unpackState(text: string): GroupState {
 }
 
 /**
- * V8's JSON.stringify returns a rope of its output's pieces (each a string under a concatenation node);
- * reading it as a number flattens it in place, and the collector then drops the pieces.
+ * A string built by concatenation (V8's JSON.stringify output, an event id holding a slice of its digest:
+ * core/identity.ts) is a rope of its pieces; reading it as a number flattens it in place, and the collector
+ * then drops the pieces.
  */
-function flatten(text: string): string {
+export function flatten(text: string): string {
   Number(text);
   return text;
 }
