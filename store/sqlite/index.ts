@@ -49,7 +49,7 @@ export function createSqliteStores(options: SqliteStoreOptions): SqliteStores {
   }
   const db = openDatabase(options.path);
   registerEventSqlFunctions(db);
-  createOrMigrateSchema(db, options.logger);
+  createOrMigrateSchema(db, options.logger, options.addressStep);
   const writerOptions = options.addressStep === undefined ? {} : { addressStep: options.addressStep };
   const writer = options.writerThread
     ? threadWriter(options.path, options.logger, writerOptions)
@@ -71,7 +71,11 @@ export function createSqliteStores(options: SqliteStoreOptions): SqliteStores {
   };
 }
 
-function createOrMigrateSchema(db: BetterSqlite3.Database, logger: Logger | undefined): void {
+function createOrMigrateSchema(
+  db: BetterSqlite3.Database,
+  logger: Logger | undefined,
+  addressStep: number | undefined,
+): void {
   db.transaction(() => {
     const version = db.pragma('user_version', { simple: true }) as number;
     const oldEvents = db
@@ -117,7 +121,7 @@ function createOrMigrateSchema(db: BetterSqlite3.Database, logger: Logger | unde
     // Address entries in a table of their own (9): a file written before gets it filled from its rows.
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
     if (tables.includes('event_rows') && !tables.includes('event_addresses')) {
-      migrateAddresses(db);
+      migrateAddresses(db, addressStep);
       logger?.info(
         { from: version, to: SCHEMA_VERSION },
         'sqlite store moved the address entries to a table',

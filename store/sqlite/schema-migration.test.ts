@@ -263,7 +263,8 @@ describe('sqlite store layout', () => {
       old.pragma(`user_version = ${version}`);
       old.close();
 
-      const reopened = createSqliteStores({ path });
+      // A step of two rows: the three rows' entries move as two steps, searched together.
+      const reopened = createSqliteStores({ path, addressStep: 2 });
       await reopened.events.init();
       const ids = async (query: string, time?: { from: string; to: string }) =>
         (await reopened.events.search({ query, ...(time ? { time } : {}) })).events.map(
@@ -299,6 +300,10 @@ describe('sqlite store layout', () => {
       expect(indexes).not.toContain('events_source_ip_ts');
       // Every row's entry moved, the mark at the last row: nothing left to read from the rows.
       expect(db.prepare('SELECT count(*) FROM event_addresses').pluck().get()).toBe(3);
+      expect(db.prepare('SELECT step, first_ts, last_ts FROM address_steps ORDER BY step').all()).toEqual([
+        { step: 1, first_ts: '2025-03-01T10:59:59.999000000Z', last_ts: '2025-03-01T11:00:00.000000000Z' },
+        { step: 2, first_ts: '2025-03-02T23:30:00.000000000Z', last_ts: '2025-03-02T23:30:00.000000000Z' },
+      ]);
       expect(db.prepare("SELECT rid FROM store_marks WHERE name = 'addresses'").pluck().get()).toBe(3);
       db.close();
     },

@@ -167,22 +167,22 @@ export const RECORD_ADDRESS_STEP = `INSERT INTO address_steps (step, first_ts, l
 
 /**
  * A file written before schema 9 (its `event_rows` exists, `event_addresses` not): the entries of its rows
- * moved in steps of ADDRESS_STEP rows in row-id order, as the writer would have, so that no statement sorts
+ * moved in steps of `step` rows (the writer's, ADDRESS_STEP) in row-id order, as the writer would have, so that no statement sorts
  * more than a step (the connection's temp store is memory) and each step spans the time of its rows; the
  * mark at the last row.
  */
-export function migrateAddresses(db: Database): void {
+export function migrateAddresses(db: Database, step = ADDRESS_STEP): void {
   for (const table of [ADDRESS_TABLE, ADDRESS_STEPS_TABLE, MARKS_TABLE]) db.exec(table);
   const { first, last } = db
     .prepare('SELECT coalesce(min(rid), 1) - 1 AS first, coalesce(max(rid), 0) AS last FROM event_rows')
     .get() as { first: number; last: number };
   const move = db.prepare(MOVE_ADDRESSES);
   const record = db.prepare(RECORD_ADDRESS_STEP);
-  let step = 0;
-  for (let after = first; after < last; after += ADDRESS_STEP) {
-    step++;
-    move.run({ after, last: Math.min(after + ADDRESS_STEP, last), step });
-    record.run({ step });
+  let number = 0;
+  for (let after = first; after < last; after += step) {
+    number++;
+    move.run({ after, last: Math.min(after + step, last), step: number });
+    record.run({ step: number });
   }
   db.prepare("INSERT OR REPLACE INTO store_marks (name, rid) VALUES ('addresses', ?)").run(last);
 }
