@@ -24,8 +24,8 @@ import type { FieldRef } from '../query/ast.js';
 import { planSearch, type SearchPlan } from '../search-plan.js';
 import { type EventsWhere, toWhere } from './event-store.js';
 import { jsonPath } from './json-path.js';
-import { elementValue, type SqlValue } from './query-sql.js';
-import { ADDRESS_MARK, EVENT_DOC, INDEXED_HOT_COLUMNS } from './schema.js';
+import { addressesInRange, elementValue, type SqlValue } from './query-sql.js';
+import { EVENT_DOC, INDEXED_HOT_COLUMNS } from './schema.js';
 
 /** Epoch ms of `ts` (fixed-width UTC text). */
 const TS_MS = '(unixepoch(substr(events.ts, 1, 19)) * 1000 + CAST(substr(events.ts, 21, 3) AS INTEGER))';
@@ -159,18 +159,16 @@ function statsPerSourceIp(
  * distinctCount) spare the max(ts) of every entry.
  */
 function addressGroups(plan: SearchPlan, withLast: boolean): { sql: string; params: SqlValue[] } {
-  const from = plan.from ?? '';
-  const to = plan.to ?? '~';
+  const { stepped, tail } = addressesInRange(plan.from, plan.to);
   return {
     sql: `SELECT a.source_ip AS key, ${withLast ? 'max(a.ts)' : "''"} AS last, count(*) AS n
-      FROM event_addresses AS a
-      WHERE a.step IN (SELECT step FROM address_steps WHERE last_ts >= ? AND first_ts < ?) AND a.ts >= ? AND a.ts < ?
+      FROM event_addresses AS a WHERE ${stepped.sql}
       GROUP BY a.step, a.source_ip
       UNION ALL
       SELECT t.source_ip, ${withLast ? 'max(t.ts)' : "''"}, count(*) FROM event_rows AS t
-      WHERE t.rid > ${ADDRESS_MARK} AND t.source_ip IS NOT NULL AND +t.ts >= ? AND +t.ts < ?
+      WHERE ${tail.sql} AND t.source_ip IS NOT NULL
       GROUP BY t.source_ip`,
-    params: [from, to, from, to, from, to],
+    params: [...stepped.params, ...tail.params],
   };
 }
 

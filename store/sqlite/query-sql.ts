@@ -87,28 +87,43 @@ function compile(node: QueryNode, params: SqlValue[], options: Options): string 
 }
 
 /**
- * The row ids whose `source_ip` matches (`match`, given the column to compare) with a time in `[from, to)`:
- * the entries of `event_addresses` in each address step overlapping the range (schema.ts ADDRESS_TABLE: one
- * probe a step), and the rows past the address mark, which have no entry yet, read from `event_rows` by row
- * id (at most ADDRESS_STEP). The mark is read in the same statement, so a step committed meanwhile neither
- * hides nor repeats a row.
+ * The address entries with a time in `[from, to)`, in two halves that read `event_addresses AS a` and
+ * `event_rows AS t`: the entries in each address step overlapping the range (schema.ts ADDRESS_TABLE: one
+ * probe a step), and the rows past the address mark, which have no entry yet, by row id (at most
+ * ADDRESS_STEP; `+t.ts` keeps SQLite from reading the whole range through `(ts, id)` instead). Used in one
+ * statement (UNION ALL), the mark is read in it, so a step committed meanwhile neither hides nor repeats a
+ * row. Each half's parameters are `from, to` repeated as its SQL names them.
  */
+export function addressesInRange(
+  from: string | undefined,
+  to: string | undefined,
+): { stepped: SqlCondition; tail: SqlCondition } {
+  const low = from ?? '';
+  const high = to ?? '~';
+  return {
+    stepped: {
+      sql: 'a.step IN (SELECT step FROM address_steps WHERE last_ts >= ? AND first_ts < ?) AND a.ts >= ? AND a.ts < ?',
+      params: [low, high, low, high],
+    },
+    tail: { sql: `t.rid > ${ADDRESS_MARK} AND +t.ts >= ? AND +t.ts < ?`, params: [low, high] },
+  };
+}
+
+/** The row ids whose `source_ip` matches (`match`, given the column to compare) in `[from, to)`: addressesInRange. */
 export function addressRids(
   match: (column: string, params: SqlValue[]) => string,
   from: string | undefined,
   to: string | undefined,
 ): SqlCondition {
-  const params: SqlValue[] = [from ?? '', to ?? '~'];
-  const stepped = match('a.source_ip', params);
-  params.push(from ?? '', to ?? '~');
-  const tail = match('t.source_ip', params);
-  params.push(from ?? '', to ?? '~');
+  const { stepped, tail } = addressesInRange(from, to);
+  const params: SqlValue[] = [...stepped.params];
+  const steppedMatch = match('a.source_ip', params);
+  params.push(...tail.params);
+  const tailMatch = match('t.source_ip', params);
   return {
-    sql: `SELECT a.rid FROM event_addresses AS a
-  WHERE a.step IN (SELECT step FROM address_steps WHERE last_ts >= ? AND first_ts < ?) AND ${stepped}
-  AND a.ts >= ? AND a.ts < ?
+    sql: `SELECT a.rid FROM event_addresses AS a WHERE ${stepped.sql} AND ${steppedMatch}
   UNION ALL
-  SELECT t.rid FROM event_rows AS t WHERE t.rid > ${ADDRESS_MARK} AND ${tail} AND +t.ts >= ? AND +t.ts < ?`,
+  SELECT t.rid FROM event_rows AS t WHERE ${tail.sql} AND ${tailMatch}`,
     params,
   };
 }
