@@ -16,7 +16,7 @@
 import { createLogger } from '../core/logger.js';
 import type { Detection, SecurityEvent } from '../core/model.js';
 import { Correlator, type RuleMatchOnEvent } from '../correlator/correlation/correlate.js';
-import { MemoryStateStore } from '../correlator/correlation/state-store.js';
+import { MemoryStateStore } from '../correlator/correlation/memory-state-store.js';
 import { BUNDLED_PACK, loadRuleSet } from '../rules/index.js';
 
 const args = process.argv.slice(2);

@@ -13,8 +13,9 @@ import { Redis } from 'ioredis';
 import { createLogger } from '../core/logger.js';
 import type { SecurityEvent } from '../core/model.js';
 import { Correlator } from '../correlator/correlation/correlate.js';
+import { MemoryStateStore } from '../correlator/correlation/memory-state-store.js';
 import { RedisStateStore } from '../correlator/correlation/redis-state-store.js';
-import { type CorrelationStateStore, MemoryStateStore } from '../correlator/correlation/state-store.js';
+import type { CorrelationStateStore } from '../correlator/correlation/state-store.js';
 import { detect } from '../correlator/detect.js';
 import { BUNDLED_PACK, loadRuleSet } from '../rules/index.js';
 

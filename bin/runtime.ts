@@ -21,8 +21,8 @@ import type {
 } from '../core/ports.js';
 import { MemoryChangeFeed, RedisChangeFeed } from '../correlator/change-feed.js';
 import { Correlator } from '../correlator/correlation/correlate.js';
+import { MemoryStateStore } from '../correlator/correlation/memory-state-store.js';
 import { RedisStateStore } from '../correlator/correlation/redis-state-store.js';
-import { MemoryStateStore } from '../correlator/correlation/state-store.js';
 import { Escalation, MemoryEntityRegistry, RedisEntityRegistry } from '../correlator/escalation.js';
 import { IncidentWriter } from '../correlator/incidents.js';
 import { LiveRuleSet } from '../correlator/live-rules.js';

@@ -16,7 +16,7 @@ import { createNormaliser } from '../ingest/normalise.js';
 import { ruleSetFromText } from '../rules/index.js';
 import { createSqliteStores } from '../store/sqlite/index.js';
 import { Correlator } from './correlation/correlate.js';
-import { MemoryStateStore } from './correlation/state-store.js';
+import { MemoryStateStore } from './correlation/memory-state-store.js';
 import { IncidentWriter } from './incidents.js';
 import { createBatchProcessor, LATE_TAG } from './pipeline.js';
 

@@ -17,8 +17,9 @@ import {
 import { REDIS_URL, uniquePrefix } from '../../test/support/services.js';
 import { detect } from '../detect.js';
 import { Correlator } from './correlate.js';
+import { MemoryStateStore } from './memory-state-store.js';
 import { RedisStateStore } from './redis-state-store.js';
-import { type CorrelationStateStore, MemoryStateStore } from './state-store.js';
+import type { CorrelationStateStore } from './state-store.js';
 
 const logger = createLogger({ level: 'silent' });
 const MINUTE = 60_000;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GroupState, WindowHit } from './group-window.js';
-import { encodeState, MemoryStateStore, PACK_AFTER_MS, packState, unpackState } from './state-store.js';
+import { MemoryStateStore, PACK_AFTER_MS, packState, unpackState } from './memory-state-store.js';
+import { encodeState } from './state-store.js';
 
 const T = Date.UTC(2026, 10, 26, 2, 0, 0);
 /** A hit as correlate.ts makes them: the event id's shape (8 hex digits of the second, then 14 characters). */
