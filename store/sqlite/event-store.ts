@@ -25,9 +25,10 @@ import { planSearch, type SearchPlan } from '../search-plan.js';
 import { textTerms } from '../text-tokens.js';
 import * as aggregations from './aggregations.js';
 import {
-  addressPredicate,
   addressRids,
   hasMessageText,
+  type Leaf,
+  predicate,
   type SqlCondition,
   type SqlValue,
   toSqlCondition,
@@ -360,7 +361,7 @@ export function toWhere(plan: SearchPlan, db?: Database, entries = true): Events
   }
   const entriesAlone =
     entries && addressLeaf && plan.agencies === undefined && plan.rule === undefined
-      ? addressRids((column, into) => addressPredicate(leaf, column, into), plan.from, plan.to)
+      ? addressRids((column, into) => predicate(leaf, column, into), plan.from, plan.to)
       : undefined;
   return {
     sql: clauses.length === 0 ? '1' : clauses.join(' AND '),
@@ -382,11 +383,7 @@ const SCOPE_COUNT_CAP = 50_000;
  * 7 days of 1M events: 609k entries against 32k scoped rows (292 ms through the entries); one address under
  * ten agencies: a handful of entries against 320k rows, where testing every row took over a second.
  */
-function scopeHasFewerRows(
-  db: Database,
-  plan: SearchPlan,
-  leaf: Parameters<typeof addressPredicate>[0],
-): boolean {
+function scopeHasFewerRows(db: Database, plan: SearchPlan, leaf: Leaf): boolean {
   if (plan.agencies === undefined) return false;
   const scope = db
     .prepare(
@@ -396,7 +393,7 @@ function scopeHasFewerRows(
     .pluck()
     .get(...plan.agencies, plan.from ?? '', plan.to ?? '~', SCOPE_COUNT_CAP) as number;
   if (scope >= SCOPE_COUNT_CAP) return false;
-  const rids = addressRids((column, into) => addressPredicate(leaf, column, into), plan.from, plan.to);
+  const rids = addressRids((column, into) => predicate(leaf, column, into), plan.from, plan.to);
   const matches = db
     .prepare(`SELECT count(*) FROM (${rids.sql} LIMIT ?)`)
     .pluck()

@@ -171,7 +171,7 @@ function ftsCondition(match: string, params: SqlValue[], options: CompileOptions
   return 'events.rid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ? AND rowid BETWEEN ? AND ?)';
 }
 
-type Leaf = Exclude<QueryNode, { kind: 'all' | 'none' | 'and' | 'or' | 'not' | 'text' }>;
+export type Leaf = Exclude<QueryNode, { kind: 'all' | 'none' | 'and' | 'or' | 'not' | 'text' }>;
 
 function leaf(node: Leaf, params: SqlValue[], options: Options): string {
   const field = node.field;
@@ -243,16 +243,8 @@ export function elementValue(field: FieldRef): string {
   }
 }
 
-/** An address or CIDR leaf's comparison on `column` (for addressRids outside a compile). */
-export function addressPredicate(
-  node: Extract<QueryNode, { kind: 'term' | 'cidr' }>,
-  column: string,
-  params: SqlValue[],
-): string {
-  return predicate(node, column, params);
-}
-
-function predicate(node: Leaf, value: string, params: SqlValue[]): string {
+/** The leaf's comparison on `value` (a column or an expression), its parameters pushed to `params`. */
+export function predicate(node: Leaf, value: string, params: SqlValue[]): string {
   switch (node.kind) {
     case 'term':
       params.push(sqlValue(node.field, node.value));
