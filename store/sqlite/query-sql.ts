@@ -102,7 +102,7 @@ export function addressesInRange(
   const high = to ?? '~';
   return {
     stepped: {
-      sql: 'a.step IN (SELECT step FROM address_steps WHERE last_ts >= ? AND first_ts < ?) AND a.ts >= ? AND a.ts < ?',
+      sql: 'a.step IN (SELECT step FROM address_steps INDEXED BY address_steps_last WHERE last_ts >= ? AND first_ts < ?) AND a.ts >= ? AND a.ts < ?',
       params: [low, high, low, high],
     },
     tail: { sql: `t.rid > ${ADDRESS_MARK} AND +t.ts >= ? AND +t.ts < ?`, params: [low, high] },

@@ -309,6 +309,70 @@ describe('sqlite store layout', () => {
     },
   );
 
+  it('indexes the address steps of a version 9 file, read by address searches and by retention', async () => {
+    const path = join(dir, 'v9.db');
+    // Steps of two rows: six events written a day at a time, three steps.
+    const stores = createSqliteStores({ path, addressStep: 2 });
+    const base = { ingested: '2025-03-01T10:00:00.000Z', original: 'x' };
+    for (const day of [1, 2, 3]) {
+      await stores.events.index(
+        [0, 1].map((hour) => ({
+          '@timestamp': `2025-03-0${day}T1${hour}:00:00.000Z`,
+          message: `event ${day} ${hour}`,
+          event: { ...base, id: `v9-${day * 2 + hour - 2}` },
+          agency: { id: 'ag-a' },
+          source: { ip: '10.0.0.7' },
+        })),
+      );
+    }
+    await stores.close();
+    // Back to layout 9: the steps without their indexes.
+    const v9 = new BetterSqlite3(path);
+    v9.exec('DROP INDEX address_steps_last');
+    v9.exec('DROP INDEX address_steps_first');
+    v9.pragma('user_version = 9');
+    v9.close();
+
+    const reopened = createSqliteStores({ path, addressStep: 2 });
+    const ids = async () =>
+      (
+        await reopened.events.search({
+          query: 'source.ip:10.0.0.7',
+          time: { from: '2025-03-02T00:00:00Z', to: '2025-03-04T00:00:00Z' },
+        })
+      ).events.map((event) => event.event?.id);
+    expect(await ids()).toEqual(['v9-5', 'v9-4', 'v9-3', 'v9-2']);
+    expect(await reopened.events.deleteBefore!('2025-03-03T00:00:00Z')).toEqual({
+      days: ['2025-03-01', '2025-03-02'],
+      events: 4,
+    });
+    expect(await ids()).toEqual(['v9-5', 'v9-4']);
+    await reopened.close();
+    const db = new BetterSqlite3(path, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    // The emptied steps dropped, their entries gone with the rows.
+    expect(db.prepare('SELECT step FROM address_steps').pluck().all()).toEqual([3]);
+    expect(db.prepare('SELECT count(*) FROM event_addresses').pluck().get()).toBe(2);
+    const plan = (sql: string) =>
+      db
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all('2025-03-02', '2025-03-03')
+        .map((row) => (row as { detail: string }).detail)
+        .join(' | ');
+    // Each side of a span from its index, covering: the table itself is not read.
+    expect(
+      plan(
+        'SELECT step FROM address_steps INDEXED BY address_steps_last WHERE last_ts >= ? AND first_ts < ?',
+      ),
+    ).toContain('USING COVERING INDEX address_steps_last (last_ts>?)');
+    expect(
+      plan(
+        'SELECT step FROM address_steps INDEXED BY address_steps_first WHERE first_ts <= ? AND last_ts >= ?',
+      ),
+    ).toContain('USING COVERING INDEX address_steps_first (first_ts<?)');
+    db.close();
+  });
+
   it('keys the detections of a version 7 file by time and id, keeping them and their dedup', async () => {
     const path = join(dir, 'v7.db');
     const stores = createSqliteStores({ path });

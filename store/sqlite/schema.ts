@@ -29,9 +29,11 @@ import { type FieldSpec, HOT_FIELDS, KEYWORD_IGNORE_ABOVE } from '../fields.js';
  * EXISTS` on open, one pass over `event_rows`; the old one dropped in the same transaction), 8 = `detections`
  * keyed by `(ts, id)` instead of `id` (DETECTIONS_TABLE, detectionMigrationStatements), 9 = the address
  * index on `event_rows` replaced by `event_addresses`, written in sorted steps (ADDRESS_TABLE,
- * migrateAddresses: the table filled from `event_rows`, step by step, when a file without it opens).
+ * migrateAddresses: the table filled from `event_rows`, step by step, when a file without it opens), 10 = the
+ * indexes on the address steps' time spans (ADDRESS_STEP_INDEXES: `CREATE INDEX IF NOT EXISTS` on open, no
+ * step of its own).
  */
-export const SCHEMA_VERSION = 9;
+export const SCHEMA_VERSION = 10;
 
 /**
  * Incidents: the whole document in `doc` (last, so reading the other columns never touches its overflow
@@ -139,6 +141,20 @@ const ADDRESS_STEPS_TABLE = `CREATE TABLE IF NOT EXISTS address_steps (
   first_ts TEXT NOT NULL,
   last_ts TEXT NOT NULL
 )`;
+
+/**
+ * The steps overlapping a time range or holding a time, from the spans' indexes instead of every step (a row
+ * every ADDRESS_STEP events: what is stored, for every address search and every row retention deletes). A span
+ * is an interval: each index serves one side. Searches (recent ranges) read the steps ending at or after the
+ * range's start (`address_steps_last`: the steps before it are not visited); retention (the oldest times)
+ * reads the steps beginning at or before the row's time (`address_steps_first`). Each query names its index:
+ * with both on the table SQLite's planner has no statistics to choose between them. The spans' other bound is
+ * in each index, so neither reads the table.
+ */
+const ADDRESS_STEP_INDEXES = [
+  'CREATE INDEX IF NOT EXISTS address_steps_last ON address_steps (last_ts, first_ts)',
+  'CREATE INDEX IF NOT EXISTS address_steps_first ON address_steps (first_ts, last_ts)',
+];
 
 /**
  * Marks kept beside the data, in the same transactions: `addresses` = the highest row id whose address
@@ -261,6 +277,7 @@ export function schemaStatements(): string[] {
     'DROP INDEX IF EXISTS events_hour_source_ip',
     ADDRESS_TABLE,
     ADDRESS_STEPS_TABLE,
+    ...ADDRESS_STEP_INDEXES,
     MARKS_TABLE,
     "INSERT OR IGNORE INTO store_marks (name, rid) VALUES ('addresses', 0)",
     `CREATE VIEW IF NOT EXISTS events AS

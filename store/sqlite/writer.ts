@@ -156,9 +156,11 @@ export class SqliteWriter implements WriterOperations {
     this.#moveAddresses = db.prepare(MOVE_ADDRESSES);
     this.#recordStep = db.prepare(RECORD_ADDRESS_STEP);
     this.#setAddressMark = db.prepare("UPDATE store_marks SET rid = ? WHERE name = 'addresses'");
-    // The entry's step is one whose span holds its time: probed in each such step (one or two in time order).
+    // The entry's step is one whose span holds its time: probed in each such step (one or two in time order),
+    // found from the steps beginning at or before it (schema.ts ADDRESS_STEP_INDEXES; retention's rows are the oldest).
     this.#deleteAddress = db.prepare(
-      `DELETE FROM event_addresses WHERE step IN (SELECT step FROM address_steps WHERE first_ts <= @ts AND last_ts >= @ts)
+      `DELETE FROM event_addresses WHERE step IN (SELECT step FROM address_steps INDEXED BY address_steps_first
+         WHERE first_ts <= @ts AND last_ts >= @ts)
        AND source_ip = @ip AND ts = @ts AND rid = @rid`,
     );
     // Steps wholly before the cutoff once their last entry is gone (their spans are read by every search).
