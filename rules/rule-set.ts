@@ -185,8 +185,10 @@ export class CompiledRuleSet implements RuleSet {
     const view = this.view.reset(event);
     const matches: RuleMatch[] = [];
     if (this.prefilter) {
-      for (const index of this.prefilter.candidates(view)) {
-        const rule = this.compiled[index]!;
+      const count = this.prefilter.candidates(view);
+      const chosen = this.prefilter.chosenRules();
+      for (let c = 0; c < count; c++) {
+        const rule = this.compiled[chosen[c]!]!;
         if (rule.test(view)) matches.push({ rule: rule.info });
       }
     } else {

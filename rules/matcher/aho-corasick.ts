@@ -43,6 +43,25 @@ function nonAsciiFolds(): Uint8Array {
   return table;
 }
 
+/**
+ * Where scans put the ids of the words they find: ids[0 .. count). A scan adds an id once per epoch (the
+ * caller's `seen` stamps), so a list the size of the dictionary never overflows; the caller resets `count`
+ * between events instead of emptying an array (which would release its storage and allocate it again).
+ */
+export class FoundWords {
+  readonly ids: Int32Array;
+  count = 0;
+
+  constructor(capacity: number) {
+    this.ids = new Int32Array(capacity);
+  }
+
+  /** The ids found, in the order found. */
+  list(): number[] {
+    return Array.from(this.ids.subarray(0, this.count));
+  }
+}
+
 export class AhoCorasick {
   /**
    * Class of each ASCII code unit, upper case folded to lower case (lower-cased texts hold no ASCII upper
@@ -227,7 +246,7 @@ export class AhoCorasick {
    * text holds a non-ASCII character that lower-casing changes: then scan `text.toLowerCase()` with
    * `scanLowerCase` instead.
    */
-  scan(text: string, seen: Uint32Array, epoch: number, found: number[]): boolean {
+  scan(text: string, seen: Uint32Array, epoch: number, found: FoundWords): boolean {
     const asciiClass = this.asciiClass;
     const folds = this.folds;
     const dense = this.dense;
@@ -250,7 +269,7 @@ export class AhoCorasick {
   }
 
   /** As `scan`, for a text already lower-cased. */
-  scanLowerCase(text: string, seen: Uint32Array, epoch: number, found: number[]): void {
+  scanLowerCase(text: string, seen: Uint32Array, epoch: number, found: FoundWords): void {
     const asciiClass = this.asciiClass;
     const dense = this.dense;
     const silentEnd = this.silentEnd;
@@ -303,7 +322,7 @@ export class AhoCorasick {
     return state < this.denseEnd || state >= this.deepReportFrom;
   }
 
-  private report(state: number, seen: Uint32Array, epoch: number, found: number[]): void {
+  private report(state: number, seen: Uint32Array, epoch: number, found: FoundWords): void {
     let r: number;
     if (state < this.denseEnd) r = (state - this.silentEnd) / this.classes;
     else if (state >= this.deepReportFrom) r = this.denseReporting + (state - this.deepReportFrom);
@@ -313,7 +332,7 @@ export class AhoCorasick {
       const id = this.wordIds[w]!;
       if (seen[id] !== epoch) {
         seen[id] = epoch;
-        found.push(id);
+        found.ids[found.count++] = id;
       }
     }
   }

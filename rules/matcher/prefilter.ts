@@ -13,7 +13,7 @@
  *   checks.
  */
 import type { SearchExpr } from '../model.js';
-import { AhoCorasick } from './aho-corasick.js';
+import { AhoCorasick, FoundWords } from './aho-corasick.js';
 import { type EventView, FieldGroup, type FieldTable } from './event-view.js';
 import { collectKeys, necessaryLiterals, RoutePlanner, valueKey } from './necessary.js';
 
@@ -35,9 +35,9 @@ const NO_BUCKET = -1;
 const MEMO_LIMIT = 4096;
 const EMPTY = new Int32Array(0);
 
-/** Insertion sort: candidate lists are short and mostly ordered (Array#sort allocates). */
-function sortSmall(list: number[]): void {
-  for (let i = 1; i < list.length; i++) {
+/** Insertion sort of list[0 .. count): candidate lists are short and mostly ordered (Array#sort allocates). */
+function sortSmall(list: Int32Array, count: number): void {
+  for (let i = 1; i < count; i++) {
     const value = list[i]!;
     let j = i - 1;
     while (j >= 0 && list[j]! > value) {
@@ -80,12 +80,16 @@ export class Prefilter {
   private ruleSeen = new Uint32Array(0);
   private literalSeen = new Uint32Array(0);
   private slotScanned = new Uint32Array(0);
-  private readonly picked: number[] = [];
+  // Per event lists, filled up to their counts and never truncated: `array.length = 0` releases an array's
+  // backing store, and the pushes that follow allocate it again (~600 bytes of garbage an event).
+  private picked = new Int32Array(0);
   /** The (automaton, text) pairs scanned for this event. */
   private readonly scannedWith: AhoCorasick[] = [];
   private readonly scannedText: string[] = [];
-  private readonly found: number[] = [];
-  private readonly out: number[] = [];
+  private scannedCount = 0;
+  private found = new FoundWords(0);
+  /** The last `candidates` call's rules: as many entries as it returned, ascending. */
+  private chosen = new Int32Array(0);
 
   constructor(
     private readonly fields: FieldTable,
@@ -183,6 +187,10 @@ export class Prefilter {
     this.ruleSeen = new Uint32Array(this.entries.length);
     this.literalSeen = new Uint32Array(this.literalIds.size);
     this.slotScanned = new Uint32Array(this.fields.size);
+    // Each bucket, literal and rule at most once per event (the epoch stamps): these sizes always suffice.
+    this.picked = new Int32Array(this.buckets.length);
+    this.found = new FoundWords(this.literalIds.size);
+    this.chosen = new Int32Array(this.entries.length);
     this.epoch = 0;
     this.built = this.exprs.length;
   }
@@ -221,14 +229,14 @@ export class Prefilter {
   }
 
   /**
-   * Rules worth evaluating on this event, in the order they were added. The array is reused: read it before
-   * the next call.
+   * Rules worth evaluating on this event, in the order they were added: returns their number n, and the
+   * rules are `chosenRules()[0 .. n)`, valid until the next call.
    */
-  candidates(view: EventView): number[] {
+  candidates(view: EventView): number {
     if (this.built !== this.exprs.length) this.build();
     const epoch = this.nextEpoch();
     const picked = this.picked;
-    picked.length = 0;
+    let pickedCount = 0;
     view.readGroup(this.routing!);
     for (let i = 0; i < this.indexSlots.length; i++) {
       const values = view.values(this.indexSlots[i]!);
@@ -236,34 +244,34 @@ export class Prefilter {
         const bucket = this.bucketOf(i, values[v]);
         if (bucket !== NO_BUCKET && this.bucketSeen[bucket] !== epoch) {
           this.bucketSeen[bucket] = epoch;
-          picked.push(bucket);
+          picked[pickedCount++] = bucket;
         }
       }
     }
     this.bucketSeen[this.unroutedBucket] = epoch;
-    picked.push(this.unroutedBucket);
+    picked[pickedCount++] = this.unroutedBucket;
 
-    const out = this.out;
-    out.length = 0;
-    const found = this.found;
-    found.length = 0;
-    this.scannedWith.length = 0;
-    this.scannedText.length = 0;
+    const out = this.chosen;
+    let count = 0;
+    this.found.count = 0;
+    this.scannedCount = 0;
     const ruleSeen = this.ruleSeen;
-    for (let p = 0; p < picked.length; p++) {
+    for (let p = 0; p < pickedCount; p++) {
       const bucket = this.buckets[picked[p]!]!;
       const always = bucket.always;
       for (let j = 0; j < always.length; j++) {
         const rule = always[j]!;
         if (ruleSeen[rule] !== epoch) {
           ruleSeen[rule] = epoch;
-          out.push(rule);
+          out[count++] = rule;
         }
       }
       if (bucket.scanSlots.length > 0) this.scan(view, bucket.scanSlots, epoch);
     }
     // Rules with literals: those of the literals found whose bucket was picked.
-    for (let f = 0; f < found.length; f++) {
+    const found = this.found.ids;
+    const foundCount = this.found.count;
+    for (let f = 0; f < foundCount; f++) {
       const rules = this.literalRules[found[f]!]!;
       for (let j = 0; j < rules.length; j++) {
         const rule = rules[j]!;
@@ -272,14 +280,19 @@ export class Prefilter {
         for (let b = 0; b < buckets.length; b++) {
           if (this.bucketSeen[buckets[b]!] === epoch) {
             ruleSeen[rule] = epoch;
-            out.push(rule);
+            out[count++] = rule;
             break;
           }
         }
       }
     }
-    sortSmall(out);
-    return out;
+    sortSmall(out, count);
+    return count;
+  }
+
+  /** The list `candidates` fills (read its first n entries). */
+  chosenRules(): Int32Array {
+    return this.chosen;
   }
 
   /**
@@ -327,11 +340,13 @@ export class Prefilter {
    */
   private scannedBefore(automaton: AhoCorasick, text: string): boolean {
     const withs = this.scannedWith;
-    for (let j = 0; j < withs.length; j++) {
+    const count = this.scannedCount;
+    for (let j = 0; j < count; j++) {
       if (withs[j] === automaton && this.scannedText[j] === text) return true;
     }
-    withs.push(automaton);
-    this.scannedText.push(text);
+    withs[count] = automaton;
+    this.scannedText[count] = text;
+    this.scannedCount = count + 1;
     return false;
   }
 
