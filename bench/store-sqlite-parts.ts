@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
 import type { SecurityEvent } from '../core/model.js';
 import { prepareEvent } from '../store/event-document.js';
-import { toEventRows } from '../store/sqlite/event-store.js';
+import { toEventRows } from '../store/sqlite/event-rows.js';
 import { EXTRA_HOT_FIELDS, schemaStatements } from '../store/sqlite/schema.js';
 import { type EventRows, SqliteWriter } from '../store/sqlite/writer.js';
 import { textTokens } from '../store/text-tokens.js';

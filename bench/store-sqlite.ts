@@ -10,9 +10,11 @@
  *
  * --writer-thread: the inserts run on the store's writer thread as `siem-lite serve` runs them, with
  * --in-flight batches handed over before the first is answered (serve keeps two in flight), so the main
- * thread's shape check and serialisation overlap SQLite's work. CPU is the whole process's (all threads).
+ * thread's serialisation overlaps the writer's work. CPU is the whole process's (all threads), and split by
+ * thread (Linux: /proc/self/task/<id>/schedstat): the main thread, the busiest other (the writer thread when
+ * there is one) and the rest (V8's GC helpers, the reader thread).
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { SecurityEvent } from '../core/model.js';
@@ -47,6 +49,7 @@ if (!reuse) {
   let indexed = 0;
   let wallMs = 0;
   let cpuMs = 0;
+  const threadMs = { main: 0, busiest: 0, rest: 0 };
   const loads: number[] = [];
   const batches = eventBatches(total, {
     from,
@@ -67,6 +70,7 @@ if (!reuse) {
     }
     if (chunk.length === 0) break;
     const cpu = process.cpuUsage();
+    const threadsBefore = threadCpuMs();
     const start = performance.now();
     const running: Promise<number>[] = [];
     for (const batch of chunk) {
@@ -77,6 +81,11 @@ if (!reuse) {
     wallMs += performance.now() - start;
     const used = process.cpuUsage(cpu);
     cpuMs += (used.user + used.system) / 1000;
+    const spent = [...threadCpuMs()].map(([id, ms]) => ({ id, ms: ms - (threadsBefore.get(id) ?? 0) }));
+    const others = spent.filter((thread) => thread.id !== String(process.pid)).sort((a, b) => b.ms - a.ms);
+    threadMs.main += spent.find((thread) => thread.id === String(process.pid))?.ms ?? 0;
+    threadMs.busiest += others[0]?.ms ?? 0;
+    threadMs.rest += others.slice(1).reduce((sum, thread) => sum + thread.ms, 0);
     loads.push(loadavg()[0]!);
   }
   console.log(
@@ -85,6 +94,24 @@ if (!reuse) {
       `${Math.round(indexed / (wallMs / 1000))} events/s wall, ${Math.round(indexed / (cpuMs / 1000))} events/s CPU ` +
       `= ${((cpuMs * 1000) / indexed).toFixed(1)} µs CPU/event (load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)})`,
   );
+  const perEvent = (ms: number) => `${((ms * 1000) / indexed).toFixed(1)} µs`;
+  console.log(
+    `sqlite  CPU an event by thread: main ${perEvent(threadMs.main)}, busiest other ${perEvent(threadMs.busiest)}, ` +
+      `the rest ${perEvent(threadMs.rest)}`,
+  );
+}
+
+/** CPU time of each of the process's threads in ms, by thread id (Linux schedstat: ns on the CPU). */
+function threadCpuMs(): Map<string, number> {
+  const threads = new Map<string, number>();
+  for (const id of readdirSync('/proc/self/task')) {
+    try {
+      threads.set(id, Number(readFileSync(`/proc/self/task/${id}/schedstat`, 'utf8').split(' ')[0]) / 1e6);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return threads;
 }
 await measureQueries(stores.events, to, Number(values.runs), true);
 await stores.close();

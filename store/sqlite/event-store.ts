@@ -19,10 +19,8 @@ import type {
   TopValues,
 } from '../../core/ports.js';
 import { encodeCursor } from '../cursor.js';
-import { CAPTURED_FIELDS, prepareEvent, retentionCutoffDay } from '../event-document.js';
-import { type FieldSpec, KEYWORD_IGNORE_ABOVE } from '../fields.js';
+import { retentionCutoffDay } from '../event-document.js';
 import { planSearch, type SearchPlan } from '../search-plan.js';
-import { textTerms } from '../text-tokens.js';
 import * as aggregations from './aggregations.js';
 import {
   addressRids,
@@ -33,8 +31,6 @@ import {
   type SqlValue,
   toSqlCondition,
 } from './query-sql.js';
-import { EXTRA_HOT_FIELDS } from './schema.js';
-import type { EventRows } from './writer.js';
 import { inlineWriter, type WriterClient } from './writer-client.js';
 
 export class SqliteEventStore implements EventStore {
@@ -52,12 +48,11 @@ export class SqliteEventStore implements EventStore {
   async init(): Promise<void> {}
 
   /**
-   * Shape check, hot columns, JSON and full-text terms here; the inserts in the writer (one transaction,
-   * on the writer thread when there is one).
+   * Shape check, hot columns, JSON, full-text terms and inserts where the writer runs (event-rows.ts; one
+   * transaction, on the writer thread when there is one).
    */
   async index(events: SecurityEvent[]): Promise<IndexResult> {
-    const batch = toEventRows(events);
-    const result = await this.#writer.writeEvents(batch);
+    const result = await this.#writer.writeEvents(events);
     if (result.deadLettered > 0) this.#logger?.warn({ count: result.deadLettered }, 'events dead-lettered');
     return result;
   }
@@ -183,75 +178,6 @@ export class SqliteEventStore implements EventStore {
 
   async lastSeenBy(search: EventSearch, field: string, size?: number): Promise<LastSeen[]> {
     return aggregations.lastSeenBy(this.#db, search, field, size);
-  }
-}
-
-/** A batch as the writer takes it: the same rows on either side of a thread. */
-export function toEventRows(events: SecurityEvent[]): EventRows {
-  const batch: EventRows = { rows: [], docs: [], terms: [], deadLetters: [] };
-  let now: string | undefined;
-  for (const event of events) {
-    const prepared = prepareEvent(event);
-    if (!prepared.ok) {
-      const source = event as { event?: { id?: unknown }; agency?: { id?: unknown } } | null;
-      now ??= new Date().toISOString();
-      batch.deadLetters.push([
-        now,
-        typeof source?.event?.id === 'string' ? source.event.id : null,
-        typeof source?.agency?.id === 'string' ? source.agency.id : null,
-        prepared.reason,
-        'shape_check',
-        safeJson(event),
-      ]);
-      continue;
-    }
-    const { json, id, sortTime, captured } = prepared.event;
-    const row: SqlValue[] = new Array(3 + HOT_COLUMNS.length);
-    row[0] = id;
-    row[1] = sortTime;
-    row[2] = String(captured[AGENCY_SLOT]);
-    for (let i = 0; i < HOT_COLUMNS.length; i++) {
-      const column = HOT_COLUMNS[i]!;
-      row[3 + i] = columnValue(captured[column.slot], column.field);
-    }
-    batch.rows.push(row);
-    batch.docs.push(json);
-    batch.terms.push(messageTerms(captured[MESSAGE_SLOT]));
-  }
-  return batch;
-}
-
-/** The FTS row for `message`: standard-analyzer tokens separated by spaces (see text-tokens.ts). */
-function messageTerms(message: unknown): string {
-  if (typeof message === 'string') return textTerms(message);
-  if (Array.isArray(message)) {
-    return message
-      .filter((item): item is string => typeof item === 'string')
-      .map(textTerms)
-      .join(' ');
-  }
-  return '';
-}
-
-/** The hot columns in insert order, with where prepareEvent hands back their values. */
-const HOT_COLUMNS = EXTRA_HOT_FIELDS.map((field) => ({ field, slot: CAPTURED_FIELDS.indexOf(field) }));
-const AGENCY_SLOT = CAPTURED_FIELDS.findIndex((field) => field.name === 'agency.id');
-const MESSAGE_SLOT = CAPTURED_FIELDS.findIndex((field) => field.name === 'message');
-
-/** The value a hot column holds: what ES would index for the field, or NULL where it indexes nothing. */
-function columnValue(value: unknown, field: FieldSpec): SqlValue {
-  if (value === undefined || value === null) return null;
-  switch (field.type) {
-    case 'ip':
-      // The shape check let only addresses through. Text here, 16 bytes in the writer: a string crosses to
-      // the writer thread far cheaper than a Buffer (structured clone makes an ArrayBuffer per Buffer).
-      return typeof value === 'string' ? value : null;
-    case 'long':
-      return typeof value === 'number' ? value : null;
-    default: {
-      const text = String(value);
-      return text.length > KEYWORD_IGNORE_ABOVE ? null : text;
-    }
   }
 }
 
@@ -409,12 +335,4 @@ function tsMillis(ts: string): number {
 /** `YYYY-MM-DD` of the day after `day` (UTC). */
 function nextDay(day: string): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-}
-
-function safeJson(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
 }

@@ -8,15 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freshAgency, makeEvent } from '../contract.test-suite.js';
-import { toEventRows } from './event-store.js';
 import { createSqliteStores } from './index.js';
+import type { IncidentRow } from './writer.js';
 import { threadWriter } from './writer-client.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'siem-writer-thread-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function batchOf(agency: string, ids: string[]) {
-  return toEventRows(ids.map((id) => makeEvent(`${agency}-${id}`, '2025-03-01T10:00:00Z', agency)));
+  return ids.map((id) => makeEvent(`${agency}-${id}`, '2025-03-01T10:00:00Z', agency));
 }
 
 describe('sqlite writer thread', () => {
@@ -25,12 +25,12 @@ describe('sqlite writer thread', () => {
     const stores = createSqliteStores({ path });
     const writer = threadWriter(path);
     const agency = freshAgency();
-    const broken = batchOf(agency, ['bad']);
-    broken.rows[0] = broken.rows[0]!.slice(0, 2); // too few values for the insert
+    // Too few values for the insert: SQLite refuses the statement.
+    const broken = ['incident-1', agency] as unknown as IncidentRow;
     // Sent in one turn: the thread finds all three queued and applies them in one transaction.
     const [first, bad, second] = await Promise.allSettled([
       writer.writeEvents(batchOf(agency, ['a', 'b'])),
-      writer.writeEvents(broken),
+      writer.writeIncidents([{ kind: 'create', row: broken }]),
       writer.writeEvents(batchOf(agency, ['c', 'b-again', 'a'])),
     ]);
     expect(first).toEqual({ status: 'fulfilled', value: { indexed: 2, duplicates: 0, deadLettered: 0 } });
