@@ -132,9 +132,10 @@ describe('sqlite address entries written in steps', () => {
     await reopened.close();
   });
 
-  it('answers an agency-scoped address search alike whether it reads the scope or the entries', async () => {
-    // Agency `a` holds 3,000 events, `b` 60: for `b` a broad CIDR has more entries than `b` has rows (the
-    // scope's rows are tested), for `a` one address has fewer (the entries are read); both sides of a step.
+  it('answers agency-scoped address searches from the entries, each with its agency, as written', async () => {
+    // Agency `a` holds 3,000 events, `b` 60, on both sides of a step: address leaves alone (one, a CIDR, an
+    // `or` and an `and` of them) are answered from the entries with their agency; under a `not` or beside
+    // another field the rows are read.
     const stores = createSqliteStores({ path: join(dir, 'scoped.db'), addressStep: 700 });
     const many = events(3000, 's');
     const few = events(60, 't', 3).map((event) => ({ ...event, agency: { id: 'b' } }));
@@ -145,6 +146,22 @@ describe('sqlite address entries written in steps', () => {
       [['b'], 'source.ip:10.0.2.0/24', (ip) => ip?.startsWith('10.0.2.') === true],
       [['a'], 'source.ip:10.0.1.13', (ip) => ip === '10.0.1.13'],
       [['a', 'b'], 'source.ip:10.0.2.0/24', (ip) => ip?.startsWith('10.0.2.') === true],
+      [
+        ['b'],
+        'source.ip:10.0.1.13 or source.ip:10.0.2.0/24',
+        (ip) => ip === '10.0.1.13' || ip?.startsWith('10.0.2.') === true,
+      ],
+      [
+        ['a', 'b'],
+        'source.ip:10.0.0.0/16 and (source.ip:10.0.2.0/24 or source.ip:10.0.1.13)',
+        (ip) => ip === '10.0.1.13' || ip?.startsWith('10.0.2.') === true,
+      ],
+      [['b'], 'not source.ip:10.0.2.0/24', (ip) => ip?.startsWith('10.0.2.') !== true],
+      [
+        ['a'],
+        'source.ip:10.0.1.0/24 and not source.ip:10.0.1.13',
+        (ip) => ip?.startsWith('10.0.1.') === true && ip !== '10.0.1.13',
+      ],
     ];
     for (const range of ranges) {
       for (const [agencies, query, matches] of cases) {

@@ -159,7 +159,7 @@ function statsPerSourceIp(
  * distinctCount) spare the max(ts) of every entry.
  */
 function addressGroups(plan: SearchPlan, withLast: boolean): { sql: string; params: SqlValue[] } {
-  const { stepped, tail } = addressesInRange(plan.from, plan.to);
+  const { stepped, tail } = addressesInRange({ from: plan.from, to: plan.to });
   return {
     sql: `SELECT a.source_ip AS key, ${withLast ? 'max(a.ts)' : "''"} AS last, count(*) AS n
       FROM event_addresses AS a WHERE ${stepped.sql}

@@ -9,6 +9,7 @@ import { SqliteEventStore } from './event-store.js';
 import { SqliteIncidentStore } from './incident-store.js';
 import { SqliteQueueDeadLetters } from './queue-dead-letters.js';
 import {
+  addressEntriesOutdated,
   detectionMigrationStatements,
   hotColumnStatements,
   incidentMigrationStatements,
@@ -118,9 +119,9 @@ function createOrMigrateSchema(
       for (const statement of detectionMigrationStatements()) db.exec(statement);
       logger?.info({ from: version, to: SCHEMA_VERSION }, 'sqlite store keyed detections by time');
     }
-    // Address entries in a table of their own (9): a file written before gets it filled from its rows.
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
-    if (tables.includes('event_rows') && !tables.includes('event_addresses')) {
+    // Address entries in a table of their own (9), with their agency (11): a file written before gets them
+    // (again) from its rows.
+    if (addressEntriesOutdated(db)) {
       migrateAddresses(db, addressStep);
       logger?.info(
         { from: version, to: SCHEMA_VERSION },

@@ -26,10 +26,10 @@ export interface CompileOptions {
    */
   ridRange?: readonly [number, number];
   /**
-   * The search's time range: address and CIDR comparisons read the address entries in it (addressRids).
-   * Absent, they compare the column alone.
+   * The search's time range and agency scope: address and CIDR comparisons read the address entries in them
+   * (addressRids). Absent, they compare the column alone.
    */
-  time?: { from: string | undefined; to: string | undefined };
+  time?: AddressScope;
 }
 
 export interface CompiledCondition extends SqlCondition {
@@ -86,36 +86,45 @@ function compile(node: QueryNode, params: SqlValue[], options: Options): string 
   }
 }
 
+/** Which address entries a search reads: a time in `[from, to)`, and of these agencies when scoped. */
+export interface AddressScope {
+  from: string | undefined;
+  to: string | undefined;
+  agencies?: readonly string[] | undefined;
+}
+
 /**
- * The address entries with a time in `[from, to)`, in two halves that read `event_addresses AS a` and
+ * The address entries with a time in `[from, to)` (and of the scope's agencies), in two halves that read `event_addresses AS a` and
  * `event_rows AS t`: the entries in each address step overlapping the range (schema.ts ADDRESS_TABLE: one
  * probe a step), and the rows past the address mark, which have no entry yet, by row id (at most
- * ADDRESS_STEP; `+t.ts` keeps SQLite from reading the whole range through `(ts, id)` instead). Used in one
+ * ADDRESS_STEP; `+t.ts` and `+t.agency` keep SQLite from reading the whole range or scope through `(ts, id)` or
+ * `(agency, ts)` instead). Used in one
  * statement (UNION ALL), the mark is read in it, so a step committed meanwhile neither hides nor repeats a
- * row. Each half's parameters are `from, to` repeated as its SQL names them.
+ * row. Each half's parameters are `from, to` (then the agencies) repeated as its SQL names them.
  */
-export function addressesInRange(
-  from: string | undefined,
-  to: string | undefined,
-): { stepped: SqlCondition; tail: SqlCondition } {
+export function addressesInRange({ from, to, agencies }: AddressScope): {
+  stepped: SqlCondition;
+  tail: SqlCondition;
+} {
   const low = from ?? '';
   const high = to ?? '~';
+  const scope = agencies === undefined ? '' : ` AND agency IN (${agencies.map(() => '?').join(', ')})`;
+  const scoped = agencies ?? [];
   return {
     stepped: {
-      sql: 'a.step IN (SELECT step FROM address_steps INDEXED BY address_steps_last WHERE last_ts >= ? AND first_ts < ?) AND a.ts >= ? AND a.ts < ?',
-      params: [low, high, low, high],
+      sql: `a.step IN (SELECT step FROM address_steps INDEXED BY address_steps_last WHERE last_ts >= ? AND first_ts < ?) AND a.ts >= ? AND a.ts < ?${scope.replace('agency', 'a.agency')}`,
+      params: [low, high, low, high, ...scoped],
     },
-    tail: { sql: `t.rid > ${ADDRESS_MARK} AND +t.ts >= ? AND +t.ts < ?`, params: [low, high] },
+    tail: {
+      sql: `t.rid > ${ADDRESS_MARK} AND +t.ts >= ? AND +t.ts < ?${scope.replace('agency', '+t.agency')}`,
+      params: [low, high, ...scoped],
+    },
   };
 }
 
-/** The row ids whose `source_ip` matches (`match`, given the column to compare) in `[from, to)`: addressesInRange. */
-export function addressRids(
-  match: (column: string, params: SqlValue[]) => string,
-  from: string | undefined,
-  to: string | undefined,
-): SqlCondition {
-  const { stepped, tail } = addressesInRange(from, to);
+/** The row ids whose `source_ip` matches (`match`, given the column to compare) in the scope: addressesInRange. */
+export function addressRids(match: AddressMatch, scope: AddressScope): SqlCondition {
+  const { stepped, tail } = addressesInRange(scope);
   const params: SqlValue[] = [...stepped.params];
   const steppedMatch = match('a.source_ip', params);
   params.push(...tail.params);
@@ -126,6 +135,30 @@ export function addressRids(
   SELECT t.rid FROM event_rows AS t WHERE ${tail.sql} AND ${tailMatch}`,
     params,
   };
+}
+
+/** A comparison of `column` (a `source_ip`), its parameters pushed to `params`. */
+export type AddressMatch = (column: string, params: SqlValue[]) => string;
+
+/**
+ * A condition made of address and CIDR leaves joined by `and`/`or` alone, as one comparison of an address
+ * entry's or a row's `source_ip`; undefined for any other tree. Such a condition is true of a row exactly
+ * when it is true of the row's address entry (a row without an address has no entry and matches no leaf),
+ * so the entries alone answer it. Not under a `not`, which matches rows without an address.
+ */
+export function addressMatch(node: QueryNode): AddressMatch | undefined {
+  if ((node.kind === 'term' || node.kind === 'cidr') && node.field.column === 'source_ip') {
+    return (column, params) => predicate(node, column, params);
+  }
+  if (node.kind !== 'and' && node.kind !== 'or') return undefined;
+  const children: AddressMatch[] = [];
+  for (const child of node.children) {
+    const match = addressMatch(child);
+    if (match === undefined) return undefined;
+    children.push(match);
+  }
+  const operator = node.kind === 'and' ? ' AND ' : ' OR ';
+  return (column, params) => `(${children.map((match) => match(column, params)).join(operator)})`;
 }
 
 type MessageText = Extract<QueryNode, { kind: 'text' }>;
@@ -177,11 +210,7 @@ function leaf(node: Leaf, params: SqlValue[], options: Options): string {
   const field = node.field;
   if (field.column === 'source_ip' && (node.kind === 'term' || node.kind === 'cidr') && options.time) {
     // In the leaf, not beside the whole condition: each branch of an OR of addresses then reads the entries.
-    const rids = addressRids(
-      (column, into) => predicate(node, column, into),
-      options.time.from,
-      options.time.to,
-    );
+    const rids = addressRids((column, into) => predicate(node, column, into), options.time);
     params.push(...rids.params);
     options.found.addresses = true;
     return `events.rid IN (${rids.sql})`;

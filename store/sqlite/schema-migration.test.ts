@@ -373,6 +373,54 @@ describe('sqlite store layout', () => {
     db.close();
   });
 
+  it('moves the address entries of a version 10 file again, with their agency, for scoped searches', async () => {
+    const path = join(dir, 'v10.db');
+    const stores = createSqliteStores({ path, addressStep: 2 });
+    const base = { ingested: '2025-03-01T10:00:00.000Z', original: 'x' };
+    await stores.events.index(
+      ['ag-a', 'ag-b', 'ag-a', 'ag-b', 'ag-a'].map((agency, n) => ({
+        '@timestamp': `2025-03-01T1${n}:00:00.000Z`,
+        message: `event ${n}`,
+        event: { ...base, id: `v10-${n}` },
+        agency: { id: agency },
+        source: { ip: `10.0.0.${n}` },
+      })),
+    );
+    await stores.close();
+    // Back to layout 10: the entries without their agency.
+    const v10 = new BetterSqlite3(path);
+    v10.exec(`CREATE TABLE old_addresses (step INTEGER NOT NULL, source_ip BLOB NOT NULL, ts TEXT NOT NULL,
+      rid INTEGER NOT NULL, PRIMARY KEY (step, source_ip, ts, rid)) WITHOUT ROWID`);
+    v10.exec('INSERT INTO old_addresses SELECT step, source_ip, ts, rid FROM event_addresses');
+    v10.exec('DROP TABLE event_addresses');
+    v10.exec('ALTER TABLE old_addresses RENAME TO event_addresses');
+    v10.pragma('user_version = 10');
+    v10.close();
+
+    const reopened = createSqliteStores({ path, addressStep: 2 });
+    const page = await reopened.events.search({
+      query: 'source.ip:10.0.0.0/24',
+      agencies: ['ag-b'],
+      time: { from: '2025-03-01T00:00:00Z', to: '2025-03-02T00:00:00Z' },
+    });
+    expect(page.events.map((event) => event.event?.id)).toEqual(['v10-3', 'v10-1']);
+    expect(page.total).toBe(2);
+    await reopened.close();
+    const db = new BetterSqlite3(path, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(db.prepare('SELECT rid, agency FROM event_addresses ORDER BY rid').all()).toEqual([
+      { rid: 1, agency: 'ag-a' },
+      { rid: 2, agency: 'ag-b' },
+      { rid: 3, agency: 'ag-a' },
+      { rid: 4, agency: 'ag-b' },
+      { rid: 5, agency: 'ag-a' },
+    ]);
+    // Moved in steps of two rows again, the mark at the last row.
+    expect(db.prepare('SELECT count(*) FROM address_steps').pluck().get()).toBe(3);
+    expect(db.prepare("SELECT rid FROM store_marks WHERE name = 'addresses'").pluck().get()).toBe(5);
+    db.close();
+  });
+
   it('keys the detections of a version 7 file by time and id, keeping them and their dedup', async () => {
     const path = join(dir, 'v7.db');
     const stores = createSqliteStores({ path });
