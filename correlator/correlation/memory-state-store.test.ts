@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GroupState, WindowHit } from './group-window.js';
-import { MemoryStateStore, PACK_AFTER_MS, packState, unpackState } from './memory-state-store.js';
-import { encodeState } from './state-store.js';
+import { MemoryStateStore, PACK_AFTER_MS } from './memory-state-store.js';
+import { packState } from './packed-state.js';
 
 const T = Date.UTC(2026, 10, 26, 2, 0, 0);
 /** A hit as correlate.ts makes them: the event id's shape (8 hex digits of the second, then 14 characters). */
@@ -18,44 +18,7 @@ const stateOf = (hits: WindowHit[], firings: GroupState['firings'] = []): GroupS
   firings,
 });
 
-describe('the memory store packed form', () => {
-  it('reads back exactly what it packed', () => {
-    const plain = Array.from({ length: 30 }, (_, i) => hit(i));
-    const valued = Array.from({ length: 30 }, (_, i) => hit(i, { value: String([22, 443, 8080][i % 3]) }));
-    const mixed = [hit(0), hit(1, { value: '' }), hit(2, { value: 'x"\\\n\u0000é' }), hit(3)];
-    const firing = {
-      time: T + 40_000,
-      value: 3,
-      completedBy: `0:${hit(2).key}`,
-      hits: [hit(0), hit(1), hit(2)],
-      consumed: [hit(0), hit(1), hit(2)].map((h) => `${h.rule}:${h.key}`),
-    };
-    const chained = [hit(0), hit(1, { refs: ['e1', 'e2'], first: T - 5_000 })];
-    const fractional = [hit(0), hit(1, { time: T + 0.5 })];
-    for (const state of [
-      stateOf(plain),
-      stateOf(valued),
-      stateOf(mixed),
-      stateOf([hit(5), hit(6)], [firing]),
-      stateOf([], [firing]),
-      stateOf(chained),
-      stateOf(fractional),
-      { newest: T + 10 * 60_000, hits: [hit(0)], firings: [] },
-    ]) {
-      const read = unpackState(packState(state));
-      expect(read).toEqual(state);
-      // The hits keep correlate.ts's shapes: no property present as undefined.
-      for (const [i, h] of read.hits.entries()) expect(Object.keys(h)).toEqual(Object.keys(state.hits[i]!));
-    }
-  });
-
-  it('holds a retained hit of the firewall mix in under 45 bytes, under three quarters of the Redis record', () => {
-    const hits = Array.from({ length: 30 }, (_, i) => hit(i, { value: String([22, 443, 3389][i % 3]) }));
-    const packed = packState(stateOf(hits));
-    expect(packed.length / hits.length).toBeLessThan(45);
-    expect(packed.length).toBeLessThan(encodeState(stateOf(hits)).length * 0.75);
-  });
-
+describe('the memory store', () => {
   it('packs a group left unwritten for PACK_AFTER_MS, and reads it back', async () => {
     let now = T;
     const store = new MemoryStateStore(() => now);
@@ -90,5 +53,25 @@ describe('the memory store packed form', () => {
     const [read] = await store.read(['g']);
     expect(read!.state).not.toBe(next);
     expect(read).toMatchObject({ version: 2, state: next });
+  });
+
+  it('packs a group at its write when it had been left unwritten for PACK_AFTER_MS', async () => {
+    let now = T;
+    const store = new MemoryStateStore(() => now);
+    const first = stateOf([hit(0)]);
+    const second = stateOf([hit(0), hit(1)]);
+    const third = stateOf([hit(0), hit(1), hit(2)]);
+    await store.write([{ key: 'g', expected: 0, state: first, ttlMs: 600_000 }]);
+    now += PACK_AFTER_MS;
+    expect(await store.write([{ key: 'g', expected: 1, state: second, ttlMs: 600_000 }])).toEqual([true]);
+    // No other write since: packed by the write itself.
+    const [read] = await store.read(['g']);
+    expect(read!.state).not.toBe(second);
+    expect(read).toMatchObject({ version: 2, state: second });
+    // Written again at once (a burst starting): kept as objects.
+    now += 1;
+    await store.write([{ key: 'g', expected: 2, state: third, ttlMs: 600_000 }]);
+    expect((await store.read(['g']))[0]).toMatchObject({ version: 3 });
+    expect((await store.read(['g']))[0]!.state).toBe(third);
   });
 });
