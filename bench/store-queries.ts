@@ -6,6 +6,20 @@ export function percentile(samples: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
+/** Ten of the dataset's agencies (fixtures/agencies/hau-giang.yaml): a third of the events. */
+const TEN_AGENCIES = [
+  'ban-dan-toc',
+  'cong-dvc',
+  'cong-ttdt',
+  'h-chau-thanh',
+  'h-chau-thanh-a',
+  'h-long-my',
+  'h-phung-hiep',
+  'h-vi-thuy',
+  'ioc',
+  'so-cong-thuong',
+];
+
 /** The searches an analyst typically runs: the last day of the data, and one pivot over the whole week. */
 export function analystSearches(to: number): Record<string, EventSearch> {
   const day = { from: to - 86_400_000, to };
@@ -30,6 +44,20 @@ export function analystSearches(to: number): Record<string, EventSearch> {
     },
     'IP pivot over 7 days': { time: week, query: 'source.ip:203.0.113.77', limit: 50 },
     'host + word over 7 days': { time: week, query: 'host.hostname:so-tttt-srv1 and invalid', limit: 50 },
+    // A district team's ten agencies over a week: the /24 holds ~20% of their events (dense), and an `or` of
+    // two addresses (sparse), both read from the address entries with their agency (issue 5).
+    'ten agencies + CIDR over 7 days': {
+      agencies: TEN_AGENCIES,
+      time: week,
+      query: 'source.ip:203.0.113.0/24',
+      limit: 50,
+    },
+    'ten agencies + or of addresses, 7 days': {
+      agencies: TEN_AGENCIES,
+      time: week,
+      query: 'source.ip:203.0.113.77 or source.ip:198.51.100.7',
+      limit: 50,
+    },
   };
 }
 
