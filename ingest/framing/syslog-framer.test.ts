@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SyslogFramer } from './syslog-framer.js';
 
@@ -91,5 +92,30 @@ describe('SyslogFramer', () => {
     const framer = new SyslogFramer(64, () => {});
     for (let i = 0; i < 100; i++) framer.push(Buffer.from('z'.repeat(50)));
     expect(framer.bufferedBytes).toBeLessThanOrEqual(64 + 50);
+  });
+
+  it('ends each LF-framed message at its first LF or NUL however the stream is cut into chunks', () => {
+    const message = fc
+      .string({ unit: fc.constantFrom('a', 'b', ' ', '\r'), maxLength: 12 })
+      .map((m) => `<13>${m}`);
+    const delimiter = fc.constantFrom('\n', '\u0000', '\r\n', '\u0000\u0000', '\n\u0000');
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(message, delimiter), { minLength: 1, maxLength: 12 }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        (pairs, cuts) => {
+          const stream = Buffer.from(pairs.map(([m, d]) => m + d).join(''));
+          const at = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+          const chunks = [0, ...at].map((from, i) => stream.subarray(from, at[i] ?? stream.length));
+          // A frame is what precedes its first LF or NUL, less one trailing CR (CRLF's, or the message's own).
+          const expected = pairs.map(([m, d]): [string, boolean] => {
+            const text = d.startsWith('\r') ? `${m}\r` : m;
+            return [text.endsWith('\r') ? text.slice(0, -1) : text, false];
+          });
+          expect(frames(chunks).frames).toEqual(expected);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

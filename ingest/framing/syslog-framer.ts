@@ -29,6 +29,12 @@ export class SyslogFramer {
   /** After cutting an over-long LF-framed message: discard up to the next delimiter. */
   private discardingLine = false;
   readonly stats: FramingStats = { octetCounted: 0, nonTransparent: 0 };
+  /**
+   * In the bytes `push` is framing: the first NUL at or after where it was last looked for (-1: none
+   * there), or NUL_UNKNOWN before the first search. One search serves every line up to that NUL, where a
+   * search per line needed a subarray per line (an object allocated per message).
+   */
+  private nextNul = NUL_UNKNOWN;
 
   constructor(
     private readonly maxMessageBytes: number,
@@ -44,6 +50,7 @@ export class SyslogFramer {
   push(chunk: Buffer): string | undefined {
     const data = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
     this.pending = undefined;
+    this.nextNul = NUL_UNKNOWN;
     const length = data.length;
     const max = this.maxMessageBytes;
     let pos = 0;
@@ -129,12 +136,15 @@ export class SyslogFramer {
     this.onFrame(data.toString('utf8', start, stop), truncated);
   }
 
-  /** Index of the next LF or NUL at or after `from`, or -1. */
+  /** Index of the next LF or NUL at or after `from`, or -1 (`data` is the bytes `push` is framing). */
   private delimiterFrom(data: Buffer, from: number): number {
     const lf = data.indexOf(LF, from);
-    // NUL is searched only before the LF: each byte is looked at once per delimiter kind.
-    const nul = data.subarray(from, lf < 0 ? data.length : lf).indexOf(NUL);
-    return nul < 0 ? lf : from + nul;
+    // Searched again only once `from` has passed the NUL found (none found: none further on either).
+    if (this.nextNul === NUL_UNKNOWN || (this.nextNul >= 0 && this.nextNul < from)) {
+      this.nextNul = data.indexOf(NUL, from);
+    }
+    const nul = this.nextNul;
+    return nul >= 0 && (lf < 0 || nul < lf) ? nul : lf;
   }
 
   /**
@@ -164,3 +174,4 @@ interface OctetHeader {
 }
 const NEED_MORE = 1;
 const NOT_OCTET = 0;
+const NUL_UNKNOWN = -2;
