@@ -239,16 +239,25 @@ function selectedSlot(
     if (words[at] !== w0 || words[at + 1] !== w1 || words[at + 2] !== w2 || words[at + 3] !== keyLength) {
       continue;
     }
-    if (keyLength > 12) {
-      // Beyond the packed 12 bytes: the leading ones.
-      const keyBytes = selector.keyBytes;
-      const from = selector.keyStart[candidate]!;
-      let k = 0;
-      while (k < keyLength - 12 && keyBytes[from + k] === bytes[keyStart + k]) k++;
-      if (k < keyLength - 12) continue;
-    }
+    if (keyLength > 12 && !leadingBytesMatch(selector, candidate, bytes, keyStart, keyLength)) continue;
     return candidate;
   }
+}
+
+/** For a key longer than the 12 bytes packed in its words: whether its leading bytes are the candidate's too. */
+function leadingBytesMatch(
+  selector: KeySelector,
+  candidate: number,
+  bytes: Uint8Array,
+  keyStart: number,
+  keyLength: number,
+): boolean {
+  const keyBytes = selector.keyBytes;
+  const from = selector.keyStart[candidate]!;
+  const leading = keyLength - 12;
+  let k = 0;
+  while (k < leading && keyBytes[from + k] === bytes[keyStart + k]) k++;
+  return k === leading;
 }
 
 export class SelectedKeyValues<K extends string = string, F extends string = never> {
@@ -366,8 +375,7 @@ export class SelectedKeyValues<K extends string = string, F extends string = nev
         if (words[at] !== w0 || words[at + 1] !== w1 || words[at + 2] !== w2 || words[at + 3] !== keyLength) {
           continue;
         }
-        if (keyLength > 12 && selectedSlot(selector, bytes, keyStart, keyLength, w0, w1, w2) !== candidate)
-          continue;
+        if (keyLength > 12 && !leadingBytesMatch(selector, candidate, bytes, keyStart, keyLength)) continue;
         slot = candidate;
         break;
       }
