@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decimalOf, digest, eventIdOf } from './identity.js';
+import { decimalOf, detectionIdOf, digest, eventIdOf } from './identity.js';
 
 /** The original streaming definition: ids stored before the one-shot rewrite must stay the same. */
 function reference(...parts: string[]): string {
@@ -25,6 +25,14 @@ describe('digest', () => {
     ]) {
       expect(digest(...parts)).toBe(reference(...parts));
     }
+  });
+
+  it('gives a detection id equal to digest("detection", rule id, event id)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), fc.string({ unit: 'grapheme' }), (ruleId, eventId) => {
+        expect(detectionIdOf(ruleId, eventId)).toBe(reference('detection', ruleId, eventId));
+      }),
+    );
   });
 
   it('gives an event id from the record and its receive context: the receive second, then the digest', () => {

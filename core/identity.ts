@@ -11,6 +11,14 @@ export function digest(...parts: string[]): string {
 }
 
 /**
+ * A rule match's detection id, `digest('detection', ruleId, eventId)` written out as one template (no
+ * argument array, no join): the match stage makes one for every rule hit.
+ */
+export function detectionIdOf(ruleId: string, eventId: string): string {
+  return hash('sha256', `detection\u0000${ruleId}\u0000${eventId}\u0000`, 'base64url').slice(0, 22);
+}
+
+/**
  * The event id comes from the raw record and its receive context, so a re-delivered batch yields the
  * same ids (and the stores drop the duplicates), while two identical lines received apart stay apart.
  */

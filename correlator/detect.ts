@@ -1,4 +1,4 @@
-import { digest } from '../core/identity.js';
+import { detectionIdOf } from '../core/identity.js';
 import type { SecurityEvent } from '../core/model.js';
 import type { RuleSet } from '../rules/index.js';
 import type { RuleMatchOnEvent } from './correlation/correlate.js';
@@ -16,8 +16,13 @@ export interface MatchedDetection extends RuleMatchOnEvent {
 
 /** Reads a dotted ECS field from a nested event (`source.ip` → event.source.ip). */
 export function fieldValue(event: SecurityEvent, dotted: string): unknown {
+  return valueAt(event, dotted.split('.'));
+}
+
+/** The value at a dotted field's path (its parts), or undefined. */
+function valueAt(event: SecurityEvent, path: readonly string[]): unknown {
   let node: unknown = event;
-  for (const part of dotted.split('.')) {
+  for (const part of path) {
     if (node === null || typeof node !== 'object') return undefined;
     node = (node as Record<string, unknown>)[part];
   }
@@ -32,12 +37,15 @@ export function detect(
   options: DetectOptions,
 ): MatchedDetection[] {
   const matched: MatchedDetection[] = [];
+  // Split once per batch, not per matching event.
+  const groupByPaths = options.groupBy.map((field) => field.split('.'));
   for (const event of events) {
     const matches = ruleSet.match(event);
     if (matches.length === 0) continue;
     const groupBy: Record<string, string> = {};
-    for (const field of options.groupBy) {
-      const value = fieldValue(event, field);
+    for (let g = 0; g < groupByPaths.length; g++) {
+      const field = options.groupBy[g]!;
+      const value = valueAt(event, groupByPaths[g]!);
       if (value !== undefined && value !== null && typeof value !== 'object') groupBy[field] = String(value);
     }
     for (const { rule } of matches) {
@@ -45,7 +53,7 @@ export function detect(
         event,
         generates: rule.generate !== false,
         detection: {
-          id: digest('detection', rule.id, event.event.id),
+          id: detectionIdOf(rule.id, event.event.id),
           ruleId: rule.id,
           ruleTitle: rule.title,
           level: rule.level,
