@@ -228,6 +228,7 @@ export class Correlator {
         expected: stored[i]?.version ?? 0,
         state: outcomes[i]!.state,
         ttlMs: group.correlation.timespanMs + this.options.latenessMs,
+        previous: stored[i] ?? null,
       }));
       const written = await this.store.write(writes);
       const retry: PendingGroup[] = [];

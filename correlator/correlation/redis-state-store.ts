@@ -1,49 +1,89 @@
 /**
- * Scale mode's correlation state: one Redis string per active group, `<version>\n<compact JSON>`, with a
- * TTL of timespan + allowed lateness. Writes are compare-and-set in a Lua script (atomic on the server), so
- * workers on any number of machines never lose each other's hits.
+ * Scale mode's correlation state: one Redis string per active group (the layout: redis-record.ts), with a
+ * TTL of timespan + allowed lateness. A batch's writes are one Lua script call (atomic on the server), each
+ * a compare-and-set on the group's version, so workers on any number of machines never lose each other's
+ * hits. A write computed from a record read sends only the change (new head, hits dropped from the front,
+ * new hits appended), which the script applies to the record it holds: the window is not re-encoded and
+ * re-sent on every touch.
  */
 import { Redis } from 'ioredis';
 import { digest } from '../../core/identity.js';
 import {
-  type CorrelationStateStore,
-  decodeState,
-  encodeState,
-  type GroupWrite,
-  type StoredGroup,
-} from './state-store.js';
+  changeOf,
+  type DecodedRecord,
+  decodeRecord,
+  type RecordChange,
+  wholeRecord,
+} from './redis-record.js';
+import type { CorrelationStateStore, GroupWrite, StoredGroup } from './state-store.js';
 
-/** KEYS[1]: group; ARGV: expected version, new state ('' deletes), TTL ms. Returns 1 if written, 0 if stale. */
-const COMPARE_AND_SET = `
-local current = redis.call('GET', KEYS[1])
-local version = 0
-if current then
-  local newline = string.find(current, '\\n', 1, true)
-  version = tonumber(string.sub(current, 1, newline - 1))
+/** Arguments per group in `WRITE_GROUPS`. */
+const ARGS_PER_GROUP = 6;
+
+/**
+ * KEYS[1]: the version counter; KEYS[2..]: the groups. ARGV, 6 per group: expected version ('0': absent),
+ * TTL ms, drop (-2: delete, -1: write the body whole, n: drop n hits from the front of the record held),
+ * head line, firings ('k': keep the record's, '=' followed by the new line), hit lines to append.
+ * Returns per group the new version, 0 if deleted, -1 if another write came first.
+ */
+const WRITE_GROUPS = `
+local results = {}
+for i = 2, #KEYS do
+  local at = (i - 2) * ${ARGS_PER_GROUP}
+  local key = KEYS[i]
+  local current = redis.call('GET', key)
+  local version = '0'
+  local versionEnd = 0
+  if current then
+    versionEnd = string.find(current, '\\n', 1, true)
+    version = string.sub(current, 1, versionEnd - 1)
+  end
+  local drop = tonumber(ARGV[at + 3])
+  if version ~= ARGV[at + 1] then
+    results[i - 1] = -1
+  elseif drop == -2 then
+    if current then redis.call('DEL', key) end
+    results[i - 1] = 0
+  else
+    local firings = ARGV[at + 5]
+    local hits = ARGV[at + 6]
+    if drop >= 0 then
+      local headEnd = string.find(current, '\\n', versionEnd + 1, true)
+      local hitsFrom = string.find(current, '\\n', headEnd + 1, true)
+      if firings == 'k' then firings = string.sub(current, headEnd + 1, hitsFrom - 1)
+      else firings = string.sub(firings, 2) end
+      for _ = 1, drop do hitsFrom = string.find(current, '\\n', hitsFrom + 1, true) end
+      hits = string.sub(current, hitsFrom + 1) .. hits
+    else
+      firings = string.sub(firings, 2)
+    end
+    local next = redis.call('INCR', KEYS[1])
+    redis.call('SET', key, string.format('%d', next) .. '\\n' .. ARGV[at + 4] .. '\\n' .. firings .. '\\n' .. hits,
+      'PX', ARGV[at + 2])
+    results[i - 1] = next
+  end
 end
-if version ~= tonumber(ARGV[1]) then return 0 end
-if ARGV[2] == '' then
-  redis.call('DEL', KEYS[1])
-  return 1
-end
-redis.call('SET', KEYS[1], (version + 1) .. '\\n' .. ARGV[2], 'PX', ARGV[3])
-return 1
+return results
 `;
 
-interface CasRedis extends Redis {
-  correlationCas(key: string, expected: number, state: string, ttlMs: number): Promise<number>;
+interface ScriptedRedis extends Redis {
+  correlationWrite(...args: (string | number)[]): Promise<number[]>;
 }
 
 export class RedisStateStore implements CorrelationStateStore {
-  private readonly redis: CasRedis;
+  private readonly redis: ScriptedRedis;
   private readonly ownsConnection: boolean;
+  /** The records this store decoded: a write computed from one of them sends the change only. */
+  private readonly decoded = new WeakSet<StoredGroup>();
+  private readonly versionKey: string;
 
   constructor(options: { redisUrl?: string; redis?: Redis; prefix: string }) {
     this.ownsConnection = !options.redis;
     const redis = options.redis ?? new Redis(options.redisUrl!, { maxRetriesPerRequest: null });
-    redis.defineCommand('correlationCas', { numberOfKeys: 1, lua: COMPARE_AND_SET });
-    this.redis = redis as CasRedis;
+    redis.defineCommand('correlationWrite', { lua: WRITE_GROUPS });
+    this.redis = redis as ScriptedRedis;
     this.keyPrefix = `${options.prefix}:corr:`;
+    this.versionKey = `${options.prefix}:corr-version`;
   }
 
   /** Every group key starts with this (the caller's keys are appended). */
@@ -59,33 +99,39 @@ export class RedisStateStore implements CorrelationStateStore {
     const values = await this.redis.mget(keys.map((key) => this.keyPrefix + key));
     return values.map((value) => {
       if (value === null) return null;
-      const newline = value.indexOf('\n');
-      return {
-        version: Number(value.slice(0, newline)),
-        state: decodeState(value.slice(newline + 1)),
-        bytes: Buffer.byteLength(value),
-      };
+      const record = decodeRecord(value);
+      this.decoded.add(record);
+      return record;
     });
   }
 
   async write(writes: GroupWrite[]): Promise<boolean[]> {
     if (writes.length === 0) return [];
-    const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & {
-      correlationCas(key: string, expected: number, state: string, ttlMs: number): unknown;
-    };
+    const keys: string[] = [this.versionKey];
+    const args: (string | number)[] = [];
     for (const write of writes) {
-      pipeline.correlationCas(
-        this.keyPrefix + write.key,
+      keys.push(this.keyPrefix + write.key);
+      const ttl = Math.max(1, Math.ceil(write.ttlMs));
+      if (write.state === null) {
+        args.push(write.expected, ttl, -2, '', 'k', '');
+        continue;
+      }
+      const previous = write.previous;
+      const change: RecordChange =
+        previous && previous.version === write.expected && this.decoded.has(previous)
+          ? changeOf(previous as DecodedRecord, write.state)
+          : wholeRecord(write.state);
+      args.push(
         write.expected,
-        write.state ? encodeState(write.state) : '',
-        Math.max(1, Math.ceil(write.ttlMs)),
+        ttl,
+        change.drop,
+        change.head,
+        change.firings === null ? 'k' : `=${change.firings}`,
+        change.hits,
       );
     }
-    const results = (await pipeline.exec()) ?? [];
-    return results.map(([error, result]) => {
-      if (error) throw error;
-      return result === 1;
-    });
+    const results = await this.redis.correlationWrite(keys.length, ...keys, ...args);
+    return results.map((result) => result >= 0);
   }
 
   async usage(): Promise<{ groups: number; bytes: number }> {

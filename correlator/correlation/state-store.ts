@@ -7,7 +7,7 @@
 import type { Firing, GroupState, WindowHit } from './group-window.js';
 
 export interface StoredGroup {
-  /** Incremented by every write; 0 means absent. */
+  /** Changed by every write (never back to a value it had: Redis takes it from a counter); 0 means absent. */
   version: number;
   state: GroupState;
   /** Size of the stored record in bytes (memory accounting). */
@@ -22,6 +22,11 @@ export interface GroupWrite {
   state: GroupState | null;
   /** Wall-clock expiry: timespan + allowed lateness, renewed by every write. */
   ttlMs: number;
+  /**
+   * The group as read, from which `state` was computed: a store may write the change from it (Redis sends
+   * the hits appended and how many were dropped, not the whole window again).
+   */
+  previous?: StoredGroup | null;
 }
 
 export interface CorrelationStateStore {
@@ -37,7 +42,8 @@ export interface CorrelationStateStore {
 
 /*
  * Compact JSON: a hit is [time, rule, key, agency, value?, refs?, first?], a firing is
- * [time, value, completedBy, hits, consumed]. Redis holds one such record per active group.
+ * [time, value, completedBy, hits, consumed]. The memory store's packed form falls back to it for groups it
+ * cannot pack; Redis holds its own record (redis-record.ts), laid out to be written as changes.
  */
 type EncodedHit = [number, number, string, string, (string | null)?, string[]?, number?];
 export type EncodedFiring = [number, number, string, EncodedHit[], string[]];

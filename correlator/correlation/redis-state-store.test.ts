@@ -1,0 +1,218 @@
+/**
+ * The Redis record and its writes as changes (redis-record.ts, the script in redis-state-store.ts), against
+ * the real Redis: what is read back is what was written, whether a write sent the whole window or only
+ * the change from the record read; a change computed from a record another store has rewritten since is
+ * refused, as is one from a deleted and re-created group (versions are never reused).
+ */
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REDIS_URL, uniquePrefix } from '../../test/support/services.js';
+import type { Firing, GroupState, WindowHit } from './group-window.js';
+import { changeOf, type DecodedRecord, decodeRecord, wholeRecord } from './redis-record.js';
+import { RedisStateStore } from './redis-state-store.js';
+import type { StoredGroup } from './state-store.js';
+
+const T = Date.UTC(2026, 10, 26, 2, 0, 0);
+const TTL = 600_000;
+const hit = (i: number, extra: Partial<WindowHit> = {}): WindowHit => ({
+  time: T + i * 20_000,
+  rule: i % 2,
+  key: `${Math.floor((T + i * 20_000) / 1000).toString(16)}AbCdEfGh-_${String(i).padStart(4, '0')}`,
+  agency: `agency-${1 + (i % 3)}`,
+  ...extra,
+});
+const firing = (i: number): Firing => ({
+  time: T + i * 20_000,
+  value: 3,
+  completedBy: `0:k${i}`,
+  hits: [hit(i - 2), hit(i - 1, { value: 'x"\n,]' }), hit(i)],
+  consumed: [`0:k${i - 2}`, `0:k${i - 1}`, `0:k${i}`],
+});
+const stateOf = (hits: WindowHit[], firings: Firing[] = []): GroupState => ({
+  newest: Math.max(...hits.map((h) => h.time), ...firings.map((f) => f.time)),
+  hits,
+  firings,
+});
+/** What the state machine does: a new state keeping the read hit objects it keeps. */
+const next = (read: StoredGroup, drop: number, added: WindowHit[], firings = read.state.firings) =>
+  stateOf([...read.state.hits.slice(drop), ...added], firings);
+
+let redis: Redis;
+const prefix = uniquePrefix('redis-state');
+let stores = 0;
+const newStore = () => new RedisStateStore({ redis, prefix: `${prefix}-${++stores}` });
+
+beforeAll(() => {
+  redis = new Redis(REDIS_URL);
+});
+afterAll(async () => {
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+});
+
+describe('the Redis record', () => {
+  it('reads back every kind of hit and firing as written', async () => {
+    const store = newStore();
+    const state = stateOf(
+      [
+        hit(0),
+        hit(1, { value: '443' }),
+        hit(2, { value: 'a "quoted"\nline, with ] and \\' }),
+        hit(3, { refs: ['e1', 'e2'], first: T - 5_000 }),
+        hit(4, { refs: ['e3'], value: 'v', first: T }),
+      ],
+      [firing(3)],
+    );
+    expect(await store.write([{ key: 'g', expected: 0, state, ttlMs: TTL }])).toEqual([true]);
+    const [read] = await store.read(['g']);
+    expect(read!.state).toEqual(state);
+    expect(read!.version).toBeGreaterThan(0);
+    expect(await redis.pttl(`${store.keyPrefix}g`)).toBeGreaterThan(TTL - 5_000);
+  });
+
+  it('keeps times that are not integers exact (written relative to base 0)', () => {
+    const state = stateOf([hit(0, { time: T + 0.1 }), hit(1, { time: 0.3 })]);
+    const change = wholeRecord(state);
+    const record = decodeRecord(`7\n${change.head}\n${change.firings}\n${change.hits}`);
+    expect(record.base).toBe(0);
+    expect(record.state).toEqual(state);
+  });
+});
+
+describe('writes as changes', () => {
+  it('drops hits from the front and appends new ones, sending only those', async () => {
+    const store = newStore();
+    await store.write([
+      { key: 'g', expected: 0, state: stateOf([0, 1, 2, 3].map((i) => hit(i))), ttlMs: TTL },
+    ]);
+    const [read] = await store.read(['g']);
+    const state = next(read!, 2, [hit(4, { value: '22' }), hit(5)]);
+    const change = changeOf(read as DecodedRecord, state);
+    expect(change).toMatchObject({ drop: 2, firings: null });
+    expect(change.hits.split('\n')).toHaveLength(3); // the two new hits' lines and the end
+    const previous = (await redis.get(`${store.keyPrefix}g`))!;
+
+    expect(
+      await store.write([{ key: 'g', expected: read!.version, state, ttlMs: TTL, previous: read }]),
+    ).toEqual([true]);
+    const [after] = await store.read(['g']);
+    expect(after!.state).toEqual(state);
+    expect(after!.version).not.toBe(read!.version);
+    // The hits kept are the record's own text, not re-encoded (same base, same lines).
+    const record = (await redis.get(`${store.keyPrefix}g`))!;
+    const lines = (text: string) => text.split('\n').slice(3);
+    expect(lines(record).slice(0, 2)).toEqual(lines(previous).slice(2, 4));
+  });
+
+  it('rewrites the firings only when they change, and keeps them otherwise', async () => {
+    const store = newStore();
+    await store.write([{ key: 'g', expected: 0, state: stateOf([hit(5)], [firing(3)]), ttlMs: TTL }]);
+    let [read] = await store.read(['g']);
+    let state = next(read!, 0, [hit(6)]);
+    expect(changeOf(read as DecodedRecord, state).firings).toBeNull();
+    await store.write([{ key: 'g', expected: read!.version, state, ttlMs: TTL, previous: read }]);
+    [read] = await store.read(['g']);
+    expect(read!.state).toEqual(state);
+
+    state = next(read!, 2, [hit(7)], [...read!.state.firings, firing(6)]);
+    expect(changeOf(read as DecodedRecord, state).firings).not.toBeNull();
+    await store.write([{ key: 'g', expected: read!.version, state, ttlMs: TTL, previous: read }]);
+    [read] = await store.read(['g']);
+    expect(read!.state).toEqual(state);
+    expect(read!.state.firings).toHaveLength(2);
+  });
+
+  it('writes a hit that arrived out of order, before retained ones, by replacing the hits', async () => {
+    const store = newStore();
+    await store.write([{ key: 'g', expected: 0, state: stateOf([hit(0), hit(2), hit(3)]), ttlMs: TTL }]);
+    const [read] = await store.read(['g']);
+    const [h0, h2, h3] = read!.state.hits;
+    const state = stateOf([h0!, hit(1), h2!, h3!, hit(4)]);
+    expect(changeOf(read as DecodedRecord, state).drop).toBe(-1);
+    await store.write([{ key: 'g', expected: read!.version, state, ttlMs: TTL, previous: read }]);
+    expect((await store.read(['g']))[0]!.state).toEqual(state);
+  });
+
+  it('deletes a group left empty', async () => {
+    const store = newStore();
+    await store.write([{ key: 'g', expected: 0, state: stateOf([hit(0)]), ttlMs: TTL }]);
+    const [read] = await store.read(['g']);
+    expect(
+      await store.write([{ key: 'g', expected: read!.version, state: null, ttlMs: TTL, previous: read }]),
+    ).toEqual([true]);
+    expect(await store.read(['g'])).toEqual([null]);
+    expect(await store.usage()).toEqual({ groups: 0, bytes: 0 });
+  });
+});
+
+describe('concurrent writers on one group', () => {
+  it('refuses the change of a record another store rewrote since it was read; the re-read one applies', async () => {
+    const first = newStore();
+    const second = new RedisStateStore({ redis, prefix: `${prefix}-${stores}` });
+    await first.write([{ key: 'g', expected: 0, state: stateOf([hit(0), hit(1)]), ttlMs: TTL }]);
+    const [readByFirst] = await first.read(['g']);
+    const [readBySecond] = await second.read(['g']);
+
+    const fromSecond = next(readBySecond!, 1, [hit(3)]);
+    expect(
+      await second.write([
+        { key: 'g', expected: readBySecond!.version, state: fromSecond, ttlMs: TTL, previous: readBySecond },
+      ]),
+    ).toEqual([true]);
+    // The first store's change (drop none, append hit 2) was computed from a record no longer there.
+    const stale = next(readByFirst!, 0, [hit(2)]);
+    expect(
+      await first.write([
+        { key: 'g', expected: readByFirst!.version, state: stale, ttlMs: TTL, previous: readByFirst },
+      ]),
+    ).toEqual([false]);
+    expect((await first.read(['g']))[0]!.state).toEqual(fromSecond);
+
+    const [reread] = await first.read(['g']);
+    const [h1, h3] = reread!.state.hits;
+    const merged = stateOf([h1!, hit(2), h3!]);
+    expect(
+      await first.write([
+        { key: 'g', expected: reread!.version, state: merged, ttlMs: TTL, previous: reread },
+      ]),
+    ).toEqual([true]);
+    expect((await second.read(['g']))[0]!.state).toEqual(merged);
+  });
+
+  it('never reuses a version: a change read before the group was deleted and re-created is refused', async () => {
+    const store = newStore();
+    await store.write([{ key: 'g', expected: 0, state: stateOf([hit(0)]), ttlMs: TTL }]);
+    const [old] = await store.read(['g']);
+    await store.write([{ key: 'g', expected: old!.version, state: null, ttlMs: TTL, previous: old }]);
+    // Re-created, and written as many times as it had been before.
+    await store.write([{ key: 'g', expected: 0, state: stateOf([hit(5)]), ttlMs: TTL }]);
+    const [recreated] = await store.read(['g']);
+    expect(recreated!.version).not.toBe(old!.version);
+    const stale = next(old!, 1, [hit(6)]);
+    expect(
+      await store.write([{ key: 'g', expected: old!.version, state: stale, ttlMs: TTL, previous: old }]),
+    ).toEqual([false]);
+    expect((await store.read(['g']))[0]!.state).toEqual(stateOf([hit(5)]));
+  });
+
+  it('answers each write of a batch on its own: one refused, the others written', async () => {
+    const store = newStore();
+    await store.write([
+      { key: 'a', expected: 0, state: stateOf([hit(0)]), ttlMs: TTL },
+      { key: 'b', expected: 0, state: stateOf([hit(0)]), ttlMs: TTL },
+    ]);
+    const [a, b] = await store.read(['a', 'b']);
+    expect(
+      await store.write([
+        { key: 'a', expected: a!.version, state: next(a!, 0, [hit(1)]), ttlMs: TTL, previous: a },
+        { key: 'b', expected: b!.version + 1, state: next(b!, 0, [hit(1)]), ttlMs: TTL, previous: b },
+        { key: 'c', expected: 0, state: stateOf([hit(2)]), ttlMs: TTL },
+      ]),
+    ).toEqual([true, false, true]);
+    const [a2, b2, c2] = await store.read(['a', 'b', 'c']);
+    expect(a2!.state.hits).toHaveLength(2);
+    expect(b2!.state).toEqual(b!.state);
+    expect(c2!.state).toEqual(stateOf([hit(2)]));
+  });
+});
