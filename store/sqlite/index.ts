@@ -10,6 +10,7 @@ import { SqliteIncidentStore } from './incident-store.js';
 import { SqliteQueueDeadLetters } from './queue-dead-letters.js';
 import {
   addressEntriesOutdated,
+  DROP_REPEATED_CORRELATIONS,
   detectionMigrationStatements,
   hotColumnStatements,
   incidentMigrationStatements,
@@ -119,6 +120,9 @@ function createOrMigrateSchema(
       for (const statement of detectionMigrationStatements()) db.exec(statement);
       logger?.info({ from: version, to: SCHEMA_VERSION }, 'sqlite store keyed detections by time');
     }
+    // Correlation detections unique by id (12): an older file's repeated ones dropped first.
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
+    if (version < 12 && tables.includes('detections')) db.exec(DROP_REPEATED_CORRELATIONS);
     // Address entries in a table of their own (9), with their agency (11): a file written before gets them
     // (again) from its rows.
     if (addressEntriesOutdated(db)) {

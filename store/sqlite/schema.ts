@@ -32,9 +32,10 @@ import { type FieldSpec, HOT_FIELDS, KEYWORD_IGNORE_ABOVE } from '../fields.js';
  * migrateAddresses: the table filled from `event_rows`, step by step, when a file without it opens), 10 = the
  * indexes on the address steps' time spans (ADDRESS_STEP_INDEXES: `CREATE INDEX IF NOT EXISTS` on open, no
  * step of its own), 11 = `event_addresses` with each entry's agency (ADDRESS_TABLE: the entries moved again
- * from `event_rows` when a file of an older layout opens, migrateAddresses).
+ * from `event_rows` when a file of an older layout opens, migrateAddresses), 12 = correlation detections unique
+ * by id (CORRELATION_DETECTION_ID: repeated ones of an older file dropped first, DROP_REPEATED_CORRELATIONS).
  */
-export const SCHEMA_VERSION = 11;
+export const SCHEMA_VERSION = 12;
 
 /**
  * Incidents: the whole document in `doc` (last, so reading the other columns never touches its overflow
@@ -246,9 +247,9 @@ const FTS_TABLE = `CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5(
  * Detections keyed by `(ts, id)`, not by `id` alone: the id is a digest (random), so keyed on it every
  * detection went to a random leaf of the table, whose rows carry the document: 32 -> 48 us of CPU a
  * detection as the table grew to 900k rows, against 5 us keyed on the time first (inserts land in the
- * newest leaves), in transactions of 150 (e2e: the writer's detections 7 us an event, issue 6). The
- * time is the detection's event's, so a re-delivered detection has the same key and `INSERT OR IGNORE`
- * still keeps one; the listing's order, `ts DESC, id DESC`, is the key's.
+ * newest leaves), in transactions of 150 (e2e: the writer's detections 7 us an event, issue 6). A rule's
+ * detection has its event's time, so its re-delivery has the same key and `INSERT OR IGNORE` keeps one; a
+ * correlation's does not always (CORRELATION_DETECTION_ID). The listing's order, `ts DESC, id DESC`, is the key's.
  */
 const DETECTIONS_TABLE = `CREATE TABLE IF NOT EXISTS detections (
   id TEXT NOT NULL,
@@ -258,6 +259,30 @@ const DETECTIONS_TABLE = `CREATE TABLE IF NOT EXISTS detections (
   doc TEXT NOT NULL,
   PRIMARY KEY (ts, id)
 ) WITHOUT ROWID`;
+
+/**
+ * A correlation detection's id is digest(rule, group, completing hit) and its time the end of the window that
+ * hit completed, which depends on the hits present when it fired: re-delivered after the group's state was
+ * lost (embedded mode keeps it in memory; Redis keys expire), the same hit can close a window ending at
+ * another time, and `(ts, id)` would keep both where Elasticsearch (`create` by `_id`) keeps the first. So
+ * correlation detections are also unique by id, in an index of their own only: a unique index on every
+ * detection's id (a random digest) put each insert at a random leaf again, about twice the CPU a detection
+ * in a scratch run; correlation detections are a small part of them. `json_type` is deterministic, as a
+ * partial index's condition must be. Rules' detections stay deduplicated by their key alone.
+ */
+const CORRELATION_DETECTION_ID = `CREATE UNIQUE INDEX IF NOT EXISTS detections_correlation_id ON detections (id)
+  WHERE json_type(doc, '$.correlation') IS NOT NULL`;
+
+/**
+ * Before CORRELATION_DETECTION_ID is built on a file written before it (schema 11 and before): each
+ * correlation detection stored more than once, by id, kept at its earliest time.
+ */
+export const DROP_REPEATED_CORRELATIONS = `DELETE FROM detections WHERE (ts, id) IN (
+  SELECT ts, id FROM (
+    SELECT ts, id, row_number() OVER (PARTITION BY id ORDER BY ts) AS n FROM detections
+    WHERE json_type(doc, '$.correlation') IS NOT NULL
+  ) WHERE n > 1
+)`;
 
 /**
  * Statements that bring `detections` keyed by `id` (schema 7 and before) to `(ts, id)`: a new table, the old
@@ -330,6 +355,7 @@ export function schemaStatements(): string[] {
 ) WITHOUT ROWID`,
     DETECTIONS_TABLE,
     'CREATE INDEX IF NOT EXISTS detections_rule ON detections (rule_id, ts)',
+    CORRELATION_DETECTION_ID,
   ];
 }
 
