@@ -133,11 +133,12 @@ describe('sqlite address entries written in steps', () => {
   });
 
   it('answers agency-scoped address searches from the entries, each with its agency, as written', async () => {
-    // Agency `a` holds 3,000 events, `b` 60, on both sides of a step: address leaves alone (one, a CIDR, an
-    // `or` and an `and` of them) are answered from the entries with their agency; under a `not` or beside
-    // another field the rows are read.
+    // Agency `a` holds 10,500 events, `b` 60, on both sides of a step: address leaves alone (one, a CIDR, an
+    // `or` and an `and` of them) are answered from the entries with their agency when the scope holds
+    // 10,000 rows or more in the range (`a`, and `a` with `b`, over the whole range), and from the scope's
+    // rows otherwise; under a `not` or beside another field the rows are read.
     const stores = createSqliteStores({ path: join(dir, 'scoped.db'), addressStep: 700 });
-    const many = events(3000, 's');
+    const many = events(10_500, 's');
     const few = events(60, 't', 3).map((event) => ({ ...event, agency: { id: 'b' } }));
     const written = [...many, ...few];
     for (let i = 0; i < written.length; i += 400) await stores.events.index(written.slice(i, i + 400));
