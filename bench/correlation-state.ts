@@ -4,20 +4,31 @@
  * group costs (the stored record in memory; `MEMORY USAGE` per key in Redis, i.e. with Redis' own overhead).
  *
  *   npx tsx bench/correlation-state.ts [--groups 2000] [--hits 40000] [--batch 500]
+ *   npx tsx bench/correlation-state.ts --steady [--rate 8000] [--minutes 11] [--every 1] [--batch 500]
  *
  * The stream: `--hits` sshd failures spread over `--groups` source addresses (a few users each), one
  * second apart per address, in batches as the queue delivers them; then every group is left with its
  * window open (below the thresholds) and measured.
+ *
+ * `--steady`: Redis only, the steady state of a long e2e run without waiting for it. e2e's firewall
+ * denials (bench/e2e-denials.ts) at `--rate` lines a second of event time, in batches of `--batch` lines,
+ * for `--minutes` of event time, as fast as the correlator takes them: the windows (5 and 1 minutes, plus
+ * 5 of lateness) fill as they do after 10 wall minutes at that rate. Every `--every` minutes of event time
+ * it prints the correlate stage's CPU a denial (this process) and Redis' (its /proc stat: run it against a
+ * Redis of its own, `REDIS_URL`, for a figure that is ours alone), so empty and full windows compare.
  */
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 import { createLogger } from '../core/logger.js';
 import type { SecurityEvent } from '../core/model.js';
-import { Correlator } from '../correlator/correlation/correlate.js';
+import { Correlator, type RuleMatchOnEvent } from '../correlator/correlation/correlate.js';
 import { MemoryStateStore } from '../correlator/correlation/memory-state-store.js';
 import { RedisStateStore } from '../correlator/correlation/redis-state-store.js';
 import type { CorrelationStateStore } from '../correlator/correlation/state-store.js';
 import { detect } from '../correlator/detect.js';
 import { BUNDLED_PACK, loadRuleSet } from '../rules/index.js';
+import { denialOfLine } from './e2e-denials.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => {
@@ -73,13 +84,78 @@ async function measure(name: string, store: CorrelationStateStore) {
   );
 }
 
-await measure('memory', new MemoryStateStore());
+/** User + system CPU seconds a process has used (/proc/<pid>/stat, clock ticks of 1/100 s). */
+function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function steady(redis: Redis, prefix: string) {
+  const rate = option('rate', 8000);
+  const minutes = option('minutes', 11);
+  const every = option('every', 1);
+  const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
+  const store = new RedisStateStore({ redis, prefix });
+  const correlator = new Correlator(store, { latenessMs: 5 * 60_000, maxHitsPerGroup: 10_000, logger });
+  const lines = Math.round(rate * minutes * 60);
+  const lineTime = (line: number) => BASE + Math.floor((line * 1000) / rate);
+  console.log(
+    `steady: e2e's denials at ${rate} lines/s of event time, batches of ${BATCH} lines, ${minutes} min; ` +
+      `Redis pid ${redisPid}; load ${loadavg()[0]!.toFixed(1)}`,
+  );
+  let line = 0;
+  let hits = 0;
+  let cpu = 0;
+  let fired = 0;
+  let redisCpu = cpuSecondsOf(redisPid);
+  let nextReport = BASE + every * 60_000;
+  for (let batch = 0; line < lines; batch++) {
+    const matches: RuleMatchOnEvent[] = [];
+    for (let n = 0; n < BATCH && line < lines; n++, line++) {
+      const match = denialOfLine(line, lineTime(line));
+      if (match) matches.push(match);
+    }
+    const before = process.cpuUsage();
+    fired += (await correlator.correlate(ruleSet, matches, `b${batch}`)).detections.length;
+    const used = process.cpuUsage(before);
+    cpu += used.user + used.system;
+    hits += matches.length;
+    if (lineTime(line) < nextReport && line < lines) continue;
+    nextReport += every * 60_000;
+    const redisNow = cpuSecondsOf(redisPid);
+    console.log(
+      `${((lineTime(line) - BASE) / 60_000).toFixed(1).padStart(5)} min: ${hits} denials, ` +
+        `CPU a denial: correlate ${(cpu / hits).toFixed(1)} us, Redis ${(((redisNow - redisCpu) * 1e6) / hits).toFixed(1)} us; ` +
+        `${fired} firings; load ${loadavg()[0]!.toFixed(1)}`,
+    );
+    redisCpu = redisNow;
+    cpu = 0;
+    hits = 0;
+  }
+  // The records' own size (what a write splices and a read transfers), from a sample.
+  const [, keys] = await redis.scan('0', 'MATCH', `${store.keyPrefix}*`, 'COUNT', 2000);
+  const sizes = await Promise.all(keys.map((key) => redis.strlen(key)));
+  const total = sizes.reduce((sum, size) => sum + size, 0);
+  console.log(
+    `records: ${Math.round(total / Math.max(1, sizes.length))} bytes each (${sizes.length} sampled)`,
+  );
+}
+
 const redis = new Redis(REDIS_URL);
 const prefix = `bench-corr-${process.pid}`;
 try {
-  await measure('redis', new RedisStateStore({ redis, prefix }));
+  if (args.includes('--steady')) await steady(redis, prefix);
+  else {
+    await measure('memory', new MemoryStateStore());
+    await measure('redis', new RedisStateStore({ redis, prefix }));
+  }
 } finally {
-  const keys = await redis.keys(`${prefix}:*`);
-  for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 5000);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
   redis.disconnect();
 }
