@@ -479,6 +479,30 @@ describe.each(modes)('correlator windows ($name)', (mode) => {
     expect([...strict.late]).toEqual(['e0']);
   });
 
+  it('flags a hit whose time is not a date like a late one: not counted, the rest of its batch counted', async () => {
+    const rows: Row[] = [
+      [0, 'failure', '10.0.0.9'],
+      [10, 'failure', '10.0.0.9'],
+      [20, 'failure', '10.0.0.9'],
+      [30, 'failure', '10.0.0.9'],
+    ];
+    const ruleSet = loadCase('brute_force');
+    const events = eventsOf(rows);
+    events[1]!['@timestamp'] = 'not a time';
+    const correlator = new Correlator(mode.store(), {
+      latenessMs: 5 * MINUTE,
+      maxHitsPerGroup: 10_000,
+      logger,
+    });
+    const output = await correlator.correlate(
+      ruleSet,
+      detect(events, ruleSet, 'nan', { groupBy: [] }),
+      'nan',
+    );
+    expect([...output.lateEventIds]).toEqual(['e1']);
+    expect(output.detections.map((d) => [...d.eventIds].sort())).toEqual([['e0', 'e2', 'e3']]);
+  });
+
   it('temporal_ordered sees the order of event time, not of arrival', async () => {
     const rows: Row[] = [
       [0, 'failure', '10.0.0.3'],

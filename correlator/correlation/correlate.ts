@@ -167,12 +167,17 @@ export class Correlator {
     };
 
     for (const { detection, event } of matches) {
-      for (const correlation of plan.byRule.get(detection.ruleId) ?? []) {
-        addHit(correlation, detection.ruleId, event, {
-          time: Date.parse(detection.timestamp),
-          key: event.event.id,
-          agency: detection.agency,
-        });
+      const correlations = plan.byRule.get(detection.ruleId);
+      if (!correlations) continue;
+      const time = Date.parse(detection.timestamp);
+      // A window keeps its hits in time order and finds them by bisection: a hit without a time (NaN) has
+      // no place in it. Flagged like a late event: indexed, not counted.
+      if (!Number.isFinite(time)) {
+        output.lateEventIds.add(event.event.id);
+        continue;
+      }
+      for (const correlation of correlations) {
+        addHit(correlation, detection.ruleId, event, { time, key: event.event.id, agency: detection.agency });
       }
     }
 
