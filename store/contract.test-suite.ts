@@ -84,6 +84,23 @@ function makeDetection(id: string, agency: string, eventIds: string[], timestamp
   };
 }
 
+/**
+ * A correlation hit: its id is digest(rule, group, completing hit) and its time the end of the window that hit
+ * closed, which depends on the hits present when it fired, so a re-delivery can come with another time.
+ */
+function makeCorrelationDetection(id: string, agency: string, timestamp: string, batchId: string): Detection {
+  return {
+    ...makeDetection(id, agency, ['e-1', 'e-2'], timestamp),
+    ruleId: 'corr-ssh-brute',
+    ruleTitle: 'SSH brute force, correlated',
+    batchId,
+    firstSeen: '2025-03-01T09:59:00.000Z',
+    detectionIds: ['det-e-1', 'det-e-2'],
+    agencies: [agency],
+    correlation: { type: 'event_count', value: 2 },
+  };
+}
+
 const ids = (events: SecurityEvent[]) => events.map((event) => event.event.id);
 
 export function describeStoreContract(name: string, open: () => Promise<StoreUnderTest>): void {
@@ -418,6 +435,45 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
         expect(stored.map((detection) => detection.id)).toEqual([`det-2-${agency}`, `det-1-${agency}`]);
         const byEvent = await incidents.listDetections!({ agencies: [agency], eventId: 'e-3' });
         expect(byEvent.map((detection) => detection.id)).toEqual([`det-2-${agency}`]);
+      });
+
+      // Re-delivered after the group's window state was lost (embedded mode keeps it in memory; Redis keys
+      // expire), the same completing hit can close a window ending at another time: both stores keep the
+      // first as written, whatever time the later ones carry. A rule's detection keeps its event's time.
+      it('keeps a re-delivered correlation detection once, the first as written, when its time changed', async () => {
+        const agency = freshAgency();
+        const [corr1, corr2, rule1] = ['corr-1', 'corr-2', 'rule-1'].map((name) => `det-${name}-${agency}`);
+        const rule = {
+          ...makeDetection(rule1!, agency, ['e-9'], '2025-03-01T10:00:01.000Z'),
+          batchId: 'b-1',
+        };
+        await incidents.addDetections([
+          makeCorrelationDetection(corr1!, agency, '2025-03-01T10:00:05.000Z', 'b-1'),
+          rule,
+        ]);
+        // Later, then earlier than the first; the rule's again at its event's time.
+        await incidents.addDetections([
+          makeCorrelationDetection(corr1!, agency, '2025-03-01T10:00:09.000Z', 'b-2'),
+          { ...rule, batchId: 'b-2' },
+        ]);
+        await incidents.addDetections([
+          makeCorrelationDetection(corr1!, agency, '2025-03-01T09:59:58.000Z', 'b-3'),
+          makeCorrelationDetection(corr2!, agency, '2025-03-01T10:00:09.000Z', 'b-3'),
+        ]);
+        await incidents.refresh();
+        const stored = await incidents.listDetections!({ agencies: [agency] });
+        expect(stored.map((detection) => [detection.id, detection.timestamp, detection.batchId])).toEqual([
+          [corr2, '2025-03-01T10:00:09.000Z', 'b-3'],
+          [corr1, '2025-03-01T10:00:05.000Z', 'b-1'],
+          [rule1, '2025-03-01T10:00:01.000Z', 'b-1'],
+        ]);
+        const byEvent = await incidents.listDetections!({ agencies: [agency], eventId: 'e-2' });
+        expect(byEvent.map((detection) => detection.id)).toEqual([corr2, corr1]);
+        const byRule = await incidents.listDetections!({ agencies: [agency], ruleId: 'corr-ssh-brute' });
+        expect(byRule.map((detection) => detection.id)).toEqual([corr2, corr1]);
+        expect(stored[1]).toEqual(
+          makeCorrelationDetection(corr1!, agency, '2025-03-01T10:00:05.000Z', 'b-1'),
+        );
       });
 
       it('lists incidents by agency, status and rule, most recently seen first', async () => {
