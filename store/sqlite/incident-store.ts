@@ -53,7 +53,7 @@ export class SqliteIncidentStore implements IncidentStore {
 
   async create(incident: Incident): Promise<WriteOutcome> {
     const [outcome] = await this.#writer.writeIncidents([{ kind: 'create', row: incidentRow(incident) }]);
-    return outcome!;
+    return outcome === 'conflict' ? 'conflict' : 'ok';
   }
 
   async update(incident: Incident, version: string): Promise<WriteOutcome> {
@@ -62,7 +62,7 @@ export class SqliteIncidentStore implements IncidentStore {
     const [outcome] = await this.#writer.writeIncidents([
       { kind: 'update', row: incidentRow(incident), version: expected },
     ]);
-    return outcome!;
+    return outcome === 'conflict' ? 'conflict' : 'ok';
   }
 
   async getDedupPointer(dedupKey: string): Promise<Versioned<string> | null> {
@@ -87,45 +87,45 @@ export class SqliteIncidentStore implements IncidentStore {
     const [outcome] = await this.#writer.writeIncidents([
       { kind: 'pointer', dedupKey, incidentId, version: expected },
     ]);
-    return outcome!;
+    return outcome === 'conflict' ? 'conflict' : 'ok';
   }
 
   /**
-   * One transaction for all the writes (one message to the writer thread). A created incident is stored at
-   * version 1 and an update moves it from the version it names to the next (writer.ts), so the versions
-   * written are known without reading them back.
+   * One transaction for all the writes (one message to the writer thread); each succeeding write's version
+   * is the one its statement stored (writer.ts `RETURNING version`).
    */
   async writeIncidents(writes: IncidentWrite[]): Promise<BatchWriteOutcome[]> {
     const rows: IncidentWriteRow[] = [];
-    /** The version each write stores its incident at if it succeeds; null where it cannot. */
-    const versions = writes.map((write): number | null => {
+    /** Whether each write was sent (a version that cannot be stored's is not: a conflict). */
+    const sent = writes.map((write): boolean => {
       if (write.kind === 'create') {
         rows.push({ kind: 'create', row: incidentRow(write.incident) });
-        return 1;
+        return true;
       }
       if (write.kind === 'update') {
         const expected = parseVersion(write.version);
-        if (expected === null) return null;
+        if (expected === null) return false;
         rows.push({ kind: 'update', row: incidentRow(write.incident), version: expected });
-        return expected + 1;
+        return true;
       }
       const expected = write.pointerVersion === null ? null : parseVersion(write.pointerVersion);
-      if (write.pointerVersion !== null && expected === null) return null;
+      if (write.pointerVersion !== null && expected === null) return false;
       rows.push({
         kind: 'open',
         dedupKey: write.dedupKey,
         pointerVersion: expected,
         row: incidentRow(write.incident),
       });
-      return 1;
+      return true;
     });
     const outcomes = rows.length > 0 ? await this.#writer.writeIncidents(rows) : [];
     let next = 0;
-    return versions.map((version) =>
-      version !== null && outcomes[next++] === 'ok'
-        ? { outcome: 'ok', version: String(version) }
-        : { outcome: 'conflict' },
-    );
+    return sent.map((wasSent): BatchWriteOutcome => {
+      const outcome = wasSent ? outcomes[next++]! : 'conflict';
+      return outcome === 'conflict'
+        ? { outcome: 'conflict' }
+        : { outcome: 'ok', version: String(outcome.version) };
+    });
   }
 
   async addDetections(detections: Detection[]): Promise<void> {

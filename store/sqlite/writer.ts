@@ -74,7 +74,11 @@ export type IncidentWriteRow =
   | { kind: 'pointer'; dedupKey: string; incidentId: string; version: number | null }
   | { kind: 'open'; dedupKey: string; pointerVersion: number | null; row: IncidentRow };
 
-export type WriteOutcome = 'ok' | 'conflict';
+/**
+ * What one incident write did: the version it stored (the incident's, or the pointer's for `pointer`), read
+ * back from the statement itself (`RETURNING version`), or 'conflict' when it wrote nothing.
+ */
+export type WriteOutcome = { version: number } | 'conflict';
 
 /** `[id, ruleId, agency, ts, doc]`. */
 export type DetectionRow = [string, string, string, string, string];
@@ -135,20 +139,20 @@ export class SqliteWriter implements WriterOperations {
     );
     this.#createIncident = db.prepare(
       `INSERT OR IGNORE INTO incidents (version, ${INCIDENT_COLUMNS.join(', ')})
-       VALUES (1, ${INCIDENT_COLUMNS.map(() => '?').join(', ')})`,
+       VALUES (1, ${INCIDENT_COLUMNS.map(() => '?').join(', ')}) RETURNING version`,
     );
     // Every column of the row but the id, which names it.
     this.#updateIncident = db.prepare(
       `UPDATE incidents SET version = version + 1, ${INCIDENT_COLUMNS.slice(1)
         .map((column) => `${column} = ?`)
         .join(', ')}
-       WHERE id = ? AND version = ?`,
+       WHERE id = ? AND version = ? RETURNING version`,
     );
     this.#createPointer = db.prepare(
-      'INSERT OR IGNORE INTO incident_keys (dedup_key, incident_id, version) VALUES (?, ?, 1)',
+      'INSERT OR IGNORE INTO incident_keys (dedup_key, incident_id, version) VALUES (?, ?, 1) RETURNING version',
     );
     this.#movePointer = db.prepare(
-      'UPDATE incident_keys SET incident_id = ?, version = version + 1 WHERE dedup_key = ? AND version = ?',
+      'UPDATE incident_keys SET incident_id = ?, version = version + 1 WHERE dedup_key = ? AND version = ? RETURNING version',
     );
     this.#selectOld = db.prepare('SELECT rid, ts, source_ip FROM event_rows WHERE ts < ? LIMIT ?');
     this.#addressMark = db.prepare(`SELECT ${ADDRESS_MARK}`).pluck();
@@ -177,7 +181,8 @@ export class SqliteWriter implements WriterOperations {
     this.#deleteRow = db.prepare('DELETE FROM event_rows WHERE rid = ?');
     this.#open = db.transaction((write: Extract<IncidentWriteRow, { kind: 'open' }>): WriteOutcome => {
       if (this.#point(write.dedupKey, write.row[0], write.pointerVersion) === 'conflict') return 'conflict';
-      if (this.#create(write.row) === 'ok') return 'ok';
+      const created = this.#create(write.row);
+      if (created !== 'conflict') return created;
       throw new OpenConflict();
     });
   }
@@ -243,8 +248,7 @@ export class SqliteWriter implements WriterOperations {
         return this.#create(write.row);
       case 'update': {
         const { row } = write;
-        const changes = this.#updateIncident.run(...row.slice(1), row[0], write.version).changes;
-        return changes === 1 ? 'ok' : 'conflict';
+        return written(this.#updateIncident.get(...row.slice(1), row[0], write.version));
       }
       case 'pointer':
         return this.#point(write.dedupKey, write.incidentId, write.version);
@@ -259,16 +263,15 @@ export class SqliteWriter implements WriterOperations {
   }
 
   #create(row: IncidentRow): WriteOutcome {
-    const changes = this.#createIncident.run(...row).changes;
-    return changes === 1 ? 'ok' : 'conflict';
+    return written(this.#createIncident.get(...row));
   }
 
   #point(dedupKey: string, incidentId: string, version: number | null): WriteOutcome {
-    const changes =
+    return written(
       version === null
-        ? this.#createPointer.run(dedupKey, incidentId).changes
-        : this.#movePointer.run(incidentId, dedupKey, version).changes;
-    return changes === 1 ? 'ok' : 'conflict';
+        ? this.#createPointer.get(dedupKey, incidentId)
+        : this.#movePointer.get(incidentId, dedupKey, version),
+    );
   }
 
   deleteEventsBefore(cutoffTime: string, limit: number): number {
@@ -295,3 +298,8 @@ export class SqliteWriter implements WriterOperations {
 }
 
 class OpenConflict extends Error {}
+
+/** The row a write's `RETURNING version` gave, or none: the write was ignored or matched no version. */
+function written(row: unknown): WriteOutcome {
+  return row === undefined ? 'conflict' : { version: (row as { version: number }).version };
+}
