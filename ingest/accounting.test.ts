@@ -168,3 +168,23 @@ describe('accounting under a burst', () => {
     expect(rejected).toBe(refusedByReplies);
   });
 });
+
+describe('IngestAccounting', () => {
+  it('reports every message received in the scraped text, across reads and accounting instances', async () => {
+    const registry = new Registry();
+    const first = new IngestAccounting(ingestCounters(registry));
+    const second = new IngestAccounting(ingestCounters(registry));
+    for (let i = 0; i < 5; i++) first.received('tcp', 'so-tttt', false);
+    second.received('tcp', 'so-tttt', true, 3);
+    second.received('udp', 'ubnd', false);
+    const scraped = await registry.metrics();
+    expect(scraped).toContain('siem_ingest_received_total{listener="tcp",agency="so-tttt"} 8');
+    expect(scraped).toContain('siem_ingest_received_total{listener="udp",agency="ubnd"} 1');
+    expect(scraped).toContain('siem_ingest_truncated_total{listener="tcp",agency="so-tttt"} 1');
+    // Counted after a read: added at the next read, not lost and not counted twice.
+    first.received('tcp', 'so-tttt', false);
+    expect(await registry.metrics()).toContain(
+      'siem_ingest_received_total{listener="tcp",agency="so-tttt"} 9',
+    );
+  });
+});
