@@ -5,7 +5,7 @@
  * another sees that one's firings from the same batch (chaining).
  */
 import { PROVINCE_AGENCY } from '../../core/agencies.js';
-import { digest } from '../../core/identity.js';
+import { detectionIdOf, digest } from '../../core/identity.js';
 import type { Logger } from '../../core/logger.js';
 import type { Detection, SecurityEvent } from '../../core/model.js';
 import { type CompiledCorrelation, nestGroupValues, type RuleSet } from '../../rules/index.js';
@@ -267,7 +267,7 @@ export class Correlator {
       first = Math.min(first, hit.first ?? hit.time);
       for (const ref of hit.refs ?? [hit.key]) eventIds.add(ref);
       const ruleId = correlation.ruleIds[hit.rule]!;
-      detectionIds.push(plan.correlationIds.has(ruleId) ? hit.key : digest('detection', ruleId, hit.key));
+      detectionIds.push(plan.correlationIds.has(ruleId) ? hit.key : detectionIdOf(ruleId, hit.key));
       agencies.add(hit.agency);
     }
     const agencyList = [...agencies].sort();

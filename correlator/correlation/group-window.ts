@@ -69,6 +69,8 @@ export const identityOf = (hit: WindowHit): string => `${hit.rule}:${hit.key}`;
 /**
  * Applies hits (one batch's, for one group) to a group's state. Pure: `state` is not modified.
  * `maxHits` caps the retained hits per group (a flood in one group cannot grow memory without bound).
+ * Every hit's time is finite (correlate.ts flags a hit whose time does not parse instead): the retained hits
+ * are kept in time order and searched by bisection.
  *
  * Per hit this allocates nothing unless the hit fires: groups are many (one per attacking address) and
  * mostly see one hit per batch, so building identity sets of the whole retained window per batch, or
@@ -159,8 +161,6 @@ function consumedBy(firings: Firing[]): Map<string, Firing | undefined> {
  * retained hits more than the rest of its batch; a new hit later than all of them compares none.)
  */
 function isRetained(retained: WindowHit[], hit: WindowHit): boolean {
-  if (Number.isNaN(hit.time))
-    return retained.some((other) => other.key === hit.key && other.rule === hit.rule);
   let low = 0;
   let high = retained.length;
   while (low < high) {

@@ -37,6 +37,8 @@ interface MemoryGroup {
  */
 export class MemoryStateStore implements CorrelationStateStore {
   private readonly groups = new Map<string, MemoryGroup>();
+  /** Every write takes the next: a version never comes back, not after a group expires (as in Redis). */
+  private lastVersion = 0;
   private sweptAt: number;
   /** The keys written, in write order, with the time of each write; `writtenAt` is the next to look at. */
   private written: string[] = [];
@@ -61,7 +63,7 @@ export class MemoryStateStore implements CorrelationStateStore {
       const group = this.groups.get(key);
       if (!group || group.expiresAt <= now) return null;
       // Not unpacked in place: the write that follows replaces the state anyway.
-      return { version: group.version, state: group.state ?? unpackState(group.packed!), bytes: 0 };
+      return { version: group.version, state: group.state ?? unpackState(group.packed!) };
     });
   }
 
@@ -88,7 +90,7 @@ export class MemoryStateStore implements CorrelationStateStore {
         writtenAt: now,
         expiresAt: now,
       };
-      group.version = version + 1;
+      group.version = ++this.lastVersion;
       group.state = idle ? undefined : write.state;
       group.packed = idle ? packState(write.state) : undefined;
       group.writtenAt = now;

@@ -12,10 +12,10 @@
  * its 15 bytes (4 + 84 bits), any other as text. Text: u16 length in code units (high bit: UTF-16, else
  * Latin-1 bytes), so every string reads back exactly, lone surrogates included.
  *
- * For e2e's firewall hits that is 22 bytes a retained hit, against ~43 in the JSON form it replaces and
- * ~61 in the Redis record. A group holding a chained hit (refs, first), a time that is not an integer or
- * more than 49 days behind the newest, more than 128 rules or 256 agencies keeps the Redis record, marked
- * by a leading `J`.
+ * For e2e's firewall hits that is 22 bytes a retained hit, against ~43 in the JSON form it replaced. A group
+ * holding a chained hit (refs, first), a time that is not an integer or more than 49 days behind the newest,
+ * more than 128 rules or 256 agencies keeps state-store.ts's compact JSON (`encodeState`), marked by a
+ * leading `J`.
  */
 import type { GroupState, WindowHit } from './group-window.js';
 import {

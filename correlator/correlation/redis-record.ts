@@ -30,7 +30,6 @@ type RecordFiring = [number, number, string, RecordHit[], string[]];
 /** A group as read, with what a write computed from it needs to send only the change (`changeOf`). */
 export interface DecodedRecord extends StoredGroup {
   base: number;
-  firingsText: string;
 }
 
 function recordHit(hit: WindowHit, base: number): RecordHit {
@@ -92,9 +91,7 @@ export function decodeRecord(text: string): DecodedRecord {
   return {
     version: Number(text.slice(0, versionEnd)),
     state: { newest, hits, firings: firingsOf(firingsText) },
-    bytes: Buffer.byteLength(text),
     base,
-    firingsText,
   };
 }
 

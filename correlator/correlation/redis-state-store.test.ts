@@ -196,6 +196,24 @@ describe('concurrent writers on one group', () => {
     expect((await store.read(['g']))[0]!.state).toEqual(stateOf([hit(5)]));
   });
 
+  it('refuses a change that drops more hits than the record holds (a reset counter gave its version again)', async () => {
+    const storePrefix = `${prefix}-${++stores}`;
+    const store = new RedisStateStore({ redis, prefix: storePrefix });
+    await store.write([{ key: 'g', expected: 0, state: stateOf([0, 1, 2].map((i) => hit(i))), ttlMs: TTL }]);
+    const [read] = await store.read(['g']);
+    // The counter lost (evicted, flushed) and counted up to the version read again, by a whole write of a
+    // window of one hit: the same version, another content.
+    await redis.set(`${storePrefix}:window-version`, read!.version - 1);
+    await redis.del(`${storePrefix}:window:g`);
+    await store.write([{ key: 'g', expected: 0, state: stateOf([hit(7)]), ttlMs: TTL }]);
+    expect((await store.read(['g']))[0]!.version).toBe(read!.version);
+    const change = next(read!, 3, [hit(8)]);
+    expect(
+      await store.write([{ key: 'g', expected: read!.version, state: change, ttlMs: TTL, previous: read }]),
+    ).toEqual([false]);
+    expect((await store.read(['g']))[0]!.state).toEqual(stateOf([hit(7)]));
+  });
+
   it('answers each write of a batch on its own: one refused, the others written', async () => {
     const store = newStore();
     await store.write([

@@ -24,7 +24,9 @@ const ARGS_PER_GROUP = 6;
  * KEYS[1]: the version counter; KEYS[2..]: the groups. ARGV, 6 per group: expected version ('0': absent),
  * TTL ms, drop (-2: delete, -1: write the body whole, n: drop n hits from the front of the record held),
  * head line, firings ('k': keep the record's, '=' followed by the new line), hit lines to append.
- * Returns per group the new version, 0 if deleted, -1 if another write came first.
+ * Returns per group the new version, 0 if deleted, -1 if another write came first (or the record held has
+ * fewer hits than a change drops, which only a reset counter could cause: Redis must not evict the counter,
+ * so `noeviction` or a `volatile-*` policy).
  */
 const WRITE_GROUPS = `
 local results = {}
@@ -52,15 +54,22 @@ for i = 2, #KEYS do
       local hitsFrom = string.find(current, '\\n', headEnd + 1, true)
       if firings == 'k' then firings = string.sub(current, headEnd + 1, hitsFrom - 1)
       else firings = string.sub(firings, 2) end
-      for _ = 1, drop do hitsFrom = string.find(current, '\\n', hitsFrom + 1, true) end
-      hits = string.sub(current, hitsFrom + 1) .. hits
+      for _ = 1, drop do
+        if not hitsFrom then break end
+        hitsFrom = string.find(current, '\\n', hitsFrom + 1, true)
+      end
+      -- Fewer lines than the change drops: not the record it was computed from (the counter was reset),
+      -- so refused like a stale version (the worker re-reads it).
+      if not hitsFrom then results[i - 1] = -1 else hits = string.sub(current, hitsFrom + 1) .. hits end
     else
       firings = string.sub(firings, 2)
     end
-    local next = redis.call('INCR', KEYS[1])
-    redis.call('SET', key, string.format('%d', next) .. '\\n' .. ARGV[at + 4] .. '\\n' .. firings .. '\\n' .. hits,
-      'PX', ARGV[at + 2])
-    results[i - 1] = next
+    if results[i - 1] == nil then
+      local next = redis.call('INCR', KEYS[1])
+      redis.call('SET', key, string.format('%d', next) .. '\\n' .. ARGV[at + 4] .. '\\n' .. firings .. '\\n' .. hits,
+        'PX', ARGV[at + 2])
+      results[i - 1] = next
+    end
   end
 end
 return results
@@ -82,8 +91,11 @@ export class RedisStateStore implements CorrelationStateStore {
     const redis = options.redis ?? new Redis(options.redisUrl!, { maxRetriesPerRequest: null });
     redis.defineCommand('correlationWrite', { lua: WRITE_GROUPS });
     this.redis = redis as ScriptedRedis;
-    this.keyPrefix = `${options.prefix}:corr:`;
-    this.versionKey = `${options.prefix}:corr-version`;
+    // Not the `:corr:` keys of the whole-record layout before it: a record of that layout is not read as
+    // this one, and its versions came from the record itself, so they could meet the counter's. Windows open
+    // at an upgrade start afresh (docs/architecture.md, "Correlation windows").
+    this.keyPrefix = `${options.prefix}:window:`;
+    this.versionKey = `${options.prefix}:window-version`;
   }
 
   /** Every group key starts with this (the caller's keys are appended). */

@@ -7,11 +7,9 @@
 import type { Firing, GroupState, WindowHit } from './group-window.js';
 
 export interface StoredGroup {
-  /** Changed by every write (never back to a value it had: Redis takes it from a counter); 0 means absent. */
+  /** Changed by every write, never back to a value it had (both stores take it from a counter); 0 means absent. */
   version: number;
   state: GroupState;
-  /** Size of the stored record in bytes (memory accounting). */
-  bytes: number;
 }
 
 export interface GroupWrite {
