@@ -14,10 +14,10 @@
  *                        [--pack-after MS] [--sources N]
  */
 import { createLogger } from '../core/logger.js';
-import type { Detection, SecurityEvent } from '../core/model.js';
 import { Correlator, type RuleMatchOnEvent } from '../correlator/correlation/correlate.js';
 import { MemoryStateStore } from '../correlator/correlation/memory-state-store.js';
 import { BUNDLED_PACK, loadRuleSet } from '../rules/index.js';
+import { denialOfLine } from './e2e-denials.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => {
@@ -32,7 +32,6 @@ const EVERY = option('every', 1);
 const PACK_AFTER = option('pack-after', Number.NaN);
 /** Source addresses: e2e's 62,500 by default; fewer makes a flood in which groups fire and retain firings. */
 const SOURCES = option('sources', 0);
-const DENIED = 'a3b00e31-03c0-4243-bb4f-b62d2b5875ae'; // firewall_denied_connection
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');
 
@@ -48,45 +47,6 @@ const correlator = new Correlator(store, {
   logger: createLogger({ level: 'silent' }),
 });
 
-const ID_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-/**
- * An id built as core/identity.ts builds one: the receive second as 8 hex digits, then the first 14
- * characters of a 43-character base64url digest, joined by a template literal (so, like the real ids, a
- * concatenation of a slice, not a flat string).
- */
-function eventId(i: number, ms: number): string {
-  let digest = '';
-  let x = Math.imul(i + 1, 0x9e3779b1) >>> 0;
-  for (let c = 0; c < 43; c++) {
-    digest += ID_CHARS[(x ^ (c * 7919)) & 63];
-    x = Math.imul(x ^ (x >>> 15), 0x85ebca6b) >>> 0;
-  }
-  Number(digest); // flat, as the hash function's output is
-  return `${Math.floor(ms / 1000)
-    .toString(16)
-    .padStart(8, '0')}${digest.slice(0, 14)}`;
-}
-
-function denial(i: number, ms: number): RuleMatchOnEvent | undefined {
-  if (i % 10 >= 7 || i % 3 !== 0) return undefined;
-  const agency = `agency-${1 + (i % 31)}`;
-  const timestamp = new Date(ms).toISOString();
-  const event = {
-    '@timestamp': timestamp,
-    event: { id: eventId(i, ms) },
-    source: {
-      ip:
-        SOURCES > 0
-          ? `198.18.${(i % SOURCES) >> 8}.${(i % SOURCES) & 255}`
-          : `198.18.${i % 250}.${(i >> 8) % 250}`,
-    },
-    destination: { port: [22, 80, 443, 3389, 8080][i % 5] },
-    agency: { id: agency },
-  } as unknown as SecurityEvent;
-  const detection = { ruleId: DENIED, timestamp, agency } as Detection;
-  return { detection, event };
-}
-
 const total = Math.round(RATE * MINUTES * 60);
 let line = 0;
 let cpu = 0;
@@ -101,7 +61,7 @@ console.log(
 for (let batch = 0; line < total; batch++) {
   const matches: RuleMatchOnEvent[] = [];
   for (let n = 0; n < BATCH && line < total; n++, line++) {
-    const match = denial(line, BASE + Math.floor((line * 1000) / RATE));
+    const match = denialOfLine(line, BASE + Math.floor((line * 1000) / RATE), SOURCES);
     if (match) matches.push(match);
   }
   clock = BASE + Math.floor((line * 1000) / RATE);

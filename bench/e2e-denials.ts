@@ -29,15 +29,23 @@ function eventId(i: number, ms: number): string {
     .padStart(8, '0')}${digest.slice(0, 14)}`;
 }
 
-/** Line `i` of e2e's mix at event time `ms`, as a rule match if it is a denial. */
-export function denialOfLine(i: number, ms: number): RuleMatchOnEvent | undefined {
+/**
+ * Line `i` of e2e's mix at event time `ms`, as a rule match if it is a denial. `sources` > 0 sends the
+ * denials from that many addresses instead of e2e's 62,500 (a flood from few: bench/correlation-memory.ts).
+ */
+export function denialOfLine(i: number, ms: number, sources = 0): RuleMatchOnEvent | undefined {
   if (i % 10 >= 7 || i % 3 !== 0) return undefined;
   const agency = `agency-${1 + (i % 31)}`;
   const timestamp = new Date(ms).toISOString();
   const event = {
     '@timestamp': timestamp,
     event: { id: eventId(i, ms) },
-    source: { ip: `198.18.${i % 250}.${(i >> 8) % 250}` },
+    source: {
+      ip:
+        sources > 0
+          ? `198.18.${(i % sources) >> 8}.${(i % sources) & 255}`
+          : `198.18.${i % 250}.${(i >> 8) % 250}`,
+    },
     destination: { port: [22, 80, 443, 3389, 8080][i % 5] },
     agency: { id: agency },
   } as unknown as SecurityEvent;
