@@ -1,22 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { GroupState, WindowHit } from './group-window.js';
 import { packState, unpackState } from './packed-state.js';
 import { encodeState } from './state-store.js';
-
-const T = Date.UTC(2026, 10, 26, 2, 0, 0);
-/** A hit as correlate.ts makes them: the event id's shape (8 hex digits of the second, then 14 characters). */
-const hit = (i: number, extra: Partial<WindowHit> = {}): WindowHit => ({
-  time: T + i * 20_000,
-  rule: i % 2,
-  key: `${Math.floor((T + i * 20_000) / 1000).toString(16)}AbCdEfGh-_${String(i).padStart(4, '0')}`,
-  agency: `agency-${1 + (i % 3)}`,
-  ...extra,
-});
-const stateOf = (hits: WindowHit[], firings: GroupState['firings'] = []): GroupState => ({
-  newest: Math.max(...hits.map((h) => h.time), ...firings.map((f) => f.time)),
-  hits,
-  firings,
-});
+import { hit, stateOf, T } from './window-fixtures.test-support.js';
 
 describe('the memory store packed form', () => {
   it('reads back exactly what it packed', () => {

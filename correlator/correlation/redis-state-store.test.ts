@@ -7,31 +7,19 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDIS_URL, uniquePrefix } from '../../test/support/services.js';
-import type { Firing, GroupState, WindowHit } from './group-window.js';
+import type { Firing, WindowHit } from './group-window.js';
 import { changeOf, type DecodedRecord, decodeRecord, wholeRecord } from './redis-record.js';
 import { RedisStateStore } from './redis-state-store.js';
 import type { StoredGroup } from './state-store.js';
+import { hit, stateOf, T } from './window-fixtures.test-support.js';
 
-const T = Date.UTC(2026, 10, 26, 2, 0, 0);
 const TTL = 600_000;
-const hit = (i: number, extra: Partial<WindowHit> = {}): WindowHit => ({
-  time: T + i * 20_000,
-  rule: i % 2,
-  key: `${Math.floor((T + i * 20_000) / 1000).toString(16)}AbCdEfGh-_${String(i).padStart(4, '0')}`,
-  agency: `agency-${1 + (i % 3)}`,
-  ...extra,
-});
 const firing = (i: number): Firing => ({
   time: T + i * 20_000,
   value: 3,
   completedBy: `0:k${i}`,
   hits: [hit(i - 2), hit(i - 1, { value: 'x"\n,]' }), hit(i)],
   consumed: [`0:k${i - 2}`, `0:k${i - 1}`, `0:k${i}`],
-});
-const stateOf = (hits: WindowHit[], firings: Firing[] = []): GroupState => ({
-  newest: Math.max(...hits.map((h) => h.time), ...firings.map((f) => f.time)),
-  hits,
-  firings,
 });
 /** What the state machine does: a new state keeping the read hit objects it keeps. */
 const next = (read: StoredGroup, drop: number, added: WindowHit[], firings = read.state.firings) =>
