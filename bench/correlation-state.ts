@@ -133,12 +133,15 @@ async function steady(redis: Redis, prefix: string) {
     cpu = 0;
     hits = 0;
   }
-  // The records' own size (what a write splices and a read transfers), from a sample.
+  // The records' own size (what a read transfers) and what Redis holds for each (`MEMORY USAGE`: with its
+  // allocation's slack and the key), from a sample.
   const [, keys] = await redis.scan('0', 'MATCH', `${store.keyPrefix}*`, 'COUNT', 2000);
   const sizes = await Promise.all(keys.map((key) => redis.strlen(key)));
-  const total = sizes.reduce((sum, size) => sum + size, 0);
+  const held = await Promise.all(keys.map(async (key) => Number(await redis.memory('USAGE', key))));
+  const mean = (values: number[]) =>
+    Math.round(values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length));
   console.log(
-    `records: ${Math.round(total / Math.max(1, sizes.length))} bytes each (${sizes.length} sampled)`,
+    `records: ${mean(sizes)} bytes each, ${mean(held)} bytes held a group in Redis (${sizes.length} sampled)`,
   );
 }
 
