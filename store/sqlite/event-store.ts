@@ -26,6 +26,7 @@ import {
   addressMatch,
   addressRids,
   hasMessageText,
+  inList,
   type SqlCondition,
   type SqlValue,
   toSqlCondition,
@@ -270,8 +271,9 @@ export function toWhere(plan: SearchPlan, db?: Database, entries = true): Events
     if (plan.rule === undefined) entriesAlone = rids;
   } else {
     if (plan.agencies !== undefined) {
-      clauses.push(`events.agency IN (${plan.agencies.map(() => '?').join(', ')})`);
-      params.push(...plan.agencies);
+      const scope = inList('events.agency', plan.agencies);
+      clauses.push(scope.sql);
+      params.push(...scope.params);
     }
     if (plan.from !== undefined) {
       clauses.push('events.ts >= ?');
@@ -318,13 +320,14 @@ const SMALL_SCOPE_ROWS = 10_000;
  */
 function scopeIsSmall(db: Database, plan: SearchPlan): boolean {
   if (plan.agencies === undefined) return false;
+  const scope = inList('agency', plan.agencies);
   const rows = db
     .prepare(
       `SELECT count(*) FROM (SELECT 1 FROM event_rows INDEXED BY events_agency_ts
-         WHERE agency IN (${plan.agencies.map(() => '?').join(', ')}) AND ts >= ? AND ts < ? LIMIT ?)`,
+         WHERE ${scope.sql} AND ts >= ? AND ts < ? LIMIT ?)`,
     )
     .pluck()
-    .get(...plan.agencies, plan.from ?? '', plan.to ?? '~', SMALL_SCOPE_ROWS) as number;
+    .get(...scope.params, plan.from ?? '', plan.to ?? '~', SMALL_SCOPE_ROWS) as number;
   return rows < SMALL_SCOPE_ROWS;
 }
 

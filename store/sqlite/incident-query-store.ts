@@ -33,6 +33,7 @@ import {
 import { StoreQueryError } from '../errors.js';
 import { toSortTime } from '../event-document.js';
 import { textTokens } from '../text-tokens.js';
+import { inList } from './query-sql.js';
 
 const doc = (path: string) => `json_extract(doc, '$.${path}')`;
 const SEVERITY_RANK = `(CASE severity WHEN 'low' THEN 1 WHEN 'medium' THEN 2 WHEN 'high' THEN 3 WHEN 'critical' THEN 4 ELSE 0 END)`;
@@ -152,8 +153,9 @@ export class SqliteIncidentQueries implements IncidentQueries {
         tacticsByAgency: [],
       };
     }
-    const agencyClause = scope.agencies ? `agency IN (${scope.agencies.map(() => '?').join(', ')})` : '1';
-    const agencyParams = scope.agencies ?? [];
+    const { sql: agencyClause, params: agencyParams } = scope.agencies
+      ? inList('agency', scope.agencies)
+      : { sql: '1', params: [] };
     const open = this.#db
       .prepare(
         `SELECT agency, severity, count(*) AS count FROM incidents
@@ -267,8 +269,9 @@ export class SqliteIncidentQueries implements IncidentQueries {
     const clauses: string[] = [];
     const params: string[] = [];
     if (scope.agencies !== undefined) {
-      clauses.push(`agency IN (${scope.agencies.map(() => '?').join(', ')})`);
-      params.push(...scope.agencies);
+      const agencies = inList('agency', scope.agencies);
+      clauses.push(agencies.sql);
+      params.push(...agencies.params);
     }
     for (const [bound, op] of [
       [scope.from, '>='],
@@ -327,18 +330,16 @@ export function histogramBuckets(
 function whereOf(query: IncidentQuery): { where: string; params: (string | number)[] } {
   const clauses: string[] = [];
   const params: (string | number)[] = [];
-  const inList = (column: string, values: readonly string[] | undefined) => {
+  // Only the given values of `column`; any value when the query does not name them.
+  const restrictTo = (column: string, values: readonly string[] | undefined) => {
     if (values === undefined) return;
-    if (values.length === 0) {
-      clauses.push('0');
-      return;
-    }
-    clauses.push(`${column} IN (${values.map(() => '?').join(', ')})`);
-    params.push(...values);
+    const list = inList(column, values);
+    clauses.push(list.sql);
+    params.push(...list.params);
   };
-  inList('agency', query.agencies);
-  inList('status', query.status);
-  inList('severity', query.severity);
+  restrictTo('agency', query.agencies);
+  restrictTo('status', query.status);
+  restrictTo('severity', query.severity);
   if (query.ruleId !== undefined) {
     clauses.push('rule_id = ?');
     params.push(query.ruleId);

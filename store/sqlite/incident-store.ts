@@ -15,6 +15,7 @@ import type {
 } from '../../core/ports.js';
 import { StoreQueryError } from '../errors.js';
 import { toSortTime } from '../event-document.js';
+import { inList } from './query-sql.js';
 import type { DetectionRow, IncidentRow, IncidentWriteRow } from './writer.js';
 import { inlineWriter, type WriterClient } from './writer-client.js';
 
@@ -148,8 +149,9 @@ export class SqliteIncidentStore implements IncidentStore {
     const clauses: string[] = [];
     const params: (string | number)[] = [];
     if (search.agencies !== undefined) {
-      clauses.push(`agency IN (${search.agencies.map(() => '?').join(', ')})`);
-      params.push(...search.agencies);
+      const scope = inList('agency', search.agencies);
+      clauses.push(scope.sql);
+      params.push(...scope.params);
     }
     if (search.ruleId !== undefined) {
       clauses.push('rule_id = ?');
@@ -174,12 +176,14 @@ export class SqliteIncidentStore implements IncidentStore {
     const clauses: string[] = [];
     const params: (string | number)[] = [];
     if (search.agencies !== undefined) {
-      clauses.push(`agency IN (${search.agencies.map(() => '?').join(', ')})`);
-      params.push(...search.agencies);
+      const scope = inList('agency', search.agencies);
+      clauses.push(scope.sql);
+      params.push(...scope.params);
     }
     if (search.status !== undefined) {
-      clauses.push(`status IN (${search.status.map(() => '?').join(', ')})`);
-      params.push(...search.status);
+      const statuses = inList('status', search.status);
+      clauses.push(statuses.sql);
+      params.push(...statuses.params);
     }
     if (search.ruleId !== undefined) {
       clauses.push('rule_id = ?');

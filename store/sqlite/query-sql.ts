@@ -19,6 +19,18 @@ export interface SqlCondition {
 
 const COMPARE: Record<RangeOp, string> = { gt: '>', gte: '>=', lt: '<', lte: '<=' };
 
+/**
+ * `column IN (?, …)`, a parameter per value; `0` (nothing matches) for no values. The one place the stores
+ * write a list of values into SQL: only placeholders go into the text.
+ */
+export function inList<Value extends SqlValue>(
+  column: string,
+  values: readonly Value[],
+): { sql: string; params: Value[] } {
+  if (values.length === 0) return { sql: '0', params: [] };
+  return { sql: `${column} IN (${values.map(() => '?').join(', ')})`, params: [...values] };
+}
+
 export interface CompileOptions {
   /**
    * Row ids that can hold the search's time range: full-text lookups are bounded to them, so FTS5 reads
@@ -108,16 +120,22 @@ export function addressesInRange({ from, to, agencies }: AddressScope): {
 } {
   const low = from ?? '';
   const high = to ?? '~';
-  const scope = agencies === undefined ? '' : ` AND agency IN (${agencies.map(() => '?').join(', ')})`;
-  const scoped = agencies ?? [];
+  // The scope's test on `column`, as a further ` AND`; nothing when unscoped.
+  const scopeOn = (column: string): SqlCondition => {
+    if (agencies === undefined) return { sql: '', params: [] };
+    const scope = inList(column, agencies);
+    return { sql: ` AND ${scope.sql}`, params: scope.params };
+  };
+  const steppedScope = scopeOn('a.agency');
+  const tailScope = scopeOn('+t.agency');
   return {
     stepped: {
-      sql: `a.step IN (SELECT step FROM address_steps INDEXED BY address_steps_last WHERE last_ts >= ? AND first_ts < ?) AND a.ts >= ? AND a.ts < ?${scope.replace('agency', 'a.agency')}`,
-      params: [low, high, low, high, ...scoped],
+      sql: `a.step IN (SELECT step FROM address_steps INDEXED BY address_steps_last WHERE last_ts >= ? AND first_ts < ?) AND a.ts >= ? AND a.ts < ?${steppedScope.sql}`,
+      params: [low, high, low, high, ...steppedScope.params],
     },
     tail: {
-      sql: `t.rid > ${ADDRESS_MARK} AND +t.ts >= ? AND +t.ts < ?${scope.replace('agency', '+t.agency')}`,
-      params: [low, high, ...scoped],
+      sql: `t.rid > ${ADDRESS_MARK} AND +t.ts >= ? AND +t.ts < ?${tailScope.sql}`,
+      params: [low, high, ...tailScope.params],
     },
   };
 }

@@ -5,6 +5,7 @@
 import type { Database } from 'better-sqlite3';
 import type { SourceInventory, SourceObservation, SourceRecord } from '../../core/ports.js';
 import { foldObservations, mergeSource } from '../source-inventory.js';
+import { inList } from './query-sql.js';
 
 export class SqliteSourceInventory implements SourceInventory {
   readonly #db: Database;
@@ -42,12 +43,11 @@ export class SqliteSourceInventory implements SourceInventory {
 
   async list(scope: { agencies?: string[] }): Promise<SourceRecord[]> {
     if (scope.agencies?.length === 0) return [];
+    const agencies = scope.agencies === undefined ? undefined : inList('agency', scope.agencies);
     const rows = (
-      scope.agencies === undefined
+      agencies === undefined
         ? this.#db.prepare('SELECT doc FROM sources').all()
-        : this.#db
-            .prepare(`SELECT doc FROM sources WHERE agency IN (${scope.agencies.map(() => '?').join(', ')})`)
-            .all(...scope.agencies)
+        : this.#db.prepare(`SELECT doc FROM sources WHERE ${agencies.sql}`).all(agencies.params)
     ) as { doc: string }[];
     return rows
       .map((row) => JSON.parse(row.doc) as SourceRecord)
