@@ -3,11 +3,35 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createSqliteStores } from './index.js';
+import { createSqliteStores, type SqliteStores } from './index.js';
 import { SCHEMA_VERSION } from './schema.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'siem-migrate-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/**
+ * A file of layout `version` named `name`: written at the current layout (by `write`, when given, through a
+ * store with `addressStep`), then taken back: `undo` puts back what that layout had, and the file gets that
+ * layout's version number. Returns its path.
+ */
+async function fileAtVersion(
+  version: number,
+  name: string,
+  undo: (db: BetterSqlite3.Database) => void,
+  options: { write?: (stores: SqliteStores) => Promise<unknown>; addressStep?: number } = {},
+): Promise<string> {
+  const path = join(dir, name);
+  const stores = createSqliteStores(
+    options.addressStep === undefined ? { path } : { path, addressStep: options.addressStep },
+  );
+  await options.write?.(stores);
+  await stores.close();
+  const db = new BetterSqlite3(path);
+  undo(db);
+  db.pragma(`user_version = ${version}`);
+  db.close();
+  return path;
+}
 
 /** A file as the first layout wrote it: one `events` table holding the document, one index per hot column. */
 function writeFirstLayout(path: string): void {
@@ -145,12 +169,7 @@ describe('sqlite store layout', () => {
   });
 
   it('adds the single-status index to a version 4 file, and a one-status list reads it in order', async () => {
-    const path = join(dir, 'v4.db');
-    await createSqliteStores({ path }).close();
-    const v4 = new BetterSqlite3(path);
-    v4.exec('DROP INDEX incidents_status_seen');
-    v4.pragma('user_version = 4');
-    v4.close();
+    const path = await fileAtVersion(4, 'v4.db', (v4) => v4.exec('DROP INDEX incidents_status_seen'));
     await createSqliteStores({ path }).close();
     const db = new BetterSqlite3(path, { readonly: true });
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
@@ -168,40 +187,42 @@ describe('sqlite store layout', () => {
   });
 
   it('adds event.kind to a version 5 file, filled from the documents, and searches and the view read it', async () => {
-    const path = join(dir, 'v5.db');
-    const stores = createSqliteStores({ path });
     const base = { ingested: '2025-03-01T10:00:00.000Z', original: 'x' };
-    await stores.events.index([
-      {
-        '@timestamp': '2025-03-01T10:00:00.000Z',
-        message: 'garbage',
-        tags: ['_parse_failure'],
-        event: { ...base, id: 'v5-failed', kind: 'pipeline_error' },
-        agency: { id: 'ag-a' },
-      },
-      {
-        '@timestamp': '2025-03-01T10:00:01.000Z',
-        message: 'Accepted password for root',
-        event: { ...base, id: 'v5-ok', kind: 'event' },
-        agency: { id: 'ag-a' },
-      },
-      {
-        '@timestamp': '2025-03-01T10:00:02.000Z',
-        message: 'no kind',
-        event: { ...base, id: 'v5-none' },
-        agency: { id: 'ag-b' },
-      },
-    ]);
-    await stores.close();
+    const write = async (stores: SqliteStores) => {
+      await stores.events.index([
+        {
+          '@timestamp': '2025-03-01T10:00:00.000Z',
+          message: 'garbage',
+          tags: ['_parse_failure'],
+          event: { ...base, id: 'v5-failed', kind: 'pipeline_error' },
+          agency: { id: 'ag-a' },
+        },
+        {
+          '@timestamp': '2025-03-01T10:00:01.000Z',
+          message: 'Accepted password for root',
+          event: { ...base, id: 'v5-ok', kind: 'event' },
+          agency: { id: 'ag-a' },
+        },
+        {
+          '@timestamp': '2025-03-01T10:00:02.000Z',
+          message: 'no kind',
+          event: { ...base, id: 'v5-none' },
+          agency: { id: 'ag-b' },
+        },
+      ]);
+    };
     // Back to layout 5: the column and the view as they were before event.kind was hot.
-    const v5 = new BetterSqlite3(path);
-    v5.exec('DROP VIEW events');
-    v5.exec('DROP INDEX events_event_kind_ts');
-    v5.exec('ALTER TABLE event_rows DROP COLUMN event_kind');
-    v5.exec(`CREATE VIEW events AS SELECT r.rid AS rid, r.id AS id, r.ts AS ts, r.agency AS agency, d.doc AS doc
-      FROM event_rows AS r JOIN event_docs AS d ON d.rid = r.rid`);
-    v5.pragma('user_version = 5');
-    v5.close();
+    const path = await fileAtVersion(
+      5,
+      'v5.db',
+      (v5) =>
+        v5.exec(`DROP VIEW events;
+          DROP INDEX events_event_kind_ts;
+          ALTER TABLE event_rows DROP COLUMN event_kind;
+          CREATE VIEW events AS SELECT r.rid AS rid, r.id AS id, r.ts AS ts, r.agency AS agency, d.doc AS doc
+            FROM event_rows AS r JOIN event_docs AS d ON d.rid = r.rid`),
+      { write },
+    );
 
     const reopened = createSqliteStores({ path });
     await reopened.events.init();
@@ -241,27 +262,29 @@ describe('sqlite store layout', () => {
   ])(
     'moves the address index of a version %i file to the address table, and address searches read it',
     async (version, index) => {
-      const path = join(dir, `v${version}-addresses.db`);
-      const stores = createSqliteStores({ path });
       const base = { ingested: '2025-03-01T10:00:00.000Z', original: 'x' };
       const times = ['2025-03-01T10:59:59.999Z', '2025-03-01T11:00:00.000Z', '2025-03-02T23:30:00.000Z'];
-      await stores.events.index(
-        times.map((time, n) => ({
-          '@timestamp': time,
-          message: `event ${n}`,
-          event: { ...base, id: `v6-${n}` },
-          agency: { id: 'ag-a' },
-          source: { ip: n === 1 ? '10.0.0.9' : '10.0.0.7' },
-        })),
-      );
-      await stores.close();
+      const write = (stores: SqliteStores) =>
+        stores.events.index(
+          times.map((time, n) => ({
+            '@timestamp': time,
+            message: `event ${n}`,
+            event: { ...base, id: `v6-${n}` },
+            agency: { id: 'ag-a' },
+            source: { ip: n === 1 ? '10.0.0.9' : '10.0.0.7' },
+          })),
+        );
       // Back to that layout: the address index as it was, no address table.
-      const old = new BetterSqlite3(path);
-      for (const table of ['event_addresses', 'address_steps', 'store_marks'])
-        old.exec(`DROP TABLE ${table}`);
-      old.exec(index);
-      old.pragma(`user_version = ${version}`);
-      old.close();
+      const path = await fileAtVersion(
+        version,
+        `v${version}-addresses.db`,
+        (old) => {
+          for (const table of ['event_addresses', 'address_steps', 'store_marks'])
+            old.exec(`DROP TABLE ${table}`);
+          old.exec(index);
+        },
+        { write },
+      );
 
       // A step of two rows: the three rows' entries move as two steps, searched together.
       const reopened = createSqliteStores({ path, addressStep: 2 });
@@ -310,28 +333,28 @@ describe('sqlite store layout', () => {
   );
 
   it('indexes the address steps of a version 9 file, read by address searches and by retention', async () => {
-    const path = join(dir, 'v9.db');
-    // Steps of two rows: six events written a day at a time, three steps.
-    const stores = createSqliteStores({ path, addressStep: 2 });
     const base = { ingested: '2025-03-01T10:00:00.000Z', original: 'x' };
-    for (const day of [1, 2, 3]) {
-      await stores.events.index(
-        [0, 1].map((hour) => ({
-          '@timestamp': `2025-03-0${day}T1${hour}:00:00.000Z`,
-          message: `event ${day} ${hour}`,
-          event: { ...base, id: `v9-${day * 2 + hour - 2}` },
-          agency: { id: 'ag-a' },
-          source: { ip: '10.0.0.7' },
-        })),
-      );
-    }
-    await stores.close();
+    // Steps of two rows: six events written a day at a time, three steps.
+    const write = async (stores: SqliteStores) => {
+      for (const day of [1, 2, 3]) {
+        await stores.events.index(
+          [0, 1].map((hour) => ({
+            '@timestamp': `2025-03-0${day}T1${hour}:00:00.000Z`,
+            message: `event ${day} ${hour}`,
+            event: { ...base, id: `v9-${day * 2 + hour - 2}` },
+            agency: { id: 'ag-a' },
+            source: { ip: '10.0.0.7' },
+          })),
+        );
+      }
+    };
     // Back to layout 9: the steps without their indexes.
-    const v9 = new BetterSqlite3(path);
-    v9.exec('DROP INDEX address_steps_last');
-    v9.exec('DROP INDEX address_steps_first');
-    v9.pragma('user_version = 9');
-    v9.close();
+    const path = await fileAtVersion(
+      9,
+      'v9.db',
+      (v9) => v9.exec('DROP INDEX address_steps_last; DROP INDEX address_steps_first'),
+      { write, addressStep: 2 },
+    );
 
     const reopened = createSqliteStores({ path, addressStep: 2 });
     const ids = async () =>
@@ -374,28 +397,29 @@ describe('sqlite store layout', () => {
   });
 
   it('moves the address entries of a version 10 file again, with their agency, for scoped searches', async () => {
-    const path = join(dir, 'v10.db');
-    const stores = createSqliteStores({ path, addressStep: 2 });
     const base = { ingested: '2025-03-01T10:00:00.000Z', original: 'x' };
-    await stores.events.index(
-      ['ag-a', 'ag-b', 'ag-a', 'ag-b', 'ag-a'].map((agency, n) => ({
-        '@timestamp': `2025-03-01T1${n}:00:00.000Z`,
-        message: `event ${n}`,
-        event: { ...base, id: `v10-${n}` },
-        agency: { id: agency },
-        source: { ip: `10.0.0.${n}` },
-      })),
-    );
-    await stores.close();
+    const write = (stores: SqliteStores) =>
+      stores.events.index(
+        ['ag-a', 'ag-b', 'ag-a', 'ag-b', 'ag-a'].map((agency, n) => ({
+          '@timestamp': `2025-03-01T1${n}:00:00.000Z`,
+          message: `event ${n}`,
+          event: { ...base, id: `v10-${n}` },
+          agency: { id: agency },
+          source: { ip: `10.0.0.${n}` },
+        })),
+      );
     // Back to layout 10: the entries without their agency.
-    const v10 = new BetterSqlite3(path);
-    v10.exec(`CREATE TABLE old_addresses (step INTEGER NOT NULL, source_ip BLOB NOT NULL, ts TEXT NOT NULL,
-      rid INTEGER NOT NULL, PRIMARY KEY (step, source_ip, ts, rid)) WITHOUT ROWID`);
-    v10.exec('INSERT INTO old_addresses SELECT step, source_ip, ts, rid FROM event_addresses');
-    v10.exec('DROP TABLE event_addresses');
-    v10.exec('ALTER TABLE old_addresses RENAME TO event_addresses');
-    v10.pragma('user_version = 10');
-    v10.close();
+    const path = await fileAtVersion(
+      10,
+      'v10.db',
+      (v10) =>
+        v10.exec(`CREATE TABLE old_addresses (step INTEGER NOT NULL, source_ip BLOB NOT NULL, ts TEXT NOT NULL,
+            rid INTEGER NOT NULL, PRIMARY KEY (step, source_ip, ts, rid)) WITHOUT ROWID;
+          INSERT INTO old_addresses SELECT step, source_ip, ts, rid FROM event_addresses;
+          DROP TABLE event_addresses;
+          ALTER TABLE old_addresses RENAME TO event_addresses`),
+      { write, addressStep: 2 },
+    );
 
     const reopened = createSqliteStores({ path, addressStep: 2 });
     const page = await reopened.events.search({
@@ -422,15 +446,6 @@ describe('sqlite store layout', () => {
   });
 
   it('keys the detections of a version 7 file by time and id, keeping them and their dedup', async () => {
-    const path = join(dir, 'v7.db');
-    const stores = createSqliteStores({ path });
-    await stores.close();
-    // Back to layout 7: detections keyed by id alone, one already stored.
-    const v7 = new BetterSqlite3(path);
-    v7.exec('DROP TABLE detections');
-    v7.exec(`CREATE TABLE detections (id TEXT PRIMARY KEY, rule_id TEXT NOT NULL, agency TEXT NOT NULL,
-      ts TEXT NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID`);
-    v7.exec('CREATE INDEX detections_rule ON detections (rule_id, ts)');
     const detection = (id: string, timestamp: string) => ({
       id,
       ruleId: 'rule-a',
@@ -444,15 +459,20 @@ describe('sqlite store layout', () => {
       batchId: 'b-1',
     });
     const old = detection('det-old', '2025-03-01T10:00:00.000Z');
-    v7.prepare('INSERT INTO detections VALUES (?, ?, ?, ?, ?)').run(
-      old.id,
-      old.ruleId,
-      old.agency,
-      '2025-03-01T10:00:00.000000000Z',
-      JSON.stringify(old),
-    );
-    v7.pragma('user_version = 7');
-    v7.close();
+    // Back to layout 7: detections keyed by id alone, one already stored.
+    const path = await fileAtVersion(7, 'v7.db', (v7) => {
+      v7.exec(`DROP TABLE detections;
+        CREATE TABLE detections (id TEXT PRIMARY KEY, rule_id TEXT NOT NULL, agency TEXT NOT NULL,
+          ts TEXT NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID;
+        CREATE INDEX detections_rule ON detections (rule_id, ts)`);
+      v7.prepare('INSERT INTO detections VALUES (?, ?, ?, ?, ?)').run(
+        old.id,
+        old.ruleId,
+        old.agency,
+        '2025-03-01T10:00:00.000000000Z',
+        JSON.stringify(old),
+      );
+    });
 
     const reopened = createSqliteStores({ path });
     await reopened.incidents.addDetections([old, detection('det-new', '2025-03-01T11:00:00.000Z')]);
