@@ -121,11 +121,14 @@ function createOrMigrateSchema(
       logger?.info({ from: version, to: SCHEMA_VERSION }, 'sqlite store keyed detections by time');
     }
     // Correlation detections unique by id (12): an older file's repeated ones dropped first.
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
+    const tables = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+      .pluck()
+      .all() as string[];
     if (version < 12 && tables.includes('detections')) db.exec(DROP_REPEATED_CORRELATIONS);
     // Address entries in a table of their own (9), with their agency (11): a file written before gets them
     // (again) from its rows.
-    if (addressEntriesOutdated(db)) {
+    if (addressEntriesOutdated(db, tables)) {
       migrateAddresses(db, addressStep);
       logger?.info(
         { from: version, to: SCHEMA_VERSION },

@@ -188,10 +188,10 @@ export const RECORD_ADDRESS_STEP = `INSERT INTO address_steps (step, first_ts, l
 
 /**
  * Whether the file's address entries must be (re)built from its rows: written before schema 9 (`event_rows`
- * without `event_addresses`) or before 11 (entries without their agency).
+ * without `event_addresses`) or before 11 (entries without their agency). `tables`: the file's tables, as
+ * the opening transaction has read them.
  */
-export function addressEntriesOutdated(db: Database): boolean {
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
+export function addressEntriesOutdated(db: Database, tables: readonly string[]): boolean {
   if (!tables.includes('event_rows')) return false;
   if (!tables.includes('event_addresses')) return true;
   return (
