@@ -57,9 +57,10 @@ export function unpackEvents(packed: PackedEvents): EventRows {
   const batch: EventRows = { rows: [], docs: [], terms: [], deadLetters: packed.deadLetters };
   const { json } = packed;
   const spans = itemSpans(json);
+  const deadLetterTime = batchTime();
   for (let i = 0; i < spans.length; i += 2) {
     const text = json.slice(spans[i], spans[i + 1]);
-    addEvent(batch, JSON.parse(text) as SecurityEvent, text);
+    addEvent(batch, JSON.parse(text) as SecurityEvent, text, deadLetterTime);
   }
   return batch;
 }
@@ -67,23 +68,41 @@ export function unpackEvents(packed: PackedEvents): EventRows {
 /** A batch as the writer takes it, from the events themselves (the inline writer). */
 export function toEventRows(events: SecurityEvent[]): EventRows {
   const batch: EventRows = { rows: [], docs: [], terms: [], deadLetters: [] };
-  for (const event of events) addEvent(batch, event, undefined);
+  const deadLetterTime = batchTime();
+  for (const event of events) addEvent(batch, event, undefined, deadLetterTime);
   return batch;
 }
 
-/** `json`: the event's own JSON when the caller has it (stored as it is if the check changes nothing). */
-function addEvent(batch: EventRows, event: SecurityEvent, json: string | undefined): void {
+/** The time a batch's dead letters carry: the clock read once, at the first of them (most batches have none). */
+function batchTime(): () => string {
+  let now: string | undefined;
+  return () => {
+    now ??= new Date().toISOString();
+    return now;
+  };
+}
+
+/**
+ * `json`: the event's own JSON when the caller has it (stored as it is if the check changes nothing);
+ * `deadLetterTime`: the batch's (batchTime).
+ */
+function addEvent(
+  batch: EventRows,
+  event: SecurityEvent,
+  json: string | undefined,
+  deadLetterTime: () => string,
+): void {
   let prepared: ReturnType<typeof prepareEvent>;
   try {
     prepared = prepareEvent(event, json);
   } catch (error) {
     // Not JSON data (a cycle, a BigInt): what the writer thread's packing refuses too.
-    batch.deadLetters.push(deadLetter(event, notJson(error), new Date().toISOString(), safeText(event)));
+    batch.deadLetters.push(deadLetter(event, notJson(error), deadLetterTime(), safeText(event)));
     return;
   }
   if (!prepared.ok) {
     const original = json ?? safeText(event);
-    batch.deadLetters.push(deadLetter(event, prepared.reason, new Date().toISOString(), original));
+    batch.deadLetters.push(deadLetter(event, prepared.reason, deadLetterTime(), original));
     return;
   }
   const { id, sortTime, captured } = prepared.event;
