@@ -20,60 +20,28 @@
  * all and appends the new list: the same rule, just longer.
  */
 import type { Firing, GroupState, WindowHit } from './group-window.js';
-import type { StoredGroup } from './state-store.js';
-
-/** [time − base, rule, key, agency, value?, refs?, first?]; `first` is absolute (a chained hit's first event). */
-type RecordHit = [number, number, string, string, (string | null)?, string[]?, number?];
-/** [time, value, completedBy, hits (absolute times), consumed] */
-type RecordFiring = [number, number, string, RecordHit[], string[]];
+import {
+  decodeFiring,
+  decodeHit,
+  type EncodedFiring,
+  type EncodedHit,
+  encodeFiring,
+  encodeHit,
+  type StoredGroup,
+} from './state-store.js';
 
 /** A group as read, with what a write computed from it needs to send only the change (`changeOf`). */
 export interface DecodedRecord extends StoredGroup {
   base: number;
 }
 
-function recordHit(hit: WindowHit, base: number): RecordHit {
-  const encoded: RecordHit = [hit.time - base, hit.rule, hit.key, hit.agency];
-  if (hit.value !== undefined || hit.refs) encoded.push(hit.value ?? null);
-  if (hit.refs) {
-    encoded.push(hit.refs);
-    if (hit.first !== undefined) encoded.push(hit.first);
-  }
-  return encoded;
-}
+const hitLine = (hit: WindowHit, base: number) => `,${JSON.stringify(encodeHit(hit, base))}\n`;
 
-const hitLine = (hit: WindowHit, base: number) => `,${JSON.stringify(recordHit(hit, base))}\n`;
+const firingsLine = (firings: Firing[]) =>
+  firings.length === 0 ? '' : JSON.stringify(firings.map(encodeFiring));
 
-function hitOf(encoded: RecordHit, base: number): WindowHit {
-  const [time, rule, key, agency, value, refs, first] = encoded;
-  // The literals of correlate.ts's hits: one shape each, with or without a value.
-  const hit: WindowHit =
-    value === undefined || value === null
-      ? { time: base + time, rule, key, agency }
-      : { time: base + time, rule, key, agency, value };
-  if (refs) hit.refs = refs;
-  if (first !== undefined) hit.first = first;
-  return hit;
-}
-
-function firingsLine(firings: Firing[]): string {
-  if (firings.length === 0) return '';
-  const encoded = firings.map(
-    (f): RecordFiring => [f.time, f.value, f.completedBy, f.hits.map((hit) => recordHit(hit, 0)), f.consumed],
-  );
-  return JSON.stringify(encoded);
-}
-
-function firingsOf(text: string): Firing[] {
-  if (text === '') return [];
-  return (JSON.parse(text) as RecordFiring[]).map(([time, value, completedBy, hits, consumed]) => ({
-    time,
-    value,
-    completedBy,
-    hits: hits.map((hit) => hitOf(hit, 0)),
-    consumed,
-  }));
-}
+const firingsOf = (text: string): Firing[] =>
+  text === '' ? [] : (JSON.parse(text) as EncodedFiring[]).map(decodeFiring);
 
 export function decodeRecord(text: string): DecodedRecord {
   const versionEnd = text.indexOf('\n');
@@ -85,8 +53,8 @@ export function decodeRecord(text: string): DecodedRecord {
   const firingsText = text.slice(headEnd + 1, firingsEnd);
   const hits: WindowHit[] = [];
   if (firingsEnd + 1 < text.length) {
-    const encoded = JSON.parse(`[0${text.slice(firingsEnd + 1)}]`) as (RecordHit | 0)[];
-    for (let i = 1; i < encoded.length; i++) hits.push(hitOf(encoded[i] as RecordHit, base));
+    const encoded = JSON.parse(`[0${text.slice(firingsEnd + 1)}]`) as (EncodedHit | 0)[];
+    for (let i = 1; i < encoded.length; i++) hits.push(decodeHit(encoded[i] as EncodedHit, base));
   }
   return {
     version: Number(text.slice(0, versionEnd)),

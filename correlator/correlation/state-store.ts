@@ -39,39 +39,43 @@ export interface CorrelationStateStore {
 }
 
 /*
- * Compact JSON: a hit is [time, rule, key, agency, value?, refs?, first?], a firing is
- * [time, value, completedBy, hits, consumed]. The memory store's packed form falls back to it for groups it
- * cannot pack; Redis holds its own record (redis-record.ts), laid out to be written as changes.
+ * Compact JSON: a hit is [time − base, rule, key, agency, value?, refs?, first?], a firing is
+ * [time, value, completedBy, hits, consumed]. The memory store's packed form falls back to it (base 0) for
+ * groups it cannot pack; Redis holds its own record (redis-record.ts), laid out to be written as changes,
+ * whose hits and firings are these with the record's base.
  */
-type EncodedHit = [number, number, string, string, (string | null)?, string[]?, number?];
+/** `first` (a chained hit's first event) is absolute whatever the base. */
+export type EncodedHit = [number, number, string, string, (string | null)?, string[]?, number?];
 export type EncodedFiring = [number, number, string, EncodedHit[], string[]];
 type EncodedState = [number, EncodedHit[], EncodedFiring[]];
 
-function encodeHit(hit: WindowHit): EncodedHit {
-  const encoded: EncodedHit = [hit.time, hit.rule, hit.key, hit.agency];
+export function encodeHit(hit: WindowHit, base = 0): EncodedHit {
+  const encoded: EncodedHit = [hit.time - base, hit.rule, hit.key, hit.agency];
   if (hit.value !== undefined || hit.refs) encoded.push(hit.value ?? null);
-  if (hit.refs) encoded.push(hit.refs);
-  if (hit.refs && hit.first !== undefined) encoded.push(hit.first);
+  if (hit.refs) {
+    encoded.push(hit.refs);
+    if (hit.first !== undefined) encoded.push(hit.first);
+  }
   return encoded;
 }
 
-function decodeHit([time, rule, key, agency, value, refs, first]: EncodedHit): WindowHit {
-  return {
-    time,
-    rule,
-    key,
-    agency,
-    ...(value !== undefined && value !== null ? { value } : {}),
-    ...(refs ? { refs } : {}),
-    ...(first !== undefined ? { first } : {}),
-  };
+export function decodeHit(encoded: EncodedHit, base = 0): WindowHit {
+  const [time, rule, key, agency, value, refs, first] = encoded;
+  // The literals of correlate.ts's hits: one shape each, with or without a value.
+  const hit: WindowHit =
+    value === undefined || value === null
+      ? { time: base + time, rule, key, agency }
+      : { time: base + time, rule, key, agency, value };
+  if (refs) hit.refs = refs;
+  if (first !== undefined) hit.first = first;
+  return hit;
 }
 
 export const encodeFiring = (f: Firing): EncodedFiring => [
   f.time,
   f.value,
   f.completedBy,
-  f.hits.map(encodeHit),
+  f.hits.map((hit) => encodeHit(hit)),
   f.consumed,
 ];
 
@@ -79,18 +83,22 @@ export const decodeFiring = ([time, value, completedBy, hits, consumed]: Encoded
   time,
   value,
   completedBy,
-  hits: hits.map(decodeHit),
+  hits: hits.map((hit) => decodeHit(hit)),
   consumed,
 });
 
 export function encodeState(state: GroupState): string {
-  const encoded: EncodedState = [state.newest, state.hits.map(encodeHit), state.firings.map(encodeFiring)];
+  const encoded: EncodedState = [
+    state.newest,
+    state.hits.map((hit) => encodeHit(hit)),
+    state.firings.map(encodeFiring),
+  ];
   return JSON.stringify(encoded);
 }
 
 export function decodeState(text: string): GroupState {
   const [newest, hits, firings] = JSON.parse(text) as EncodedState;
-  return { newest, hits: hits.map(decodeHit), firings: firings.map(decodeFiring) };
+  return { newest, hits: hits.map((hit) => decodeHit(hit)), firings: firings.map(decodeFiring) };
 }
 
 /**
