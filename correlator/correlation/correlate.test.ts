@@ -19,7 +19,7 @@ import { detect } from '../detect.js';
 import { Correlator } from './correlate.js';
 import { MemoryStateStore } from './memory-state-store.js';
 import { RedisStateStore } from './redis-state-store.js';
-import type { CorrelationStateStore } from './state-store.js';
+import type { CorrelationStateStore, StoredGroup } from './state-store.js';
 
 const logger = createLogger({ level: 'silent' });
 const MINUTE = 60_000;
@@ -154,6 +154,25 @@ interface Mode {
   store(): CorrelationStateStore;
 }
 
+/**
+ * The Redis store with every group it reads frozen, hits and firings included: a write's change is found by
+ * the identity of the hits kept (redis-record.ts, `changeOf`), so a state machine that modified a hit or
+ * firing it was given would write a window other than its own. Here that throws instead.
+ */
+class FrozenReadsRedisStore extends RedisStateStore {
+  override async read(keys: string[]): Promise<(StoredGroup | null)[]> {
+    const groups = await super.read(keys);
+    for (const group of groups) if (group) deepFreeze(group.state);
+    return groups;
+  }
+}
+
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const inner of Object.values(value)) deepFreeze(inner);
+}
+
 let redis: Redis;
 const prefix = uniquePrefix('correlate');
 let storeCount = 0;
@@ -163,7 +182,7 @@ const modes: Mode[] = [
   { name: 'memory, packed', store: () => new MemoryStateStore(Date.now, 0) },
   {
     name: 'redis',
-    store: () => new RedisStateStore({ redis, prefix: `${prefix}-${++storeCount}` }),
+    store: () => new FrozenReadsRedisStore({ redis, prefix: `${prefix}-${++storeCount}` }),
   },
 ];
 
@@ -557,7 +576,7 @@ describe.each(modes)('correlator windows ($name)', (mode) => {
 
 describe('correlation state in Redis under concurrent workers', () => {
   it('four correlators racing on one group count every hit exactly once', async () => {
-    const store = () => new RedisStateStore({ redis, prefix: `${prefix}-race` });
+    const store = () => new FrozenReadsRedisStore({ redis, prefix: `${prefix}-race` });
     const rows = burst(40, '10.0.0.8', 1);
     const ruleSet = loadCase('brute_force');
     const events = eventsOf(rows);

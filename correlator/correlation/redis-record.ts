@@ -92,8 +92,10 @@ export function wholeRecord(state: GroupState): RecordChange {
 }
 
 /**
- * The change from the record read to `state`, which the state machine computed from it: it never modifies
- * a hit or a firing it was given, so the hits kept are the read ones (same objects) from some index on.
+ * The change from the record read to `state`, which the state machine computed from it. It relies on the
+ * machine never modifying a hit or a firing it was given (group-window.ts: pure; correlate.test.ts runs the
+ * Redis store with its reads frozen): the hits kept are then the read ones (same objects) from some index
+ * on, and their lines in the record stand for them.
  */
 export function changeOf(read: DecodedRecord, state: GroupState): RecordChange {
   const { base } = read;
