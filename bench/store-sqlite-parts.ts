@@ -1,8 +1,7 @@
 /**
  * Where an embedded insert's CPU goes, part by part (µs of CPU per event, median of five passes over the
- * same batches): the shape check with the document's JSON, the full-text terms, the rows as the inline
- * writer makes them (toEventRows), the writer thread's hand-off (packEvents on the calling thread; clone and
- * unpackEvents on the thread; and the rows' structured clone it replaced), and SQLite's inserts
+ * same batches): the shape check with the document's JSON, the full-text terms, the whole calling-thread
+ * part (toEventRows), the structured clone the writer thread's hand-off costs, and SQLite's inserts
  * (SqliteWriter on a fresh file, as the writer thread runs them; median of three files). The schema
  * variants measure options without changing the store:
  *
@@ -25,7 +24,7 @@ import { parseArgs } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
 import type { SecurityEvent } from '../core/model.js';
 import { prepareEvent } from '../store/event-document.js';
-import { packEvents, toEventRows, unpackEvents } from '../store/sqlite/event-rows.js';
+import { toEventRows } from '../store/sqlite/event-rows.js';
 import { EXTRA_HOT_FIELDS, schemaStatements } from '../store/sqlite/schema.js';
 import { type EventRows, SqliteWriter } from '../store/sqlite/writer.js';
 import { textTokens } from '../store/text-tokens.js';
@@ -172,23 +171,9 @@ if (!values['sql-only']) {
   part('full-text terms', 5, (batch) => {
     for (const event of batch) if (typeof event.message === 'string') textTokens(event.message).join(' ');
   });
-  part('toEventRows (inline writer, all)', 5, (batch) => {
+  part('toEventRows (calling thread, all)', 5, (batch) => {
     toEventRows(batch);
   });
-  // Through the writer thread: the calling thread packs, the thread unpacks (event-rows.ts).
-  part('packEvents (calling thread)', 5, (batch) => {
-    packEvents(batch);
-  });
-  const packed = batches.map((batch) => packEvents(batch));
-  const unpackSamples: number[] = [];
-  for (let pass = 0; pass < 5; pass++) {
-    const start = cpuMicros();
-    for (const batch of packed) unpackEvents(structuredClone(batch));
-    unpackSamples.push((cpuMicros() - start) / total);
-  }
-  console.log(
-    `${'clone + unpackEvents (writer)'.padEnd(34)} ${median(unpackSamples).toFixed(1).padStart(6)} µs/event`,
-  );
 }
 const rows = batches.map((batch) => toEventRows(batch));
 if (values.fts === 'off') for (const batch of rows) batch.terms = batch.terms.map(() => '');
@@ -200,7 +185,7 @@ if (!values['sql-only']) {
     samples.push((cpuMicros() - start) / total);
   }
   console.log(
-    `${'rows structured-cloned (before)'.padEnd(34)} ${median(samples).toFixed(1).padStart(6)} µs/event`,
+    `${'hand-off: structured clone'.padEnd(34)} ${median(samples).toFixed(1).padStart(6)} µs/event`,
   );
 }
 const samples: number[] = [];

@@ -10,7 +10,7 @@
  *
  * --writer-thread: the inserts run on the store's writer thread as `siem-lite serve` runs them, with
  * --in-flight batches handed over before the first is answered (serve keeps two in flight), so the main
- * thread's serialisation overlaps the writer's work. CPU is the whole process's (all threads), and split by
+ * thread's shape check and serialisation overlap SQLite's work. CPU is the whole process's (all threads), split by
  * thread (Linux: /proc/self/task/<id>/schedstat): the main thread, the busiest other (the writer thread when
  * there is one) and the rest (V8's GC helpers, the reader thread).
  */

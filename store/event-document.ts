@@ -170,12 +170,7 @@ function displayTime(sortTime: string): string {
   return sortTime.endsWith('000000Z') ? `${sortTime.slice(0, 23)}Z` : sortTime;
 }
 
-/**
- * The shape check, the stored document's JSON and the captured values of one event. `json`, when the caller
- * has it, must be `JSON.stringify(event)` (the writer thread parses each event from such text): it is then
- * the stored JSON whenever the check changes nothing, instead of serialising the event again.
- */
-export function prepareEvent(event: SecurityEvent, json?: string): Prepared {
+export function prepareEvent(event: SecurityEvent): Prepared {
   if (event === null || typeof event !== 'object' || Array.isArray(event)) {
     return { ok: false, reason: 'event is not an object' };
   }
@@ -206,8 +201,7 @@ export function prepareEvent(event: SecurityEvent, json?: string): Prepared {
   // Native JSON.stringify of the document (the event itself when it needed no change): writing the JSON
   // during the walk instead (one pass, by string concatenation) measured no faster, and left ropes of
   // hundreds of strings to the GC (docs/benchmarks.md).
-  const text = json !== undefined && document === (event as unknown) ? json : JSON.stringify(document);
-  return { ok: true, event: { json: text, id, sortTime, captured: walk.captured } };
+  return { ok: true, event: { json: JSON.stringify(document), id, sortTime, captured: walk.captured } };
 }
 
 /** What the shape check's walk collects. */

@@ -1,15 +1,9 @@
 /**
  * A batch of events as the writer inserts it (writer.ts EventRows): the shape check, the hot columns, the
- * document's JSON and the full-text terms. Run where the inserts run: inline on the caller's connection, or
- * on the writer thread, which receives the batch as one JSON string (`packEvents`): the calling thread only
- * serialises the events, once, natively, and the thread that has a core to spare does the rest (in serve the
- * main thread, which also parses, matches and correlates, bounds the rate; its share of the store's work
- * was ~24% of its time with the rows made there and structured-cloned across).
- *
- * Through the writer thread the shape check sees each event as its JSON carries it: values JSON has no form
- * for are checked as `JSON.stringify` writes them (NaN and ±Infinity as null, a Date as its ISO text, an
- * undefined array item as null, functions left out), as they are in scale mode, where every event crosses
- * the queue as JSON. Events of the pipeline are JSON data: for them both paths store the same rows.
+ * document's JSON and the full-text terms, made on the calling thread. Through the writer thread the rows
+ * cross by structured clone; making them on the writer thread from one JSON string a batch (94c4fe1) took
+ * CPU off the main thread but cost more in all (parsing each event again) and made embedded mode slower
+ * end to end (docs/store-sqlite.md, "Where the rows are made").
  */
 import type { SecurityEvent } from '../../core/model.js';
 import { CAPTURED_FIELDS, prepareEvent } from '../event-document.js';
@@ -18,58 +12,11 @@ import { textTerms } from '../text-tokens.js';
 import { EXTRA_HOT_FIELDS } from './schema.js';
 import type { EventRows, SqlValue } from './writer.js';
 
-/** A batch on its way to the writer thread: one string instead of an array of rows to clone. */
-export interface PackedEvents {
-  /** The events as one JSON array (`JSON.stringify(events)`, less those it cannot write). */
-  json: string;
-  /** How many events `json` holds (the writer's group commit counts them before parsing). */
-  count: number;
-  /** The events JSON cannot write (a cycle, a BigInt), dead-lettered here: see toEventRows. */
-  deadLetters: SqlValue[][];
-}
-
-/** The calling thread's part of a write through the writer thread: the events serialised. */
-export function packEvents(events: SecurityEvent[]): PackedEvents {
-  try {
-    return { json: JSON.stringify(events), count: events.length, deadLetters: [] };
-  } catch {
-    const writable: SecurityEvent[] = [];
-    const deadLetters: SqlValue[][] = [];
-    const now = new Date().toISOString();
-    for (const event of events) {
-      try {
-        JSON.stringify(event);
-        writable.push(event);
-      } catch (error) {
-        deadLetters.push(deadLetter(event, notJson(error), now, safeText(event)));
-      }
-    }
-    return { json: JSON.stringify(writable), count: writable.length, deadLetters };
-  }
-}
-
-/**
- * The writer thread's part: the rows of a packed batch. Each event is parsed from its own span of the JSON,
- * and that span is stored as the document when the shape check changes nothing (most events: no second
- * `JSON.stringify`; see prepareEvent).
- */
-export function unpackEvents(packed: PackedEvents): EventRows {
-  const batch: EventRows = { rows: [], docs: [], terms: [], deadLetters: packed.deadLetters };
-  const { json } = packed;
-  const spans = itemSpans(json);
-  const deadLetterTime = batchTime();
-  for (let i = 0; i < spans.length; i += 2) {
-    const text = json.slice(spans[i], spans[i + 1]);
-    addEvent(batch, JSON.parse(text) as SecurityEvent, text, deadLetterTime);
-  }
-  return batch;
-}
-
-/** A batch as the writer takes it, from the events themselves (the inline writer). */
+/** A batch as the writer takes it, from the events themselves. */
 export function toEventRows(events: SecurityEvent[]): EventRows {
   const batch: EventRows = { rows: [], docs: [], terms: [], deadLetters: [] };
   const deadLetterTime = batchTime();
-  for (const event of events) addEvent(batch, event, undefined, deadLetterTime);
+  for (const event of events) addEvent(batch, event, deadLetterTime);
   return batch;
 }
 
@@ -82,27 +29,18 @@ function batchTime(): () => string {
   };
 }
 
-/**
- * `json`: the event's own JSON when the caller has it (stored as it is if the check changes nothing);
- * `deadLetterTime`: the batch's (batchTime).
- */
-function addEvent(
-  batch: EventRows,
-  event: SecurityEvent,
-  json: string | undefined,
-  deadLetterTime: () => string,
-): void {
+/** `deadLetterTime`: the batch's (batchTime). */
+function addEvent(batch: EventRows, event: SecurityEvent, deadLetterTime: () => string): void {
   let prepared: ReturnType<typeof prepareEvent>;
   try {
-    prepared = prepareEvent(event, json);
+    prepared = prepareEvent(event);
   } catch (error) {
-    // Not JSON data (a cycle, a BigInt): what the writer thread's packing refuses too.
+    // Not JSON data (a cycle, a BigInt): JSON.stringify threw. Dead-lettered alone, not failing its batch.
     batch.deadLetters.push(deadLetter(event, notJson(error), deadLetterTime(), safeText(event)));
     return;
   }
   if (!prepared.ok) {
-    const original = json ?? safeText(event);
-    batch.deadLetters.push(deadLetter(event, prepared.reason, deadLetterTime(), original));
+    batch.deadLetters.push(deadLetter(event, prepared.reason, deadLetterTime(), safeText(event)));
     return;
   }
   const { id, sortTime, captured } = prepared.event;
@@ -158,7 +96,8 @@ function columnValue(value: unknown, field: FieldSpec): SqlValue {
   if (value === undefined || value === null) return null;
   switch (field.type) {
     case 'ip':
-      // The shape check let only addresses through. Text here, 16 bytes in the writer (writer.ts).
+      // The shape check let only addresses through. Text here, 16 bytes in the writer: a string crosses to
+      // the writer thread far cheaper than a Buffer (structured clone makes an ArrayBuffer per Buffer).
       return typeof value === 'string' ? value : null;
     case 'long':
       return typeof value === 'number' ? value : null;
@@ -174,52 +113,5 @@ function safeText(value: unknown): string {
     return JSON.stringify(value) ?? String(value);
   } catch {
     return String(value);
-  }
-}
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-
-/**
- * Where each item of a JSON array written by `JSON.stringify` begins and ends (`[start, end, start, end,
- * ...]`): its commas at the top level, outside strings (no whitespace to skip in that output). Strings are
- * skipped with `indexOf`, so the characters read one by one are only those between strings.
- */
-export function itemSpans(json: string): number[] {
-  const spans: number[] = [];
-  let depth = 0;
-  let start = 1;
-  for (let i = 1; i < json.length; i++) {
-    const c = json.charCodeAt(i);
-    if (c === QUOTE) i = closingQuote(json, i);
-    else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
-    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-      if (depth === 0) {
-        // The array's own `]`.
-        if (i > start) spans.push(start, i);
-        break;
-      }
-      depth--;
-    } else if (c === COMMA && depth === 0) {
-      spans.push(start, i);
-      start = i + 1;
-    }
-  }
-  return spans;
-}
-
-/** The index of the quote closing the string opened at `open`: one not escaped by an odd run of backslashes. */
-function closingQuote(json: string, open: number): number {
-  let quote = open;
-  for (;;) {
-    quote = json.indexOf('"', quote + 1);
-    let backslashes = 0;
-    while (json.charCodeAt(quote - 1 - backslashes) === BACKSLASH) backslashes++;
-    if (backslashes % 2 === 0) return quote;
   }
 }

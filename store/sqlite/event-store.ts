@@ -22,6 +22,7 @@ import { encodeCursor } from '../cursor.js';
 import { retentionCutoffDay } from '../event-document.js';
 import { planSearch, type SearchPlan } from '../search-plan.js';
 import * as aggregations from './aggregations.js';
+import { toEventRows } from './event-rows.js';
 import {
   addressMatch,
   addressRids,
@@ -48,11 +49,11 @@ export class SqliteEventStore implements EventStore {
   async init(): Promise<void> {}
 
   /**
-   * Shape check, hot columns, JSON, full-text terms and inserts where the writer runs (event-rows.ts; one
+   * Shape check, hot columns, JSON and full-text terms here (event-rows.ts); the inserts in the writer (one
    * transaction, on the writer thread when there is one).
    */
   async index(events: SecurityEvent[]): Promise<IndexResult> {
-    const result = await this.#writer.writeEvents(events);
+    const result = await this.#writer.writeEvents(toEventRows(events));
     if (result.deadLettered > 0) this.#logger?.warn({ count: result.deadLettered }, 'events dead-lettered');
     return result;
   }

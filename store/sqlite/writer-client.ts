@@ -9,30 +9,20 @@
  */
 import type { Database } from 'better-sqlite3';
 import type { Logger } from '../../core/logger.js';
-import type { SecurityEvent } from '../../core/model.js';
-import { packEvents, toEventRows } from './event-rows.js';
 import { threadChannel } from './thread-channel.js';
-import { type EventWriteResult, SqliteWriter, type WriterOperations } from './writer.js';
+import { SqliteWriter, type WriterOperations } from './writer.js';
 
 /** The writer's settings (writer.ts SqliteWriter). */
 export interface WriterOptions {
   addressStep?: number;
 }
 
-type OtherOperations = Exclude<keyof WriterOperations, 'writeEvents'>;
-
-/**
- * The writer's operations, answered asynchronously. Events are handed over as they are: each client makes
- * the rows where its inserts run (event-rows.ts), the thread's from the events' JSON.
- */
+/** The writer's operations, answered asynchronously. */
 export type WriterClient = {
-  [K in OtherOperations]: (
+  [K in keyof WriterOperations]: (
     ...args: Parameters<WriterOperations[K]>
   ) => Promise<ReturnType<WriterOperations[K]>>;
-} & {
-  writeEvents(events: SecurityEvent[]): Promise<EventWriteResult>;
-  close(): Promise<void>;
-};
+} & { close(): Promise<void> };
 
 /** Runs the writes on the caller's connection, synchronously. */
 export function inlineWriter(db: Database, options: WriterOptions = {}): WriterClient {
@@ -43,7 +33,7 @@ export function inlineWriter(db: Database, options: WriterOptions = {}): WriterC
     return writer;
   };
   return {
-    writeEvents: async (events) => get().writeEvents(toEventRows(events)),
+    writeEvents: async (batch) => get().writeEvents(batch),
     writeDetections: async (rows) => get().writeDetections(rows),
     writeIncidents: async (writes) => get().writeIncidents(writes),
     deleteEventsBefore: async (cutoff, limit) => get().deleteEventsBefore(cutoff, limit),
@@ -55,8 +45,7 @@ export function inlineWriter(db: Database, options: WriterOptions = {}): WriterC
 export function threadWriter(path: string, logger?: Logger, options: WriterOptions = {}): WriterClient {
   const channel = threadChannel('writer-thread', { path, ...options }, logger);
   return {
-    writeEvents: (events) =>
-      channel.call('writeEvents', [packEvents(events)]) as ReturnType<WriterClient['writeEvents']>,
+    writeEvents: (batch) => channel.call('writeEvents', [batch]) as ReturnType<WriterClient['writeEvents']>,
     writeDetections: (rows) => channel.call('writeDetections', [rows]) as Promise<void>,
     writeIncidents: (writes) =>
       channel.call('writeIncidents', [writes]) as ReturnType<WriterClient['writeIncidents']>,

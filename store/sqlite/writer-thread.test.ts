@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freshAgency, makeEvent } from '../contract.test-suite.js';
+import { toEventRows } from './event-rows.js';
 import { createSqliteStores } from './index.js';
 import type { IncidentRow } from './writer.js';
 import { threadWriter } from './writer-client.js';
@@ -16,7 +17,7 @@ const dir = mkdtempSync(join(tmpdir(), 'siem-writer-thread-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function batchOf(agency: string, ids: string[]) {
-  return ids.map((id) => makeEvent(`${agency}-${id}`, '2025-03-01T10:00:00Z', agency));
+  return toEventRows(ids.map((id) => makeEvent(`${agency}-${id}`, '2025-03-01T10:00:00Z', agency)));
 }
 
 describe('sqlite writer thread', () => {

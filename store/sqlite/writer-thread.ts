@@ -9,7 +9,6 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from './connection.js';
-import { type PackedEvents, unpackEvents } from './event-rows.js';
 import { failureReply, type ThreadReply, type ThreadRequest } from './thread-channel.js';
 import { SqliteWriter, type WriterOperations } from './writer.js';
 import { threadCpuMs, writerStats } from './writer-stats.js';
@@ -36,24 +35,9 @@ const stats = process.env.SQLITE_WRITER_STATS
 
 let scheduled = false;
 
-/**
- * The writer's operations as the thread receives them: events packed (writer-client.ts), their rows made
- * here, off the calling thread (event-rows.ts).
- */
-const operations: {
-  [K in keyof WriterOperations]: (
-    ...args: K extends 'writeEvents' ? [PackedEvents] : Parameters<WriterOperations[K]>
-  ) => ReturnType<WriterOperations[K]>;
-} = {
-  writeEvents: (packed) => writer.writeEvents(unpackEvents(packed)),
-  writeDetections: (rows) => writer.writeDetections(rows),
-  writeIncidents: (writes) => writer.writeIncidents(writes),
-  deleteEventsBefore: (cutoffTime, limit) => writer.deleteEventsBefore(cutoffTime, limit),
-};
-
 const applyOne = db.transaction((request: WriterRequest): unknown => {
-  const operation = operations[request.op as keyof WriterOperations] as (...args: unknown[]) => unknown;
-  return operation(...request.args);
+  const operation = writer[request.op as keyof WriterOperations] as (...args: unknown[]) => unknown;
+  return operation.apply(writer, request.args);
 });
 
 function isClose(request: WriterRequest | undefined): boolean {
@@ -61,7 +45,7 @@ function isClose(request: WriterRequest | undefined): boolean {
 }
 
 function eventsIn(request: WriterRequest): number {
-  return request.op === 'writeEvents' ? (request.args[0] as PackedEvents).count : 1;
+  return request.op === 'writeEvents' ? (request.args[0] as { rows: unknown[] }).rows.length : 1;
 }
 
 /** Applies the queued requests, as many as fit one group, in one transaction; replies after the commit. */

@@ -1,8 +1,8 @@
 /**
- * Every write of the embedded event and incident stores, on rows already made (events: event-rows.ts, run
- * where this runs): this runs the SQL. Kept free of everything but the statements so that it can run either
- * inline (on the caller's connection) or on a writer thread of its own (writer-thread.ts), where SQLite's
- * work overlaps the main thread's parsing, matching and correlating.
+ * Every write of the embedded event and incident stores, on pre-serialised rows: the caller's thread checks
+ * shapes and serialises documents (events: event-rows.ts), this runs the SQL. Kept free of everything but the
+ * statements so that it can run either inline (on the caller's connection) or on a writer thread of its own
+ * (writer-thread.ts), where SQLite's work overlaps the main thread's parsing, matching and correlating.
  *
  * Each call is one transaction.
  */
