@@ -12,7 +12,11 @@ export interface FieldSpec {
   type: FieldType;
   /** A keyword field that also has a `<name>.text` analysed sub-field (analysts search words in it). */
   textSubfield?: boolean;
-  /** Indexed column in the SQLite events table. Only single-valued ECS fields may be hot. */
+  /**
+   * Column of its own in the SQLite events table (a few have an index too: schema.ts INDEXED_HOT_COLUMNS), so
+   * that a search tests the narrow row instead of reading the document. Only single-valued ECS fields may be
+   * hot: the shape check refuses more than one value in them, in both stores.
+   */
   column?: string;
   /** Stored but not searchable (kept for evidence, like `event.original`). */
   stored?: boolean;
@@ -111,13 +115,13 @@ const catalogue: FieldSpec[] = [
   { name: 'file.name', type: 'keyword' },
 
   { name: 'url.original', type: 'keyword', textSubfield: true },
-  { name: 'url.path', type: 'keyword' },
+  { name: 'url.path', type: 'keyword', column: 'url_path' },
   { name: 'url.query', type: 'keyword' },
   { name: 'url.domain', type: 'keyword' },
   { name: 'http.request.method', type: 'keyword' },
   { name: 'http.request.referrer', type: 'keyword' },
   { name: 'http.request.bytes', type: 'long' },
-  { name: 'http.response.status_code', type: 'long' },
+  { name: 'http.response.status_code', type: 'long', column: 'http_response_status_code' },
   { name: 'http.response.bytes', type: 'long' },
   { name: 'http.version', type: 'keyword' },
   { name: 'user_agent.original', type: 'keyword', textSubfield: true },

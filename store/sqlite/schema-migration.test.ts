@@ -254,6 +254,58 @@ describe('sqlite store layout', () => {
     db.close();
   });
 
+  it('adds the url.path and http.response.status_code columns to a version 12 file, filled from the documents', async () => {
+    const base = { ingested: '2025-03-01T10:00:00.000Z', original: 'x' };
+    const web = (id: string, second: number, fields: Record<string, unknown>) => ({
+      '@timestamp': `2025-03-01T10:00:0${second}.000Z`,
+      message: 'GET',
+      event: { ...base, id },
+      agency: { id: 'ag-a' },
+      ...fields,
+    });
+    const write = (stores: SqliteStores) =>
+      stores.events.index([
+        web('w-wp', 1, { url: { path: '/wp-login.php' }, http: { response: { status_code: 404 } } }),
+        web('w-ok', 2, { url: { path: '/index.html' }, http: { response: { status_code: 200 } } }),
+        web('w-none', 3, {}),
+        // Past ignore_above: stored, not indexed (no column value); the code as text, stored as a number.
+        web('w-long', 4, {
+          url: { path: `/${'L'.repeat(1100)}` },
+          http: { response: { status_code: '302' } },
+        }),
+      ]);
+    // Back to layout 12: the two columns not there yet.
+    const path = await fileAtVersion(
+      12,
+      'v12.db',
+      (v12) =>
+        v12.exec(`DROP VIEW events;
+          ALTER TABLE event_rows DROP COLUMN url_path;
+          ALTER TABLE event_rows DROP COLUMN http_response_status_code;
+          CREATE VIEW events AS SELECT r.*, d.doc AS doc FROM event_rows AS r JOIN event_docs AS d ON d.rid = r.rid`),
+      { write },
+    );
+
+    const reopened = createSqliteStores({ path });
+    const ids = async (query: string) =>
+      (await reopened.events.search({ query })).events.map((event) => event.event?.id);
+    expect(await ids('url.path:/wp* and not http.response.status_code:200')).toEqual(['w-wp']);
+    expect(await ids('http.response.status_code >= 300')).toEqual(['w-long', 'w-wp']);
+    expect(await ids('not url.path:*')).toEqual(['w-long', 'w-none']);
+    await reopened.close();
+    const db = new BetterSqlite3(path, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(
+      db.prepare('SELECT id, url_path, http_response_status_code FROM events ORDER BY id').all(),
+    ).toEqual([
+      { id: 'w-long', url_path: null, http_response_status_code: 302 },
+      { id: 'w-none', url_path: null, http_response_status_code: null },
+      { id: 'w-ok', url_path: '/index.html', http_response_status_code: 200 },
+      { id: 'w-wp', url_path: '/wp-login.php', http_response_status_code: 404 },
+    ]);
+    db.close();
+  });
+
   // 6: the address index `(source_ip, ts)`; 7 and 8: keyed on the hour. Either is dropped and the entries
   // moved to `event_addresses` when the file opens.
   it.each([
