@@ -6,6 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { SecurityEvent } from '../../core/model.js';
 import type { EventSearch } from '../../core/ports.js';
 import { makeEvent } from '../contract.test-suite.js';
+import { planSearch } from '../search-plan.js';
+import { toWhere } from './event-store.js';
 import { createSqliteStores, type SqliteStores } from './index.js';
 
 // The address entries move to `event_addresses` in steps (schema.ts ADDRESS_TABLE); the rows past the mark
@@ -181,6 +183,20 @@ describe('sqlite address entries written in steps', () => {
       }
     }
     await stores.close();
+    // Named agencies are read from the entries' agency index (a probe per step and agency); else from the key.
+    const db = new BetterSqlite3(join(dir, 'scoped.db'), { readonly: true });
+    const plan = (agencies?: string[]) => {
+      const search = { query: 'source.ip:10.0.2.0/24', ...(agencies ? { agencies } : {}) };
+      const entries = toWhere(planSearch(search), db).entriesAlone!;
+      return (db.prepare(`EXPLAIN QUERY PLAN ${entries.sql}`).all(entries.params) as { detail: string }[])
+        .map((row) => row.detail)
+        .join(' | ');
+    };
+    expect(plan(['a', 'b'])).toContain(
+      'USING COVERING INDEX event_addresses_agency (step=? AND agency=? AND source_ip>? AND source_ip<?)',
+    );
+    expect(plan()).toContain('SEARCH a USING PRIMARY KEY (step=? AND source_ip>? AND source_ip<?)');
+    db.close();
   });
 
   it('retention deletes the address entries with the rows, and rows written after it are found', async () => {

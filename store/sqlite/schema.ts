@@ -35,9 +35,10 @@ import { type FieldSpec, HOT_FIELDS, KEYWORD_IGNORE_ABOVE } from '../fields.js';
  * from `event_rows` when a file of an older layout opens, migrateAddresses), 12 = correlation detections unique
  * by id (CORRELATION_DETECTION_ID: repeated ones of an older file dropped first, DROP_REPEATED_CORRELATIONS),
  * 13 = `url.path` and `http.response.status_code` columns of `event_rows`, without an index
- * (hotColumnStatements, as for 6).
+ * (hotColumnStatements, as for 6), 14 = the address entries indexed by step and agency (ADDRESS_AGENCY_INDEX:
+ * `CREATE INDEX IF NOT EXISTS` on open, no step of its own).
  */
-export const SCHEMA_VERSION = 13;
+export const SCHEMA_VERSION = 14;
 
 /**
  * Incidents: the whole document in `doc` (last, so reading the other columns never touches its overflow
@@ -162,6 +163,17 @@ const ADDRESS_STEP_INDEXES = [
   'CREATE INDEX IF NOT EXISTS address_steps_last ON address_steps (last_ts, first_ts)',
   'CREATE INDEX IF NOT EXISTS address_steps_first ON address_steps (first_ts, last_ts)',
 ];
+
+/**
+ * The entries of each step by agency, then address (and, as in every index of a `WITHOUT ROWID` table, the
+ * rest of the key: `ts`, `rid`): an agency-scoped address search reads its agencies' matching entries, one
+ * probe per step and agency, instead of every agency's matching entries tested one by one (ten agencies' week
+ * and a dense /24: 197k of 609k entries, the count 90 -> 20 ms of CPU). The planner takes it when the agencies
+ * are named (`a.agency IN (…)`, an equality before the address), and the primary key otherwise. A step's
+ * entries land in 31 runs at the index's right edge instead of one: still appends.
+ */
+const ADDRESS_AGENCY_INDEX =
+  'CREATE INDEX IF NOT EXISTS event_addresses_agency ON event_addresses (step, agency, source_ip)';
 
 /**
  * Marks kept beside the data, in the same transactions: `addresses` = the highest row id whose address
@@ -321,6 +333,7 @@ export function schemaStatements(): string[] {
     'DROP INDEX IF EXISTS events_source_ip_ts',
     'DROP INDEX IF EXISTS events_hour_source_ip',
     ADDRESS_TABLE,
+    ADDRESS_AGENCY_INDEX,
     ADDRESS_STEPS_TABLE,
     ...ADDRESS_STEP_INDEXES,
     MARKS_TABLE,
