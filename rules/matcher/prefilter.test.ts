@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { loadFixtures } from '../fixtures/fixtures.js';
-import { BUNDLED_PACK, CompiledRuleSet, type DetectionRule, loadRuleSet, ruleSetFromText } from '../index.js';
+import {
+  BUNDLED_PACK,
+  CompiledRuleSet,
+  type DetectionRule,
+  loadRuleSet,
+  parseRuleText,
+  ruleSetFromText,
+} from '../index.js';
 import { ECS_IDENTITY } from '../pipeline/pipeline.js';
 
 /** The same rules with and without the prefilter must match the same events: the prefilter only skips work. */
@@ -69,5 +76,38 @@ detection:
     // 'ABΣ' lower-cases to 'abς' alone but to 'abσ' inside 'ABΣC': only the message holds the keyword.
     expect(ruleSet.match(event('ABΣ', 'ABΣC'))).toHaveLength(1);
     expect(ruleSet.match(event('ABΣC', 'ABΣC'))).toHaveLength(0);
+  });
+
+  it('scans a message that ends event.original once, with the results of scanning each', () => {
+    const rule = (id: string, detection: string) => {
+      const { rules, problems } = parseRuleText(
+        `title: ${id}\nid: ${id}\nlogsource: {product: test}\ndetection:\n${detection}\n  condition: sel\n`,
+        `${id}.yml`,
+      );
+      expect(problems).toEqual([]);
+      return rules[0] as DetectionRule;
+    };
+    const keywords = rule('33333333-3333-4333-8333-333333333333', "  sel: ['failed password', 'gw1 kern']");
+    const inMessage = rule(
+      '44444444-4444-4444-8444-444444444444',
+      "  sel:\n    message|contains: ['sudo', 'σ x']",
+    );
+    const run = bothWays([keywords, inMessage], ECS_IDENTITY);
+    const matches = (message: unknown, original: string) => {
+      const [on, off] = run({ message, event: { original } });
+      expect(on).toEqual(off);
+      return on;
+    };
+    const [keywordRule, messageRule] = [[keywords.id], [inMessage.id]];
+    expect(matches('Failed password for x', 'gw2 sshd: Failed password for x')).toEqual(keywordRule);
+    // In the header only: a keyword is (event.original is a keyword field), a message literal is not.
+    expect(matches('x', 'gw1 kernel: x')).toEqual(keywordRule);
+    expect(matches('x', 'sudo kernel: x')).toEqual([]);
+    expect(matches('sudo x', 'h: sudo x')).toEqual(messageRule);
+    expect(matches('sudo x', 'h: other')).toEqual(messageRule);
+    expect(matches(['sudo', 'x'], 'h: sudo x')).toEqual(messageRule);
+    // 'Σ' first lower-cases to 'σ', after a letter to 'ς': the message's lower case is not the original's end.
+    expect(matches('Σ x', 'AΣ x')).toEqual(messageRule);
+    expect(matches('Σ x', 'gw1 kernel: AΣ x')).toEqual([...keywordRule, ...messageRule]);
   });
 });

@@ -35,6 +35,23 @@ const NO_BUCKET = -1;
 const MEMO_LIMIT = 4096;
 const EMPTY = new Int32Array(0);
 
+/**
+ * Keyword fields whose text is usually the end of another's: a syslog event's `message` is its
+ * `event.original` after the envelope's header (ingest/normalise.ts). Every literal in the tail is in the
+ * whole, so one scan of the whole with both fields' literals finds all that a scan of each would, and a
+ * literal found only in the header adds a candidate, which evaluation then rejects.
+ */
+const TAIL_FIELDS: readonly (readonly [tail: string, whole: string])[] = [['message', 'event.original']];
+
+/** Two field slots of TAIL_FIELDS and the automaton over both fields' literals. */
+interface TailPair {
+  tail: number;
+  whole: number;
+  automaton: AhoCorasick;
+  /** The event (epoch) it was last tried on: tried once per event, by whichever slot comes first. */
+  tried: number;
+}
+
 /** Insertion sort of list[0 .. count): candidate lists are short and mostly ordered (Array#sort allocates). */
 function sortSmall(list: Int32Array, count: number): void {
   for (let i = 1; i < count; i++) {
@@ -73,6 +90,8 @@ export class Prefilter {
   private indexMemo: Map<string, number>[] = [];
   /** Per field slot: the automaton over the literals rules look for in it (shared by slots with one set). */
   private automata: (AhoCorasick | undefined)[] = [];
+  /** Per field slot of TAIL_FIELDS whose fields both have automata: the pair, scanned as one. */
+  private tailPairs: (TailPair | undefined)[] = [];
 
   // Per event state, invalidated by epoch stamps.
   private epoch = 0;
@@ -211,8 +230,7 @@ export class Prefilter {
     }
     const words = [...this.literalIds.keys()];
     const shared = new Map<string, AhoCorasick>();
-    const automata: (AhoCorasick | undefined)[] = [];
-    for (const [slot, set] of bySlot) {
+    const automatonOf = (set: Set<number>): AhoCorasick => {
       const ids = [...set].sort((a, b) => a - b);
       const key = ids.join(',');
       let automaton = shared.get(key);
@@ -223,7 +241,21 @@ export class Prefilter {
         );
         shared.set(key, automaton);
       }
-      automata[slot] = automaton;
+      return automaton;
+    };
+    const automata: (AhoCorasick | undefined)[] = [];
+    for (const [slot, set] of bySlot) automata[slot] = automatonOf(set);
+    // Both fields' literals in one automaton: the same one as a field's when its set holds the other's.
+    this.tailPairs = [];
+    const slotNamed = new Map([...bySlot.keys()].map((slot) => [this.fields.names[slot]!, slot]));
+    for (const [tailName, wholeName] of TAIL_FIELDS) {
+      const tail = slotNamed.get(tailName);
+      const whole = slotNamed.get(wholeName);
+      if (tail === undefined || whole === undefined) continue;
+      const both = new Set([...bySlot.get(tail)!, ...bySlot.get(whole)!]);
+      const pair: TailPair = { tail, whole, automaton: automatonOf(both), tried: 0 };
+      this.tailPairs[tail] = pair;
+      this.tailPairs[whole] = pair;
     }
     return automata;
   }
@@ -320,6 +352,11 @@ export class Prefilter {
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
       if (this.slotScanned[slot] === epoch) continue;
+      const pair = this.tailPairs[slot];
+      if (pair !== undefined && pair.tried !== epoch) {
+        this.scanPair(view, pair, epoch);
+        if (this.slotScanned[slot] === epoch) continue;
+      }
       this.slotScanned[slot] = epoch;
       const automaton = this.automata[slot];
       if (automaton === undefined) continue;
@@ -331,6 +368,25 @@ export class Prefilter {
         }
       }
     }
+  }
+
+  /**
+   * Scans a TAIL_FIELDS pair's whole with both fields' literals, when each field holds one string and the
+   * tail's ends the whole's, and marks the fields that scan covers: the whole always, the tail unless the
+   * whole holds a character whose lower case depends on its neighbours (final sigma), as then the tail's
+   * lower case need not be the end of the whole's and the tail is scanned on its own.
+   */
+  private scanPair(view: EventView, pair: TailPair, epoch: number): void {
+    pair.tried = epoch;
+    const tails = view.strings(pair.tail);
+    const wholes = view.strings(pair.whole);
+    if (tails.length !== 1 || wholes.length !== 1 || !wholes[0]!.endsWith(tails[0]!)) return;
+    this.slotScanned[pair.whole] = epoch;
+    if (pair.automaton.scan(wholes[0]!, this.literalSeen, epoch, this.found)) {
+      this.slotScanned[pair.tail] = epoch;
+      return;
+    }
+    pair.automaton.scanLowerCase(view.lowerStrings(pair.whole)[0]!, this.literalSeen, epoch, this.found);
   }
 
   /**
@@ -358,6 +414,7 @@ export class Prefilter {
       this.ruleSeen.fill(0);
       this.literalSeen.fill(0);
       this.slotScanned.fill(0);
+      for (const pair of this.tailPairs) if (pair) pair.tried = 0;
     }
     return this.epoch;
   }
