@@ -1,23 +1,31 @@
 /**
- * Scale mode's record of one correlation group in Redis, laid out so that a write can be a change to the
- * record read instead of the whole window again (the Lua script in redis-state-store.ts applies it):
+ * Scale mode's record of one correlation group in Redis, laid out so that a write is proportional to its
+ * change, not to the window (the Lua script in redis-state-store.ts applies it): a fixed-width head
+ * rewritten in place (`SETRANGE`), then the hits, new ones appended (`APPEND`).
  *
- *   <version>\n<base>,<newest − base>\n<firings>\n,<hit>\n,<hit>\n…
+ *   <version>,<live>,<newest>\n<base>\n<firings>\n,<hit>\n,<hit>\n…
  *
+ * - head, `HEAD_BYTES` wide: version (16 digits), live (10 digits), newest (24 characters, padded with
+ *   spaces: any number's text fits);
  * - version: taken from the store's counter by every write, so never reused, not even after the group is
  *   deleted or expires: a version names one content forever, and a write computed from it is a safe change;
+ * - live: the byte offset of the first hit line still in the window. The lines before it were dropped
+ *   (expired, consumed by a firing) and stay in place until the record is next written whole, which a write
+ *   does once they would exceed the live and new lines together: the dropped bytes are bounded by the
+ *   window's, and each line is copied again about once in its life;
  * - base: an event time fixed when the record is written whole; hit times are stored relative to it (a few
- *   digits instead of 13) and do not change when `newest` moves, so a hit's text is written once;
- * - firings: `[]`-less JSON list of the retained firings (empty line when none), rewritten only when they
- *   change;
- * - one line per retained hit, in the window's order: `,[time − base,rule,"key","agency"(,value(,refs,first))]`.
- *   JSON text holds no raw newline (JSON.stringify escapes it in strings), so the script finds a hit's end
- *   by the next `\n`, and `[0` + the lines + `]` is one JSON array for the worker to parse.
+ *   digits instead of 13), so a hit's line does not change after it is written;
+ * - firings: `[]`-less JSON list of the retained firings (empty line when none);
+ * - one line per hit, in the window's order: `,[time − base,rule,"key","agency"(,value(,refs,first))]`.
+ *   JSON text holds no raw newline (JSON.stringify escapes it in strings), so a hit's line ends at the next
+ *   `\n`, and `[0` + the live lines + `]` is one JSON array for the worker to parse.
  *
- * A write is then the new head line, the firings line or a mark that it is unchanged, how many hits to drop
- * from the front (expired, consumed by a firing) and the new hits' lines to append. A window whose hits
- * are not the read ones minus a prefix plus new ones at the end (a hit inserted out of order) drops them
- * all and appends the new list: the same rule, just longer.
+ * A write computed from the record read is a change when the window is the read one's hits minus a prefix
+ * plus new ones at the end, with the same firings (nearly every write): the new head (its `live` past the
+ * dropped lines) and the new lines. Otherwise, or to drop the dropped lines, it is written whole: after a
+ * firing (which consumes the hits up to its end, so few are left), a hit inserted before retained ones, or
+ * a compaction; a whole write from the record read sends its kept lines as read, not re-encoded. The worker
+ * reads the record as bytes and decodes only the live lines.
  */
 import type { Firing, GroupState, WindowHit } from './group-window.js';
 import {
@@ -30,9 +38,23 @@ import {
   type StoredGroup,
 } from './state-store.js';
 
+export const VERSION_DIGITS = 16;
+export const LIVE_DIGITS = 10;
+const NEWEST_WIDTH = 24;
+/** The head line's bytes, its newline included. */
+export const HEAD_BYTES = VERSION_DIGITS + 1 + LIVE_DIGITS + 1 + NEWEST_WIDTH + 1;
+const NEWLINE = 0x0a;
+
 /** A group as read, with what a write computed from it needs to send only the change (`changeOf`). */
 export interface DecodedRecord extends StoredGroup {
   base: number;
+  /** The record as read. */
+  bytes: Buffer;
+  /** Where the firings line starts (after the base line), and the first hit line (after the firings). */
+  firingsFrom: number;
+  hitsFrom: number;
+  /** Where the first live hit's line starts. */
+  live: number;
 }
 
 const hitLine = (hit: WindowHit, base: number) => `,${JSON.stringify(encodeHit(hit, base))}\n`;
@@ -43,38 +65,48 @@ const firingsLine = (firings: Firing[]) =>
 const firingsOf = (text: string): Firing[] =>
   text === '' ? [] : (JSON.parse(text) as EncodedFiring[]).map(decodeFiring);
 
-export function decodeRecord(text: string): DecodedRecord {
-  const versionEnd = text.indexOf('\n');
-  const headEnd = text.indexOf('\n', versionEnd + 1);
-  const firingsEnd = text.indexOf('\n', headEnd + 1);
-  const comma = text.indexOf(',', versionEnd);
-  const base = Number(text.slice(versionEnd + 1, comma));
-  const newest = base + Number(text.slice(comma + 1, headEnd));
-  const firingsText = text.slice(headEnd + 1, firingsEnd);
+/** The version as the head holds it ('' for an absent group: what `GETRANGE` gives for a missing key). */
+export const versionField = (version: number) =>
+  version === 0 ? '' : String(version).padStart(VERSION_DIGITS, '0');
+
+export function decodeRecord(bytes: Buffer): DecodedRecord {
+  const live = Number(bytes.toString('latin1', VERSION_DIGITS + 1, VERSION_DIGITS + 1 + LIVE_DIGITS));
+  const baseEnd = bytes.indexOf(NEWLINE, HEAD_BYTES);
+  const firingsEnd = bytes.indexOf(NEWLINE, baseEnd + 1);
+  const base = Number(bytes.toString('latin1', HEAD_BYTES, baseEnd));
   const hits: WindowHit[] = [];
-  if (firingsEnd + 1 < text.length) {
-    const encoded = JSON.parse(`[0${text.slice(firingsEnd + 1)}]`) as (EncodedHit | 0)[];
+  if (live < bytes.length) {
+    const encoded = JSON.parse(`[0${bytes.toString('utf8', live)}]`) as (EncodedHit | 0)[];
     for (let i = 1; i < encoded.length; i++) hits.push(decodeHit(encoded[i] as EncodedHit, base));
   }
   return {
-    version: Number(text.slice(0, versionEnd)),
-    state: { newest, hits, firings: firingsOf(firingsText) },
+    version: Number(bytes.toString('latin1', 0, VERSION_DIGITS)),
+    state: {
+      newest: Number(bytes.toString('latin1', HEAD_BYTES - 1 - NEWEST_WIDTH, HEAD_BYTES - 1)),
+      hits,
+      firings: firingsOf(bytes.toString('utf8', baseEnd + 1, firingsEnd)),
+    },
     base,
+    bytes,
+    firingsFrom: baseEnd + 1,
+    hitsFrom: firingsEnd + 1,
+    live,
   };
 }
 
-/** A write as the script takes it: replace the whole body, or change the one read. */
+/** A write as the script takes it: a change to the record read, or the record whole. */
 export interface RecordChange {
-  /** Hits to drop from the front of the record read; -1: the body is written whole (`firings`, `hits`). */
-  drop: number;
-  head: string;
-  /** The firings line, or null when unchanged from the record read. */
-  firings: string | null;
-  /** The lines of the hits to append (all of them for a whole body). */
-  hits: string;
+  /** The byte offset of the first live hit after the change; -1: the record is written whole. */
+  live: number;
+  /** The head's newest field (`NEWEST_WIDTH` characters). */
+  newest: string;
+  /** Whole: the base and firings lines ('' for a change). */
+  body: string | Buffer;
+  /** The hit lines to append (whole: all of them). */
+  hits: string | Buffer;
 }
 
-const headOf = (state: GroupState, base: number) => `${base},${state.newest - base}`;
+const newestField = (newest: number) => String(newest).padEnd(NEWEST_WIDTH);
 
 /**
  * Times are stored relative to `base` only where that gives the time back exactly (integers, as event times
@@ -85,10 +117,15 @@ const exact = (time: number, base: number) => base + (time - base) === time;
 export function wholeRecord(state: GroupState): RecordChange {
   const first = state.hits[0]?.time ?? state.newest;
   let base = Number.isSafeInteger(first) ? first : 0;
-  if (!exact(state.newest, base) || !state.hits.every((hit) => exact(hit.time, base))) base = 0;
+  if (!state.hits.every((hit) => exact(hit.time, base))) base = 0;
   let hits = '';
   for (const hit of state.hits) hits += hitLine(hit, base);
-  return { drop: -1, head: headOf(state, base), firings: firingsLine(state.firings), hits };
+  return {
+    live: -1,
+    newest: newestField(state.newest),
+    body: `${base}\n${firingsLine(state.firings)}\n`,
+    hits,
+  };
 }
 
 /**
@@ -98,27 +135,33 @@ export function wholeRecord(state: GroupState): RecordChange {
  * on, and their lines in the record stand for them.
  */
 export function changeOf(read: DecodedRecord, state: GroupState): RecordChange {
-  const { base } = read;
+  const { base, bytes } = read;
   const before = read.state.hits;
   const after = state.hits;
   let drop = after.length > 0 ? before.indexOf(after[0]!) : -1;
   if (drop < 0) drop = before.length;
   const kept = before.length - drop;
   for (let i = 0; i < kept; i++) if (after[i] !== before[drop + i]) return wholeRecord(state);
-  let hits = '';
+  let lines = '';
   for (let i = kept; i < after.length; i++) {
     const hit = after[i]!;
     if (!exact(hit.time, base)) return wholeRecord(state);
-    hits += hitLine(hit, base);
+    lines += hitLine(hit, base);
   }
-  if (!exact(state.newest, base)) return wholeRecord(state);
+  let live = read.live;
+  for (let i = 0; i < drop; i++) live = bytes.indexOf(NEWLINE, live) + 1;
   const firingsUnchanged =
     state.firings.length === read.state.firings.length &&
     state.firings.every((firing, i) => firing === read.state.firings[i]);
+  // Dropped lines beyond the live and new ones (new lines' bytes counted as characters: a threshold).
+  const compact = live - read.hitsFrom > bytes.length - live + lines.length;
+  if (firingsUnchanged && !compact) return { live, newest: newestField(state.newest), body: '', hits: lines };
   return {
-    drop,
-    head: headOf(state, base),
-    firings: firingsUnchanged ? null : firingsLine(state.firings),
-    hits,
+    live: -1,
+    newest: newestField(state.newest),
+    body: firingsUnchanged
+      ? bytes.subarray(HEAD_BYTES, read.hitsFrom)
+      : `${base}\n${firingsLine(state.firings)}\n`,
+    hits: live === bytes.length ? lines : Buffer.concat([bytes.subarray(live), Buffer.from(lines)]),
   };
 }

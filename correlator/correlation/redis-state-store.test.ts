@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDIS_URL, uniquePrefix } from '../../test/support/services.js';
 import type { Firing, WindowHit } from './group-window.js';
-import { changeOf, type DecodedRecord, decodeRecord, wholeRecord } from './redis-record.js';
+import { changeOf, type DecodedRecord, HEAD_BYTES } from './redis-record.js';
 import { RedisStateStore } from './redis-state-store.js';
 import type { StoredGroup } from './state-store.js';
 import { hit, stateOf, T } from './window-fixtures.test-support.js';
@@ -59,26 +59,28 @@ describe('the Redis record', () => {
     expect(await redis.pttl(`${store.keyPrefix}g`)).toBeGreaterThan(TTL - 5_000);
   });
 
-  it('keeps times that are not integers exact (written relative to base 0)', () => {
+  it('keeps times that are not integers exact (written relative to base 0)', async () => {
+    const store = newStore();
     const state = stateOf([hit(0, { time: T + 0.1 }), hit(1, { time: 0.3 })]);
-    const change = wholeRecord(state);
-    const record = decodeRecord(`7\n${change.head}\n${change.firings}\n${change.hits}`);
-    expect(record.base).toBe(0);
-    expect(record.state).toEqual(state);
+    await store.write([{ key: 'g', expected: 0, state, ttlMs: TTL }]);
+    const [read] = await store.read(['g']);
+    expect((read as DecodedRecord).base).toBe(0);
+    expect(read!.state).toEqual(state);
   });
 });
 
 describe('writes as changes', () => {
   it('drops hits from the front and appends new ones, sending only those', async () => {
     const store = newStore();
-    await store.write([
-      { key: 'g', expected: 0, state: stateOf([0, 1, 2, 3].map((i) => hit(i))), ttlMs: TTL },
-    ]);
+    // A dropped line of multi-byte characters: the record's offsets count bytes.
+    const hits = [hit(0), hit(1, { value: 'ü€😀' }), hit(2), hit(3)];
+    await store.write([{ key: 'g', expected: 0, state: stateOf(hits), ttlMs: 10_000 }]);
     const [read] = await store.read(['g']);
     const state = next(read!, 2, [hit(4, { value: '22' }), hit(5)]);
     const change = changeOf(read as DecodedRecord, state);
-    expect(change).toMatchObject({ drop: 2, firings: null });
-    expect(change.hits.split('\n')).toHaveLength(3); // the two new hits' lines and the end
+    expect(change.live).toBeGreaterThan((read as DecodedRecord).hitsFrom);
+    expect(change.body).toBe('');
+    expect(String(change.hits).split('\n')).toHaveLength(3); // the two new hits' lines and the end
     const previous = (await redis.get(`${store.keyPrefix}g`))!;
 
     expect(
@@ -87,24 +89,58 @@ describe('writes as changes', () => {
     const [after] = await store.read(['g']);
     expect(after!.state).toEqual(state);
     expect(after!.version).not.toBe(read!.version);
-    // The hits kept are the record's own text, not re-encoded (same base, same lines).
+    // The head rewritten in place, the new lines appended: the rest is the record as it was (the dropped
+    // lines included, until a compaction), and the TTL renewed.
     const record = (await redis.get(`${store.keyPrefix}g`))!;
-    const lines = (text: string) => text.split('\n').slice(3);
-    expect(lines(record).slice(0, 2)).toEqual(lines(previous).slice(2, 4));
+    expect(record.slice(HEAD_BYTES)).toBe(previous.slice(HEAD_BYTES) + change.hits);
+    expect(await redis.pttl(`${store.keyPrefix}g`)).toBeGreaterThan(TTL - 5_000);
   });
 
-  it('rewrites the firings only when they change, and keeps them otherwise', async () => {
+  it('writes the record whole without its dropped lines once they exceed the rest: bounded by the window', async () => {
+    const store = newStore();
+    await store.write([
+      {
+        key: 'g',
+        expected: 0,
+        state: stateOf(
+          [0, 1, 2, 3].map((i) => hit(i)),
+          [firing(3)],
+        ),
+        ttlMs: TTL,
+      },
+    ]);
+    let [read] = await store.read(['g']);
+    const first = read as DecodedRecord;
+    const lineBytes = (first.bytes.length - first.hitsFrom) / 4;
+    let compactions = 0;
+    for (let i = 4; i < 40; i++) {
+      const state = next(read!, 1, [hit(i)]);
+      expect(
+        await store.write([{ key: 'g', expected: read!.version, state, ttlMs: TTL, previous: read }]),
+      ).toEqual([true]);
+      const [after] = await store.read(['g']);
+      expect(after!.state).toEqual(state);
+      const record = after as DecodedRecord;
+      if (record.bytes.length < (read as DecodedRecord).bytes.length) compactions++;
+      // A window of 4 hits: dropped lines at most the 4 live and the new one, each about `lineBytes`.
+      expect(record.bytes.length - record.hitsFrom).toBeLessThanOrEqual(10 * lineBytes + 10);
+      read = after;
+    }
+    expect(compactions).toBeGreaterThanOrEqual(6);
+  });
+
+  it('writes the record whole when the firings change (kept lines as read), as a change otherwise', async () => {
     const store = newStore();
     await store.write([{ key: 'g', expected: 0, state: stateOf([hit(5)], [firing(3)]), ttlMs: TTL }]);
     let [read] = await store.read(['g']);
     let state = next(read!, 0, [hit(6)]);
-    expect(changeOf(read as DecodedRecord, state).firings).toBeNull();
+    expect(changeOf(read as DecodedRecord, state)).toMatchObject({ body: '' });
     await store.write([{ key: 'g', expected: read!.version, state, ttlMs: TTL, previous: read }]);
     [read] = await store.read(['g']);
     expect(read!.state).toEqual(state);
 
-    state = next(read!, 2, [hit(7)], [...read!.state.firings, firing(6)]);
-    expect(changeOf(read as DecodedRecord, state).firings).not.toBeNull();
+    state = next(read!, 1, [hit(7)], [...read!.state.firings, firing(6)]);
+    expect(changeOf(read as DecodedRecord, state).live).toBe(-1);
     await store.write([{ key: 'g', expected: read!.version, state, ttlMs: TTL, previous: read }]);
     [read] = await store.read(['g']);
     expect(read!.state).toEqual(state);
@@ -117,7 +153,7 @@ describe('writes as changes', () => {
     const [read] = await store.read(['g']);
     const [h0, h2, h3] = read!.state.hits;
     const state = stateOf([h0!, hit(1), h2!, h3!, hit(4)]);
-    expect(changeOf(read as DecodedRecord, state).drop).toBe(-1);
+    expect(changeOf(read as DecodedRecord, state).live).toBe(-1);
     await store.write([{ key: 'g', expected: read!.version, state, ttlMs: TTL, previous: read }]);
     expect((await store.read(['g']))[0]!.state).toEqual(state);
   });
@@ -184,7 +220,7 @@ describe('concurrent writers on one group', () => {
     expect((await store.read(['g']))[0]!.state).toEqual(stateOf([hit(5)]));
   });
 
-  it('refuses a change that drops more hits than the record holds (a reset counter gave its version again)', async () => {
+  it('refuses a change to a record of another length under the version read (a reset counter gave it again)', async () => {
     const storePrefix = `${prefix}-${++stores}`;
     const store = new RedisStateStore({ redis, prefix: storePrefix });
     await store.write([{ key: 'g', expected: 0, state: stateOf([0, 1, 2].map((i) => hit(i))), ttlMs: TTL }]);
@@ -192,7 +228,7 @@ describe('concurrent writers on one group', () => {
     // The counter lost (evicted, flushed) and counted up to the version read again, by a whole write of a
     // window of one hit: the same version, another content.
     await redis.set(`${storePrefix}:window-version`, read!.version - 1);
-    await redis.del(`${storePrefix}:window:g`);
+    await redis.del(`${store.keyPrefix}g`);
     await store.write([{ key: 'g', expected: 0, state: stateOf([hit(7)]), ttlMs: TTL }]);
     expect((await store.read(['g']))[0]!.version).toBe(read!.version);
     const change = next(read!, 3, [hit(8)]);

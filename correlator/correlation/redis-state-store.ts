@@ -2,9 +2,9 @@
  * Scale mode's correlation state: one Redis string per active group (the layout: redis-record.ts), with a
  * TTL of timespan + allowed lateness. A batch's writes are one Lua script call (atomic on the server), each
  * a compare-and-set on the group's version, so workers on any number of machines never lose each other's
- * hits. A write computed from a record read sends only the change (new head, hits dropped from the front,
- * new hits appended), which the script applies to the record it holds: the window is not re-encoded and
- * re-sent on every touch.
+ * hits. A write computed from a record read sends only the change (the new head, rewritten in place, and
+ * the new hits, appended), so neither the worker nor Redis copies the window on every touch; a read
+ * transfers the record and decodes its live hits only.
  */
 import { Redis } from 'ioredis';
 import { digest } from '../../core/identity.js';
@@ -12,71 +12,60 @@ import {
   changeOf,
   type DecodedRecord,
   decodeRecord,
-  type RecordChange,
+  HEAD_BYTES,
+  LIVE_DIGITS,
+  VERSION_DIGITS,
+  versionField,
   wholeRecord,
 } from './redis-record.js';
 import type { CorrelationStateStore, GroupWrite, StoredGroup } from './state-store.js';
 
 /** Arguments per group in `WRITE_GROUPS`. */
-const ARGS_PER_GROUP = 6;
+const ARGS_PER_GROUP = 7;
 
 /**
- * KEYS[1]: the version counter; KEYS[2..]: the groups. ARGV, 6 per group: expected version ('0': absent),
- * TTL ms, drop (-2: delete, -1: write the body whole, n: drop n hits from the front of the record held),
- * head line, firings ('k': keep the record's, '=' followed by the new line), hit lines to append.
- * Returns per group the new version, 0 if deleted, -1 if another write came first (or the record held has
- * fewer hits than a change drops, which only a reset counter could cause: Redis must not evict the counter,
- * so `noeviction` or a `volatile-*` policy).
+ * KEYS[1]: the version counter; KEYS[2..]: the groups. ARGV, 7 per group: expected version (the head's
+ * field, '' for absent), expected length of the record (-1: not checked), TTL ms, live (-2: delete, -1:
+ * write whole, n: a change, the first live hit's new offset), the head's newest field, the base and firings
+ * lines (whole), the hit lines (appended, or all of them whole).
+ * Returns per group the new version, 0 if deleted, -1 if another write came first. The length is that of
+ * the record the write was computed from: with the version it refuses a record that only a reset counter
+ * could have given the same version (Redis must not evict the counter, so `noeviction` or a `volatile-*`
+ * policy), to which a change's offsets would not apply.
  */
 const WRITE_GROUPS = `
 local results = {}
 for i = 2, #KEYS do
   local at = (i - 2) * ${ARGS_PER_GROUP}
   local key = KEYS[i]
-  local current = redis.call('GET', key)
-  local version = '0'
-  local versionEnd = 0
-  if current then
-    versionEnd = string.find(current, '\\n', 1, true)
-    version = string.sub(current, 1, versionEnd - 1)
-  end
-  local drop = tonumber(ARGV[at + 3])
-  if version ~= ARGV[at + 1] then
+  local length = tonumber(ARGV[at + 2])
+  local live = tonumber(ARGV[at + 4])
+  if redis.call('GETRANGE', key, 0, ${VERSION_DIGITS - 1}) ~= ARGV[at + 1]
+    or (length >= 0 and redis.call('STRLEN', key) ~= length) then
     results[i - 1] = -1
-  elseif drop == -2 then
-    if current then redis.call('DEL', key) end
+  elseif live == -2 then
+    redis.call('DEL', key)
     results[i - 1] = 0
   else
-    local firings = ARGV[at + 5]
-    local hits = ARGV[at + 6]
-    if drop >= 0 then
-      local headEnd = string.find(current, '\\n', versionEnd + 1, true)
-      local hitsFrom = string.find(current, '\\n', headEnd + 1, true)
-      if firings == 'k' then firings = string.sub(current, headEnd + 1, hitsFrom - 1)
-      else firings = string.sub(firings, 2) end
-      for _ = 1, drop do
-        if not hitsFrom then break end
-        hitsFrom = string.find(current, '\\n', hitsFrom + 1, true)
-      end
-      -- Fewer lines than the change drops: not the record it was computed from (the counter was reset),
-      -- so refused like a stale version (the worker re-reads it).
-      if not hitsFrom then results[i - 1] = -1 else hits = string.sub(current, hitsFrom + 1) .. hits end
+    local next = redis.call('INCR', KEYS[1])
+    local version = string.format('%0${VERSION_DIGITS}d', next) .. ','
+    if live == -1 then
+      local body = ARGV[at + 6]
+      redis.call('SET', key, version .. string.format('%0${LIVE_DIGITS}d', ${HEAD_BYTES} + #body) .. ',' ..
+        ARGV[at + 5] .. '\\n' .. body .. ARGV[at + 7], 'PX', ARGV[at + 3])
     else
-      firings = string.sub(firings, 2)
+      redis.call('SETRANGE', key, 0, version .. string.format('%0${LIVE_DIGITS}d', live) .. ',' .. ARGV[at + 5])
+      if ARGV[at + 7] ~= '' then redis.call('APPEND', key, ARGV[at + 7]) end
+      redis.call('PEXPIRE', key, ARGV[at + 3])
     end
-    if results[i - 1] == nil then
-      local next = redis.call('INCR', KEYS[1])
-      redis.call('SET', key, string.format('%d', next) .. '\\n' .. ARGV[at + 4] .. '\\n' .. firings .. '\\n' .. hits,
-        'PX', ARGV[at + 2])
-      results[i - 1] = next
-    end
+    results[i - 1] = next
   end
 end
 return results
 `;
 
 interface ScriptedRedis extends Redis {
-  correlationWrite(...args: (string | number)[]): Promise<number[]>;
+  correlationWrite(...args: (string | number | Buffer)[]): Promise<number[]>;
 }
 
 export class RedisStateStore implements CorrelationStateStore {
@@ -91,10 +80,10 @@ export class RedisStateStore implements CorrelationStateStore {
     const redis = options.redis ?? new Redis(options.redisUrl!, { maxRetriesPerRequest: null });
     redis.defineCommand('correlationWrite', { lua: WRITE_GROUPS });
     this.redis = redis as ScriptedRedis;
-    // Not the `:corr:` keys of the whole-record layout before it: a record of that layout is not read as
-    // this one, and its versions came from the record itself, so they could meet the counter's. Windows open
-    // at an upgrade start afresh (docs/architecture.md, "Correlation windows").
-    this.keyPrefix = `${options.prefix}:window:`;
+    // Not the keys of the layouts before it (`:corr:`, `:window:`): a record of those is not read as this
+    // one. Windows open at an upgrade start afresh (docs/architecture.md, "Correlation windows"). The
+    // counter is the `:window:` layout's: its versions were never this layout's.
+    this.keyPrefix = `${options.prefix}:window-log:`;
     this.versionKey = `${options.prefix}:window-version`;
   }
 
@@ -108,7 +97,7 @@ export class RedisStateStore implements CorrelationStateStore {
 
   async read(keys: string[]): Promise<(StoredGroup | null)[]> {
     if (keys.length === 0) return [];
-    const values = await this.redis.mget(keys.map((key) => this.keyPrefix + key));
+    const values = await this.redis.mgetBuffer(keys.map((key) => this.keyPrefix + key));
     return values.map((value) => {
       if (value === null) return null;
       const record = decodeRecord(value);
@@ -120,25 +109,28 @@ export class RedisStateStore implements CorrelationStateStore {
   async write(writes: GroupWrite[]): Promise<boolean[]> {
     if (writes.length === 0) return [];
     const keys: string[] = [this.versionKey];
-    const args: (string | number)[] = [];
+    const args: (string | number | Buffer)[] = [];
     for (const write of writes) {
       keys.push(this.keyPrefix + write.key);
+      const expected = versionField(write.expected);
       const ttl = Math.max(1, Math.ceil(write.ttlMs));
       if (write.state === null) {
-        args.push(write.expected, ttl, -2, '', 'k', '');
+        args.push(expected, -1, ttl, -2, '', '', '');
         continue;
       }
       const previous = write.previous;
-      const change: RecordChange =
+      const read =
         previous && previous.version === write.expected && this.decoded.has(previous)
-          ? changeOf(previous as DecodedRecord, write.state)
-          : wholeRecord(write.state);
+          ? (previous as DecodedRecord)
+          : undefined;
+      const change = read ? changeOf(read, write.state) : wholeRecord(write.state);
       args.push(
-        write.expected,
+        expected,
+        read ? read.bytes.length : -1,
         ttl,
-        change.drop,
-        change.head,
-        change.firings === null ? 'k' : `=${change.firings}`,
+        change.live,
+        change.newest,
+        change.body,
         change.hits,
       );
     }
