@@ -22,8 +22,8 @@ export interface GroupWrite {
   ttlMs: number;
   /**
    * The group as read, from which `state` was computed: a store may write the change from it (Redis sends
-   * the hits appended and how many were dropped, not the whole window again). That finds the hits kept by
-   * identity, so it relies on the state machine never modifying a hit or firing it was given
+   * the new hits to append and where the live ones now start, not the whole window). That finds the hits
+   * kept by identity, so it relies on the state machine never modifying a hit or firing it was given
    * (group-window.ts is pure; correlate.test.ts freezes what the Redis store reads, so a mutation throws).
    */
   previous?: StoredGroup | null;
