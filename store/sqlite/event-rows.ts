@@ -14,7 +14,7 @@ import type { EventRows, SqlValue } from './writer.js';
 
 /** A batch as the writer takes it, from the events themselves. */
 export function toEventRows(events: SecurityEvent[]): EventRows {
-  const batch: EventRows = { rows: [], docs: [], terms: [], deadLetters: [] };
+  const batch: EventRows = { values: [], docs: [], terms: [], deadLetters: [] };
   const deadLetterTime = batchTime();
   for (const event of events) addEvent(batch, event, deadLetterTime);
   return batch;
@@ -44,15 +44,9 @@ function addEvent(batch: EventRows, event: SecurityEvent, deadLetterTime: () => 
     return;
   }
   const { id, sortTime, captured } = prepared.event;
-  const row: SqlValue[] = new Array(3 + HOT_COLUMNS.length);
-  row[0] = id;
-  row[1] = sortTime;
-  row[2] = String(captured[AGENCY_SLOT]);
-  for (let i = 0; i < HOT_COLUMNS.length; i++) {
-    const column = HOT_COLUMNS[i]!;
-    row[3 + i] = columnValue(captured[column.slot], column.field);
-  }
-  batch.rows.push(row);
+  const { values } = batch;
+  values.push(id, sortTime, String(captured[AGENCY_SLOT]));
+  for (const column of HOT_COLUMNS) values.push(columnValue(captured[column.slot], column.field));
   batch.docs.push(prepared.event.json);
   batch.terms.push(messageTerms(captured[MESSAGE_SLOT]));
 }

@@ -10,7 +10,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from './connection.js';
 import { failureReply, type ThreadReply, type ThreadRequest } from './thread-channel.js';
-import { SqliteWriter, type WriterOperations } from './writer.js';
+import { type EventRows, SqliteWriter, type WriterOperations } from './writer.js';
 import { threadCpuMs, writerStats } from './writer-stats.js';
 
 type WriterRequest = ThreadRequest & { op: keyof WriterOperations | 'close' };
@@ -45,7 +45,7 @@ function isClose(request: WriterRequest | undefined): boolean {
 }
 
 function eventsIn(request: WriterRequest): number {
-  return request.op === 'writeEvents' ? (request.args[0] as { rows: unknown[] }).rows.length : 1;
+  return request.op === 'writeEvents' ? (request.args[0] as EventRows).docs.length : 1;
 }
 
 /** Applies the queued requests, as many as fit one group, in one transaction; replies after the commit. */
