@@ -13,12 +13,14 @@
  *
  * Rules: the bundled pack plus `--sigma` SigmaHQ detection rules (default 1,000: issue 6's load; 0 for the
  * pack alone; see bench/pipeline-sigma-sample.ts, needs ../shared/data/sigma). `--concurrency` sets
- * `queue.worker_concurrency` (batches in flight per process), `--batch` `ingest.batch_max_records`;
+ * `queue.worker_concurrency` (batches in flight per process), `--pending` `queue.max_pending_batches` (batches
+ * waiting: at `--rate 0` the sender keeps the queue full, so they are part of serve's memory), `--batch`
+ * `ingest.batch_max_records`;
  * `--cpu-prof DIR` writes CPU profiles of the worker stages' processes (every thread) there; `--node-args
  * "…"` passes flags to node in every siem-lite process (e.g. "--max-old-space-size=1024").
  *
  *   npx tsx bench/e2e.ts --mode embedded|scale [--workers 1] [--seconds 60] [--rate 2000] [--sigma 1000]
- *                        [--concurrency 2] [--batch 500] [--cpu-prof DIR]
+ *                        [--concurrency 2] [--pending 200] [--batch 500] [--cpu-prof DIR]
  *                        [--node-args "--flag …"]
  *
  * `--rate 0` sends as fast as the listener takes lines. The mix: 70% firewall (iptables), 20% nginx access,
@@ -44,6 +46,7 @@ const SECONDS = Number(option('seconds', '60'));
 const RATE = Number(option('rate', '2000'));
 const SIGMA = Number(option('sigma', '1000'));
 const CONCURRENCY = option('concurrency', '');
+const PENDING = option('pending', '');
 const BATCH_RECORDS = option('batch', '');
 /** A folder for CPU profiles of the processes running the worker stages (node --cpu-prof, all threads). */
 const CPU_PROF = option('cpu-prof', '');
@@ -135,7 +138,10 @@ async function main() {
       `redis: { url: "${REDIS_URL}", prefix: ${prefix} }`,
       `api: { host: 127.0.0.1, port: ${apiPort} }`,
       `rules: { packs: ${JSON.stringify(packs)} }`,
-      ...(CONCURRENCY ? [`queue: { worker_concurrency: ${Number(CONCURRENCY)} }`] : []),
+      `queue: ${JSON.stringify({
+        ...(CONCURRENCY ? { worker_concurrency: Number(CONCURRENCY) } : {}),
+        ...(PENDING ? { max_pending_batches: Number(PENDING) } : {}),
+      })}`,
       'ingest:',
       ...(BATCH_RECORDS ? [`  batch_max_records: ${Number(BATCH_RECORDS)}`] : []),
       `  listeners: [{ id: bench-tcp, transport: tcp, host: 127.0.0.1, port: ${tcpPort}, agency: so-tttt }]`,
