@@ -7,8 +7,11 @@ import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 
 /**
- * `cacheMb`: SQLite's page cache for this connection (anonymous memory, part of the worker's RSS). Reads
- * (searches, tiles) want the 64 MB default; the writer thread needs less (see writer-thread.ts).
+ * `cacheMb`: SQLite's page cache for this connection (anonymous memory, part of the worker's RSS). The 32 MB
+ * default is the main connection's, which serves the API's searches and lists: 64 MB took no CPU off the
+ * analyst searches over 1M events, 16 MB made the address pivots 1.5–2.5× dearer (5 → 8–13 ms), and
+ * whatever it holds stays in serve's RSS once one count or search has filled it (docs/benchmarks.md, issue
+ * 6, "Embedded mode: serve's memory at full rate, bounded"). The writer thread needs less (writer-thread.ts).
  */
 export function openDatabase(path: string, options: { cacheMb?: number } = {}): BetterSqlite3.Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -27,7 +30,7 @@ export function openDatabase(path: string, options: { cacheMb?: number } = {}): 
   // size on disk after a checkpoint, up to ~160 MB beside the store.
   db.pragma('wal_autocheckpoint = 10000');
   db.pragma('busy_timeout = 5000');
-  db.pragma(`cache_size = -${(options.cacheMb ?? 64) * 1024}`);
+  db.pragma(`cache_size = -${(options.cacheMb ?? 32) * 1024}`);
   db.pragma('temp_store = MEMORY');
   return db;
 }

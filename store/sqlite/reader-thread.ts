@@ -12,8 +12,8 @@ import { failureReply, type ThreadReply, type ThreadRequest } from './thread-cha
 
 /**
  * The tiles read index ranges (an hour of `(agency, ts)`, a day and a month of incidents) that the OS
- * caches anyway; 32 MB keeps a snapshot's pages between snapshots without adding the main connection's
- * 64 MB to the process's RSS.
+ * caches anyway; 32 MB keeps a snapshot's pages between snapshots (the main connection's own 32 MB serve
+ * the searches).
  */
 const READER_CACHE_MB = 32;
 
