@@ -169,8 +169,11 @@ export const ConfigSchema = T.Object(
     ),
     queue: T.Object(
       {
-        /** Batches waiting before producers are told to back off. */
-        max_pending_batches: T.Integer({ minimum: 1, default: 200 }),
+        /**
+         * Batches waiting before producers are told to back off. Default by mode (bin/commands/serve.ts
+         * `maxPendingBatches`): 50 embedded, where they wait in serve's memory; 200 scale, in Redis.
+         */
+        max_pending_batches: T.Optional(T.Integer({ minimum: 1 })),
         worker_concurrency: T.Integer({ minimum: 1, maximum: 64, default: 2 }),
         /** A worker silent this long (crashed, killed) loses its batch to another worker (BullMQ lock). */
         stall_timeout: T.Union([Duration], { default: '30s' }),

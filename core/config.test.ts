@@ -82,6 +82,17 @@ describe('loadConfig', () => {
     );
   });
 
+  it('names the file and key of a queue bound below one (its default depends on the mode: serve.ts)', () => {
+    const file = writeConfig('queue:\n  max_pending_batches: 0\n');
+    expect(problemsOf(() => loadConfig({ file, env: {} }))).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^${file}:2:24: queue.max_pending_batches: expected integer to be greater or equal to 1, got 0$`,
+        ),
+      ),
+    ]);
+  });
+
   it('names the environment variable when an override is invalid', () => {
     const problems = problemsOf(() => loadConfig({ env: { SIEM_QUEUE__WORKER_CONCURRENCY: '0' } }));
     expect(problems).toEqual([

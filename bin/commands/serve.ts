@@ -10,6 +10,19 @@ import { startRetention } from '../../store/retention.js';
 import { openApiStores, startApi } from '../api-runtime.js';
 import { createWorkerPipeline, ensureDataDir, openChangeFeed, openStores, VERSION } from '../runtime.js';
 
+/**
+ * Waiting batches before the listeners back off (TCP stops reading, HTTP answers 429, UDP drops and counts),
+ * unless `queue.max_pending_batches` says otherwise. Embedded mode holds them in this process's heap, so the
+ * bound is memory: 50 batches of 500 records are 25,000 records, 7 MB of e2e's 200-byte lines and ~50 MB of
+ * 2 KB JSON events, and 1.5 s of work at 17k events/s (4 s at 6k/s), enough to ride out the resume poll and a
+ * collection or checkpoint stall; a longer burst waits in the senders (TCP, HTTP retries) either way. 200, as
+ * in scale mode where they wait in Redis, held 27 MB live of e2e's lines at full rate (docs/benchmarks.md,
+ * issue 6, "Embedded mode: serve's memory at full rate, bounded").
+ */
+export function maxPendingBatches(config: Pick<Config, 'mode' | 'queue'>): number {
+  return config.queue.max_pending_batches ?? (config.mode === 'embedded' ? 50 : 200);
+}
+
 export interface RunningService {
   api: FastifyInstance;
   apiUrl: string;
@@ -44,7 +57,7 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
   let pipeline: Awaited<ReturnType<typeof createWorkerPipeline>> | undefined;
   if (config.mode === 'embedded') {
     const inProcess = new InProcessQueue({
-      maxPendingBatches: config.queue.max_pending_batches,
+      maxPendingBatches: maxPendingBatches(config),
       concurrency: config.queue.worker_concurrency,
       // In the SQLite file, so a restart keeps them for inspection and replay.
       deadLetters: stores.queueDeadLetters,
@@ -68,7 +81,7 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     queue = new BullRecordQueue({
       redisUrl: config.redis.url,
       prefix: config.redis.prefix,
-      maxPendingBatches: config.queue.max_pending_batches,
+      maxPendingBatches: maxPendingBatches(config),
       logger,
     });
   }
