@@ -46,6 +46,8 @@ export interface Stores {
   incidents: IncidentStore;
   /** Embedded mode: the in-process queue's dead letters, in the SQLite file (scale mode: BullMQ keeps them). */
   queueDeadLetters?: DeadLetterStore;
+  /** Embedded mode: the source inventory written through the store's writer thread (store/sqlite/index.ts). */
+  sources?: SourceInventory;
   close(): Promise<void>;
 }
 

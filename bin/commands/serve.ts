@@ -66,7 +66,8 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     pipeline = await createWorkerPipeline(config, stores, logger, {
       changeFeed,
       ruleRepository: apiStores.rules,
-      sources: apiStores.sources,
+      // Through the store's writer thread when it has one: the flush never waits for the file's write lock.
+      sources: stores.sources ?? apiStores.sources,
     });
     await inProcess.start(pipeline.handler);
     queue = inProcess;

@@ -5,10 +5,14 @@ import { describeApiStoreContract } from '../api-contract.test-suite.js';
 import { createSqliteApiStores } from './api-stores.js';
 import { createSqliteStores } from './index.js';
 
-describeApiStoreContract('sqlite', async () => {
+/**
+ * `writerThread`: the store's writer on a thread of its own (what `siem-lite serve` runs), and the source
+ * inventory written through it (index.ts `sources`) rather than on the API's connection.
+ */
+const openStores = (writerThread: boolean) => async () => {
   const dir = mkdtempSync(join(tmpdir(), 'siem-api-store-'));
   const path = join(dir, 'siem.sqlite');
-  const stores = createSqliteStores({ path });
+  const stores = createSqliteStores({ path, writerThread });
   await stores.incidents.init();
   const api = createSqliteApiStores({ path, rulePollMs: 50 });
   await api.init();
@@ -16,6 +20,7 @@ describeApiStoreContract('sqlite', async () => {
   await second.init();
   return {
     ...api,
+    ...(writerThread ? { sources: stores.sources } : {}),
     incidents: stores.incidents,
     second,
     async dispose() {
@@ -25,4 +30,7 @@ describeApiStoreContract('sqlite', async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-});
+};
+
+describeApiStoreContract('sqlite', openStores(false));
+describeApiStoreContract('sqlite, writer thread', openStores(true));

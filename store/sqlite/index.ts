@@ -3,7 +3,7 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Logger } from '../../core/logger.js';
-import type { EventStore, IncidentStore } from '../../core/ports.js';
+import type { EventStore, IncidentStore, SourceInventory } from '../../core/ports.js';
 import { openDatabase } from './connection.js';
 import { SqliteEventStore } from './event-store.js';
 import { SqliteIncidentStore } from './incident-store.js';
@@ -19,6 +19,7 @@ import {
   SCHEMA_VERSION,
   schemaStatements,
 } from './schema.js';
+import { SqliteSourceInventory } from './source-inventory.js';
 import { registerEventSqlFunctions } from './sql-functions.js';
 import { inlineWriter, threadWriter } from './writer-client.js';
 
@@ -40,6 +41,11 @@ export interface SqliteStores {
   incidents: IncidentStore;
   /** The in-process queue's dead letters, kept in this file so they survive a restart. */
   queueDeadLetters: SqliteQueueDeadLetters;
+  /**
+   * The source inventory, written through the writer above (with a thread: in its group transactions, so the
+   * source tracker's flush never waits on the main thread for the write lock). Its table is the API stores'.
+   */
+  sources: SourceInventory;
   close(): Promise<void>;
 }
 
@@ -59,11 +65,13 @@ export function createSqliteStores(options: SqliteStoreOptions): SqliteStores {
   const events = new SqliteEventStore({ db, writer, logger: options.logger });
   const incidents = new SqliteIncidentStore({ db, writer });
   const queueDeadLetters = new SqliteQueueDeadLetters(db);
+  const sources = new SqliteSourceInventory(db, writer);
   let closed = false;
   return {
     events,
     incidents,
     queueDeadLetters,
+    sources,
     async close() {
       if (closed) return;
       closed = true;

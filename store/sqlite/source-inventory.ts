@@ -1,17 +1,30 @@
 /**
  * The source inventory in the embedded store: one row per source, read-modify-written in one transaction
- * per `record` call (SQLite serialises writers, so concurrent workers never lose a count).
+ * per `record` call (writer.ts sourceRecorder; SQLite serialises writers, so concurrent workers never lose a
+ * count).
  */
 import type { Database } from 'better-sqlite3';
 import type { SourceInventory, SourceObservation, SourceRecord } from '../../core/ports.js';
-import { foldObservations, mergeSource } from '../source-inventory.js';
 import { inList } from './query-sql.js';
+import { sourceRecorder } from './writer.js';
+import type { WriterClient } from './writer-client.js';
 
 export class SqliteSourceInventory implements SourceInventory {
   readonly #db: Database;
+  readonly #record: (observations: SourceObservation[]) => Promise<void>;
 
-  constructor(db: Database) {
+  /**
+   * `writer`: the store's writer (index.ts), whose thread folds the flushes into its own group transactions
+   * so the caller never waits for the file's write lock (docs/store-sqlite.md); default inline on `db`.
+   * Reads always use `db`.
+   */
+  constructor(db: Database, writer?: Pick<WriterClient, 'recordSources'>) {
     this.#db = db;
+    if (writer) this.#record = (observations) => writer.recordSources(observations);
+    else {
+      const record = sourceRecorder(db);
+      this.#record = async (observations) => record(observations);
+    }
   }
 
   async init(): Promise<void> {
@@ -23,22 +36,8 @@ export class SqliteSourceInventory implements SourceInventory {
     this.#db.exec('CREATE INDEX IF NOT EXISTS sources_agency ON sources (agency)');
   }
 
-  async record(observations: SourceObservation[]): Promise<void> {
-    if (observations.length === 0) return;
-    const folded = foldObservations(observations);
-    const read = this.#db.prepare('SELECT doc FROM sources WHERE id = ?');
-    const write = this.#db.prepare(
-      'INSERT INTO sources (id, agency, doc) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc',
-    );
-    this.#db
-      .transaction(() => {
-        for (const [id, observation] of folded) {
-          const row = read.get(id) as { doc: string } | undefined;
-          const next = mergeSource(row ? (JSON.parse(row.doc) as SourceRecord) : undefined, observation);
-          write.run(id, next.agency, JSON.stringify(next));
-        }
-      })
-      .immediate();
+  record(observations: SourceObservation[]): Promise<void> {
+    return this.#record(observations);
   }
 
   async list(scope: { agencies?: string[] }): Promise<SourceRecord[]> {

@@ -37,6 +37,7 @@ export function inlineWriter(db: Database, options: WriterOptions = {}): WriterC
     writeDetections: async (rows) => get().writeDetections(rows),
     writeIncidents: async (writes) => get().writeIncidents(writes),
     deleteEventsBefore: async (cutoff, limit) => get().deleteEventsBefore(cutoff, limit),
+    recordSources: async (observations) => get().recordSources(observations),
     async close() {},
   };
 }
@@ -51,6 +52,7 @@ export function threadWriter(path: string, logger?: Logger, options: WriterOptio
       channel.call('writeIncidents', [writes]) as ReturnType<WriterClient['writeIncidents']>,
     deleteEventsBefore: (cutoff, limit) =>
       channel.call('deleteEventsBefore', [cutoff, limit]) as Promise<number>,
+    recordSources: (observations) => channel.call('recordSources', [observations]) as Promise<void>,
     close: () => channel.close(),
   };
 }

@@ -7,7 +7,9 @@
  * Each call is one transaction.
  */
 import type { Database, Statement } from 'better-sqlite3';
+import type { SourceObservation, SourceRecord } from '../../core/ports.js';
 import { ipToBytes } from '../ip.js';
+import { foldObservations, mergeSource } from '../source-inventory.js';
 import {
   ADDRESS_MARK,
   ADDRESS_STEP,
@@ -97,6 +99,8 @@ export interface WriterOperations {
   writeIncidents(writes: IncidentWriteRow[]): WriteOutcome[];
   /** Deletes up to `limit` events older than `cutoffTime` (sortable UTC); returns how many. */
   deleteEventsBefore(cutoffTime: string, limit: number): number;
+  /** Folds a flush of the source tracker into the source inventory (source-inventory.ts). */
+  recordSources(observations: SourceObservation[]): void;
 }
 
 export class SqliteWriter implements WriterOperations {
@@ -124,6 +128,7 @@ export class SqliteWriter implements WriterOperations {
   readonly #dropEmptySteps: Statement;
   /** Pointer then incident, both or neither: a savepoint undoes the pointer if the create fails. */
   readonly #open: (write: Extract<IncidentWriteRow, { kind: 'open' }>) => WriteOutcome;
+  readonly #recordSources: (observations: SourceObservation[]) => void;
 
   /** Events between two address steps (schema.ts ADDRESS_STEP; tests take fewer). */
   readonly #addressStep: number;
@@ -192,6 +197,7 @@ export class SqliteWriter implements WriterOperations {
       if (created !== 'conflict') return created;
       throw new OpenConflict();
     });
+    this.#recordSources = sourceRecorder(db);
   }
 
   writeEvents(batch: EventRows): EventWriteResult {
@@ -304,6 +310,34 @@ export class SqliteWriter implements WriterOperations {
       .immediate();
     return rows.length;
   }
+
+  recordSources(observations: SourceObservation[]): void {
+    this.#recordSources(observations);
+  }
+}
+
+/**
+ * The source inventory's read-merge-write (the `sources` table, source-inventory.ts) in one immediate
+ * transaction: SQLite serialises writers, so concurrent flushes never lose a count. The statements are
+ * prepared on first use: the API stores create the table, possibly after the writer started.
+ */
+export function sourceRecorder(db: Database): (observations: SourceObservation[]) => void {
+  let read: Statement | undefined;
+  let write: Statement | undefined;
+  const record = db.transaction((folded: Map<string, SourceObservation>) => {
+    read ??= db.prepare('SELECT doc FROM sources WHERE id = ?');
+    write ??= db.prepare(
+      'INSERT INTO sources (id, agency, doc) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc',
+    );
+    for (const [id, observation] of folded) {
+      const row = read.get(id) as { doc: string } | undefined;
+      const next = mergeSource(row ? (JSON.parse(row.doc) as SourceRecord) : undefined, observation);
+      write.run(id, next.agency, JSON.stringify(next));
+    }
+  });
+  return (observations) => {
+    if (observations.length > 0) record.immediate(foldObservations(observations));
+  };
 }
 
 class OpenConflict extends Error {}
