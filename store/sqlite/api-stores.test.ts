@@ -6,8 +6,9 @@ import { createSqliteApiStores } from './api-stores.js';
 import { createSqliteStores } from './index.js';
 
 /**
- * `writerThread`: the store's writer on a thread of its own (what `siem-lite serve` runs), and the source
- * inventory written through it (index.ts `sources`) rather than on the API's connection.
+ * The source inventory is the event store's (index.ts `sources`, what `siem-lite serve` writes through; the
+ * API's connection records in api/inventory.test.ts): through its writer inline, or (`writerThread`) on a
+ * thread of its own, as serve runs it.
  */
 const openStores = (writerThread: boolean) => async () => {
   const dir = mkdtempSync(join(tmpdir(), 'siem-api-store-'));
@@ -20,7 +21,7 @@ const openStores = (writerThread: boolean) => async () => {
   await second.init();
   return {
     ...api,
-    ...(writerThread ? { sources: stores.sources } : {}),
+    sources: stores.sources,
     incidents: stores.incidents,
     second,
     async dispose() {
