@@ -6,7 +6,7 @@
  *   <version>,<live>,<newest>\n<base>\n<firings>\n,<hit>\n,<hit>\n…
  *
  * - head, `HEAD_BYTES` wide: version (16 digits), live (10 digits), newest (24 characters, padded with
- *   spaces: any number's text fits);
+ *   spaces: an event time in whole milliseconds fits with room to spare);
  * - version: taken from the store's counter by every write, so never reused, not even after the group is
  *   deleted or expires: a version names one content forever, and a write computed from it is a safe change;
  * - live: the byte offset of the first hit line still in the window. The lines before it were dropped
@@ -15,7 +15,7 @@
  *   window's, and each line is copied again about once in its life;
  * - base: an event time fixed when the record is written whole; hit times are stored relative to it (a few
  *   digits instead of 13), so a hit's line does not change after it is written;
- * - firings: `[]`-less JSON list of the retained firings (empty line when none);
+ * - firings: the retained firings as one JSON list (an empty line when none);
  * - one line per hit, in the window's order: `,[time − base,rule,"key","agency"(,value(,refs,first))]`.
  *   JSON text holds no raw newline (JSON.stringify escapes it in strings), so a hit's line ends at the next
  *   `\n`, and `[0` + the live lines + `]` is one JSON array for the worker to parse.
@@ -101,9 +101,9 @@ export interface RecordChange {
   /** The head's newest field (`NEWEST_WIDTH` characters). */
   newest: string;
   /** Whole: the base and firings lines ('' for a change). */
-  body: string | Buffer;
+  body: string;
   /** The hit lines to append (whole: all of them). */
-  hits: string | Buffer;
+  hits: string;
 }
 
 const newestField = (newest: number) => String(newest).padEnd(NEWEST_WIDTH);
@@ -156,12 +156,14 @@ export function changeOf(read: DecodedRecord, state: GroupState): RecordChange {
   // Dropped lines beyond the live and new ones (new lines' bytes counted as characters: a threshold).
   const compact = live - read.hitsFrom > bytes.length - live + lines.length;
   if (firingsUnchanged && !compact) return { live, newest: newestField(state.newest), body: '', hits: lines };
+  // The kept lines go back as text (each cut is at a '\n' byte, so decoding is exact): one Buffer argument
+  // puts ioredis's whole script call, every group's arguments, through its buffer path (copied again).
   return {
     live: -1,
     newest: newestField(state.newest),
     body: firingsUnchanged
-      ? bytes.subarray(HEAD_BYTES, read.hitsFrom)
+      ? bytes.toString('utf8', HEAD_BYTES, read.hitsFrom)
       : `${base}\n${firingsLine(state.firings)}\n`,
-    hits: live === bytes.length ? lines : Buffer.concat([bytes.subarray(live), Buffer.from(lines)]),
+    hits: live === bytes.length ? lines : bytes.toString('utf8', live) + lines,
   };
 }

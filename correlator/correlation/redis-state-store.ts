@@ -65,7 +65,7 @@ return results
 `;
 
 interface ScriptedRedis extends Redis {
-  correlationWrite(...args: (string | number | Buffer)[]): Promise<number[]>;
+  correlationWrite(...args: (string | number)[]): Promise<number[]>;
 }
 
 export class RedisStateStore implements CorrelationStateStore {
@@ -109,7 +109,7 @@ export class RedisStateStore implements CorrelationStateStore {
   async write(writes: GroupWrite[]): Promise<boolean[]> {
     if (writes.length === 0) return [];
     const keys: string[] = [this.versionKey];
-    const args: (string | number | Buffer)[] = [];
+    const args: (string | number)[] = [];
     for (const write of writes) {
       keys.push(this.keyPrefix + write.key);
       const expected = versionField(write.expected);
