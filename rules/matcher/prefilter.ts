@@ -372,9 +372,11 @@ export class Prefilter {
 
   /**
    * Scans a TAIL_FIELDS pair's whole with both fields' literals, when each field holds one string and the
-   * tail's ends the whole's, and marks the fields that scan covers: the whole always, the tail unless the
-   * whole holds a character whose lower case depends on its neighbours (final sigma), as then the tail's
-   * lower case need not be the end of the whole's and the tail is scanned on its own.
+   * tail's ends the whole's, and marks the fields that scan covers: the whole always, the tail when the
+   * plain scan sufficed. When the whole needs the lower-cased scan (any character the automaton's case folding
+   * does not cover as is: non-ASCII with a lower case of its own), the tail is left to be scanned on its own,
+   * since a context-dependent lower case (final sigma) need not make the tail's the end of the whole's. This
+   * pair's scans skip `scannedBefore`: another field holding the same text may scan it again (time, not results).
    */
   private scanPair(view: EventView, pair: TailPair, epoch: number): void {
     pair.tried = epoch;
